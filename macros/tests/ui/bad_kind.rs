@@ -1,0 +1,3 @@
+#[lantern_macros::traced(kind = "sideways")]
+fn f() {}
+fn main() {}

@@ -1,0 +1,3 @@
+#[lantern_macros::traced(level = "loud")]
+fn f() {}
+fn main() {}

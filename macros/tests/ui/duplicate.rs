@@ -1,0 +1,3 @@
+#[lantern_macros::traced(name = "a", name = "b")]
+fn f() {}
+fn main() {}

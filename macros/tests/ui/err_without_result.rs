@@ -1,0 +1,3 @@
+#[lantern_macros::traced(err)]
+fn f() {}
+fn main() {}

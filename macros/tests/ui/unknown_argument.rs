@@ -1,0 +1,3 @@
+#[lantern_macros::traced(colour = "red")]
+fn f() {}
+fn main() {}

@@ -1,0 +1,299 @@
+//! The ring buffer: recent spans and logs, bounded, read without blocking writers.
+//!
+//! # Data flow
+//!
+//! ```text
+//! application threads                      ingest thread ("lantern-ingest")
+//!   span close / event                       wakes every 10 ms, or when a
+//!      |  append to this thread's              batch is handed over
+//!      v  own batch (256 entries)              |
+//!   [ per-thread batch ] --full--> [ bounded   v
+//!          |                         queue ] Store (behind a mutex only the
+//!          +--- partial batches taken ---->  ingest thread and readers take):
+//!               at every drain               traces by id, logs, open spans,
+//!                                            byte and count ceilings
+//! ```
+//!
+//! The application only ever touches its own thread's batch (a mutex no one
+//! else takes between drains) and, once per 256 entries, the bounded queue. Everything that costs —
+//! joining events to their spans, deriving error status from ERROR events,
+//! the per-trace caps, eviction — runs on the ingest thread, whose own
+//! `tracing` output is suppressed. A reader ([`Buffer::snapshot`]) drains the
+//! queue first, so what was recorded before the call is visible to it.
+//!
+//! # Bounds
+//!
+//! Newest wins everywhere: the queue of full batches overwrites its oldest
+//! batch (at most `queue_capacity` entries wait there, plus one batch per
+//! thread), and the
+//! store evicts its oldest records until it is under both [`BufferConfig`]
+//! ceilings (bytes and count). Every overwritten, evicted or capped record is
+//! counted in [`BufferStats`].
+
+mod local;
+mod snapshot;
+mod store;
+
+pub use snapshot::{LogQuery, OpenSpan, Snapshot, Trace, TraceQuery, TraceSummary};
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
+
+use crossbeam_queue::ArrayQueue;
+use parking_lot::Mutex;
+
+use crate::config::BufferConfig;
+use crate::record::{LogRecord, SpanRecord};
+use local::LocalBatch;
+use store::Store;
+
+/// What travels from the application to the ingest thread.
+/// Records travel as the `Arc` the store will keep: a hand-off moves a
+/// pointer, and the record is allocated once, on the thread that made it.
+pub(crate) enum Entry {
+    Start(OpenSpan),
+    Span(Arc<SpanRecord>),
+    Log(Arc<LogRecord>),
+}
+
+/// Counted on the application's threads, only when the queue overflows: the
+/// usual path touches no shared counter.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) overwritten_spans: AtomicU64,
+    pub(crate) overwritten_logs: AtomicU64,
+    pub(crate) overwritten_starts: AtomicU64,
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: BufferConfig,
+    id: u64,
+    /// Every thread's batch, for draining.
+    batches: Mutex<Vec<Arc<LocalBatch>>>,
+    /// Full batches handed over by their threads.
+    full: ArrayQueue<Vec<Entry>>,
+    /// Emptied batches, kept for reuse so that no thread regrows a batch
+    /// (or faults in fresh pages) after every drain.
+    spare: ArrayQueue<Vec<Entry>>,
+    pub(crate) counters: Counters,
+    store: Mutex<Store>,
+    ingest: OnceLock<std::thread::Thread>,
+}
+
+/// A handle to one Lantern ring buffer: cheap to clone, `Send + Sync`.
+///
+/// Get it from [`crate::LanternLayer::buffer`], from the [`crate::Guard`]
+/// that [`crate::init`] returns, or with [`crate::buffer()`] from inside the
+/// subscriber that carries the layer.
+///
+/// ```
+/// use tracing_subscriber::layer::SubscriberExt;
+/// let layer = lantern::layer();
+/// let buffer = layer.buffer();
+/// let subscriber = tracing_subscriber::registry().with(layer);
+/// tracing::subscriber::with_default(subscriber, || {
+///     tracing::info_span!("work").in_scope(|| tracing::info!("hello"));
+/// });
+/// let snap = buffer.snapshot();
+/// assert_eq!(snap.traces(&Default::default())[0].root_name, "work");
+/// ```
+#[derive(Clone)]
+pub struct Buffer {
+    shared: Arc<Shared>,
+}
+
+impl Buffer {
+    pub(crate) fn new(config: BufferConfig) -> Buffer {
+        crate::clock::Timestamp::init();
+        let shared = Arc::new(Shared {
+            id: local::next_buffer_id(),
+            batches: Mutex::new(Vec::new()),
+            full: ArrayQueue::new((config.queue_capacity / local::BATCH).max(1)),
+            spare: ArrayQueue::new((config.queue_capacity / local::BATCH).max(1) + 8),
+            store: Mutex::new(Store::new(config.clone())),
+            config,
+            counters: Counters::default(),
+            ingest: OnceLock::new(),
+        });
+        let weak = Arc::downgrade(&shared);
+        let spawned = std::thread::Builder::new().name("lantern-ingest".into()).spawn(move || ingest_loop(weak));
+        if let Ok(handle) = spawned {
+            let _ = shared.ingest.set(handle.thread().clone());
+        }
+        Buffer { shared }
+    }
+
+    pub(crate) fn config(&self) -> &BufferConfig {
+        &self.shared.config
+    }
+
+    /// Hands an entry to the ingest thread. Never blocks on a reader: the
+    /// thread appends to its own batch; a full batch is handed over whole.
+    #[inline]
+    pub(crate) fn push(&self, entry: Entry) {
+        let shared = &*self.shared;
+        let register = || {
+            let batch = Arc::new(LocalBatch { entries: Mutex::new(Vec::new()), alive: AtomicBool::new(true) });
+            shared.batches.lock().push(Arc::clone(&batch));
+            batch
+        };
+        let handed = local::with_batch(shared.id, register, |batch| {
+            let mut entries = batch.entries.lock();
+            let full = if entries.len() >= shared.batch_capacity() {
+                Some(std::mem::replace(&mut *entries, shared.empty_batch()))
+            } else {
+                None
+            };
+            entries.push(entry);
+            full
+        });
+        if let Some(Some(full)) = handed {
+            shared.hand_over(full);
+        }
+    }
+
+    /// Moves everything queued so far into the store, then returns a read
+    /// view. Writers are never blocked by it; the ingest thread waits while
+    /// the snapshot is alive, so drop it soon.
+    ///
+    /// ```
+    /// let buffer = lantern::layer().buffer();
+    /// assert!(buffer.snapshot().logs(&Default::default()).is_empty());
+    /// ```
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        let mut store = self.shared.store.lock();
+        self.shared.drain_into(&mut store);
+        Snapshot::new(store, &self.shared.counters)
+    }
+
+    /// Moves everything queued so far into the store.
+    ///
+    /// ```
+    /// lantern::layer().buffer().flush();
+    /// ```
+    pub fn flush(&self) {
+        let mut store = self.shared.store.lock();
+        self.shared.drain_into(&mut store);
+    }
+
+    /// The counters: recorded, overwritten, evicted, capped.
+    ///
+    /// ```
+    /// let stats = lantern::layer().buffer().stats();
+    /// assert_eq!(stats.spans_recorded, 0);
+    /// ```
+    pub fn stats(&self) -> BufferStats {
+        self.snapshot().stats()
+    }
+}
+
+impl std::fmt::Debug for Buffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Buffer").field("config", &self.shared.config).finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    fn batch_capacity(&self) -> usize {
+        self.config.queue_capacity.clamp(1, local::BATCH)
+    }
+
+    fn empty_batch(&self) -> Vec<Entry> {
+        self.spare.pop().unwrap_or_else(|| Vec::with_capacity(self.batch_capacity()))
+    }
+
+    fn hand_over(&self, batch: Vec<Entry>) {
+        if let Some(lost) = self.full.force_push(batch) {
+            for entry in &lost {
+                let c = &self.counters;
+                let counter = match entry {
+                    Entry::Span(_) => &c.overwritten_spans,
+                    Entry::Log(_) => &c.overwritten_logs,
+                    Entry::Start(_) => &c.overwritten_starts,
+                };
+                counter.fetch_add(1, Relaxed);
+            }
+        }
+        if let Some(t) = self.ingest.get() {
+            t.unpark();
+        }
+    }
+
+    /// Takes every handed-over batch and every thread's partial batch.
+    fn drain_into(&self, store: &mut Store) {
+        let mut taken = Vec::new();
+        while let Some(batch) = self.full.pop() {
+            taken.push(batch);
+        }
+        for batch in self.batches.lock().iter() {
+            let mut entries = batch.entries.lock();
+            if !entries.is_empty() {
+                let fresh = self.empty_batch();
+                taken.push(std::mem::replace(&mut *entries, fresh));
+            }
+        }
+        store.ingest_all(&mut taken);
+        for batch in taken {
+            let _ = self.spare.push(batch);
+        }
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        for batch in self.batches.get_mut().iter() {
+            batch.alive.store(false, Relaxed);
+        }
+    }
+}
+
+fn ingest_loop(shared: Weak<Shared>) {
+    // The ingest thread never traces itself.
+    let _quiet = tracing::dispatcher::set_default(&tracing::Dispatch::none());
+    loop {
+        std::thread::park_timeout(Duration::from_millis(10));
+        let Some(shared) = shared.upgrade() else { return };
+        let mut store = shared.store.lock();
+        shared.drain_into(&mut store);
+    }
+}
+
+/// The ring buffer's counters and fill, at one moment.
+///
+/// ```
+/// let stats = lantern::layer().buffer().stats();
+/// assert_eq!(stats.bytes, 0);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BufferStats {
+    /// Spans handed to the buffer (held, evicted, capped or overwritten).
+    pub spans_recorded: u64,
+    /// Logs handed to the buffer (held, evicted or overwritten).
+    pub logs_recorded: u64,
+    /// Spans lost because the queue was full (oldest first).
+    pub spans_overwritten: u64,
+    /// Logs lost because the queue was full (oldest first).
+    pub logs_overwritten: u64,
+    /// Spans evicted by the ceilings.
+    pub spans_evicted: u64,
+    /// Logs evicted by the ceilings.
+    pub logs_evicted: u64,
+    /// Spans dropped by the per-trace cap.
+    pub spans_dropped_trace_cap: u64,
+    /// Events dropped by the per-span cap.
+    pub events_dropped: u64,
+    /// Open spans not tracked because the open-span table was full.
+    pub open_spans_untracked: u64,
+    /// Spans held now.
+    pub spans: u64,
+    /// Logs held now.
+    pub logs: u64,
+    /// Traces held now.
+    pub traces: u64,
+    /// Bytes held now, as accounted.
+    pub bytes: u64,
+    /// The byte ceiling.
+    pub max_bytes: u64,
+}

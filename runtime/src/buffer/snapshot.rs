@@ -1,0 +1,267 @@
+//! The read API over the ring buffer. The debug pages, `/metrics` and tail
+//! sampling read only through it.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, SystemTime};
+
+use parking_lot::MutexGuard;
+
+use super::store::{Store, TraceEntry};
+use super::{BufferStats, Counters};
+use crate::clock::Timestamp;
+use crate::record::{LogRecord, Severity, SpanRecord};
+use crate::{SpanId, TraceId};
+
+/// A span that has started and not yet closed.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct OpenSpan {
+    /// Its trace.
+    pub trace_id: TraceId,
+    /// Its id.
+    pub span_id: SpanId,
+    /// The callsite name.
+    pub name: &'static str,
+    /// The callsite target.
+    pub target: &'static str,
+    pub(crate) start: Timestamp,
+}
+
+impl OpenSpan {
+    /// How long it has been open.
+    pub fn age(&self) -> Duration {
+        Timestamp::now().saturating_duration_since(self.start)
+    }
+
+    /// When it started.
+    pub fn start_time(&self) -> SystemTime {
+        self.start.to_system_time()
+    }
+}
+
+/// Which traces [`Snapshot::traces`] returns.
+///
+/// ```
+/// let q = lantern::TraceQuery { errors_only: true, ..Default::default() };
+/// assert_eq!(q.limit, 50);
+/// ```
+#[derive(Clone, Debug)]
+pub struct TraceQuery {
+    /// At most this many (default 50).
+    pub limit: usize,
+    /// Skip this many of the newest first (paging).
+    pub offset: usize,
+    /// Only traces with a span of this name.
+    pub span_name: Option<String>,
+    /// Only traces at least this long.
+    pub min_duration: Option<Duration>,
+    /// Only traces with an error.
+    pub errors_only: bool,
+}
+
+impl Default for TraceQuery {
+    fn default() -> Self {
+        TraceQuery { limit: 50, offset: 0, span_name: None, min_duration: None, errors_only: false }
+    }
+}
+
+/// Which logs [`Snapshot::logs`] returns.
+///
+/// ```
+/// let q = lantern::LogQuery { min_severity: Some(lantern::Severity::Warn), ..Default::default() };
+/// assert_eq!(q.limit, 100);
+/// ```
+#[derive(Clone, Debug)]
+pub struct LogQuery {
+    /// At most this many (default 100).
+    pub limit: usize,
+    /// Only at least this severe.
+    pub min_severity: Option<Severity>,
+    /// Only from this trace.
+    pub trace_id: Option<TraceId>,
+    /// Only from targets starting with this.
+    pub target_prefix: Option<String>,
+}
+
+impl Default for LogQuery {
+    fn default() -> Self {
+        LogQuery { limit: 100, min_severity: None, trace_id: None, target_prefix: None }
+    }
+}
+
+/// One line of the recent-traces list.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct TraceSummary {
+    /// The trace.
+    pub trace_id: TraceId,
+    /// The root span's name (or the earliest span's, when the root is absent).
+    pub root_name: String,
+    /// Whether the root span (no parent, or a remote one) is in the buffer.
+    pub has_root: bool,
+    /// Start of the earliest span.
+    pub start: SystemTime,
+    /// The root's duration, or the whole extent of the spans held.
+    pub duration: Duration,
+    /// Spans held.
+    pub span_count: usize,
+    /// Spans dropped by the per-trace cap.
+    pub dropped_spans: u64,
+    /// Whether a span has error status.
+    pub error: bool,
+}
+
+/// One whole trace, spans ordered by start.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Trace {
+    /// The trace.
+    pub trace_id: TraceId,
+    /// Its spans, earliest start first.
+    pub spans: Vec<Arc<SpanRecord>>,
+    /// Spans dropped by the per-trace cap.
+    pub dropped_spans: u64,
+}
+
+impl Trace {
+    /// The root span: no parent, or a remote parent; the earliest if several.
+    pub fn root(&self) -> Option<&SpanRecord> {
+        self.spans.iter().find(|s| is_root(s)).map(|s| &**s)
+    }
+
+    /// The direct children of `span_id`, earliest first.
+    pub fn children(&self, span_id: SpanId) -> impl Iterator<Item = &SpanRecord> {
+        self.spans.iter().filter(move |s| s.parent_span_id == Some(span_id) && !s.parent_is_remote).map(|s| &**s)
+    }
+
+    /// The span with this id.
+    pub fn span(&self, span_id: SpanId) -> Option<&SpanRecord> {
+        self.spans.iter().find(|s| s.span_id == span_id).map(|s| &**s)
+    }
+}
+
+fn is_root(span: &SpanRecord) -> bool {
+    span.parent_span_id.is_none() || span.parent_is_remote
+}
+
+/// A read view of the ring buffer, from [`crate::Buffer::snapshot`].
+///
+/// Results are owned (`Arc`-shared records), so they outlive the snapshot.
+/// The ingest thread waits while a snapshot is alive; the application never
+/// does.
+pub struct Snapshot<'a> {
+    store: MutexGuard<'a, Store>,
+    counters: &'a Counters,
+}
+
+impl<'a> Snapshot<'a> {
+    pub(crate) fn new(store: MutexGuard<'a, Store>, counters: &'a Counters) -> Self {
+        Snapshot { store, counters }
+    }
+
+    /// Recent traces, newest (latest start) first.
+    pub fn traces(&self, query: &TraceQuery) -> Vec<TraceSummary> {
+        let mut all: Vec<TraceSummary> = self
+            .store
+            .traces
+            .iter()
+            .filter(|(_, e)| query.span_name.as_ref().is_none_or(|n| e.spans.iter().any(|s| s.name == *n)))
+            .map(|(id, e)| summarize(*id, e))
+            .filter(|t| !query.errors_only || t.error)
+            .filter(|t| query.min_duration.is_none_or(|d| t.duration >= d))
+            .collect();
+        all.sort_by(|a, b| b.start.cmp(&a.start).then(b.trace_id.cmp(&a.trace_id)));
+        all.into_iter().skip(query.offset).take(query.limit).collect()
+    }
+
+    /// One whole trace.
+    pub fn trace(&self, trace_id: TraceId) -> Option<Trace> {
+        let entry = self.store.traces.get(&trace_id)?;
+        let mut spans: Vec<_> = entry.spans.iter().cloned().collect();
+        spans.sort_by_key(|s| (s.start, s.span_id));
+        Some(Trace { trace_id, spans, dropped_spans: entry.dropped_spans })
+    }
+
+    /// Recent logs, newest first.
+    pub fn logs(&self, query: &LogQuery) -> Vec<Arc<LogRecord>> {
+        self.store
+            .logs
+            .iter()
+            .rev()
+            .filter(|l| query.min_severity.is_none_or(|s| l.severity >= s))
+            .filter(|l| query.trace_id.is_none_or(|t| l.trace_id == Some(t)))
+            .filter(|l| query.target_prefix.as_ref().is_none_or(|p| l.target.starts_with(p.as_str())))
+            .take(query.limit)
+            .cloned()
+            .collect()
+    }
+
+    /// Recent finished spans with this name, newest first.
+    pub fn spans_named(&self, name: &str, limit: usize) -> Vec<Arc<SpanRecord>> {
+        let mut spans: Vec<_> =
+            self.store.traces.values().flat_map(|e| e.spans.iter()).filter(|s| s.name == name).cloned().collect();
+        spans.sort_by_key(|s| std::cmp::Reverse(s.end));
+        spans.truncate(limit);
+        spans
+    }
+
+    /// Open spans, oldest first.
+    pub fn open_spans(&self) -> Vec<OpenSpan> {
+        let mut open: Vec<_> = self.store.open.values().cloned().collect();
+        open.sort_by_key(|o| o.start);
+        open
+    }
+
+    /// Open spans counted per name, by name.
+    pub fn open_span_counts(&self) -> Vec<(&'static str, usize)> {
+        let mut counts = std::collections::BTreeMap::new();
+        for o in self.store.open.values() {
+            *counts.entry(o.name).or_insert(0) += 1;
+        }
+        counts.into_iter().collect()
+    }
+
+    /// The counters and fill.
+    pub fn stats(&self) -> BufferStats {
+        let s = &self.store;
+        let c = &s.counters;
+        BufferStats {
+            spans_recorded: c.spans_ingested + self.counters.overwritten_spans.load(Relaxed),
+            logs_recorded: c.logs_ingested + self.counters.overwritten_logs.load(Relaxed),
+            spans_overwritten: self.counters.overwritten_spans.load(Relaxed),
+            logs_overwritten: self.counters.overwritten_logs.load(Relaxed),
+            spans_evicted: c.spans_evicted,
+            logs_evicted: c.logs_evicted,
+            spans_dropped_trace_cap: c.spans_dropped_trace_cap,
+            events_dropped: c.events_dropped,
+            open_spans_untracked: c.open_spans_untracked + self.counters.overwritten_starts.load(Relaxed),
+            spans: s.span_count as u64,
+            logs: s.logs.len() as u64,
+            traces: s.traces.len() as u64,
+            bytes: s.bytes as u64,
+            max_bytes: s.max_bytes() as u64,
+        }
+    }
+}
+
+fn summarize(trace_id: TraceId, entry: &TraceEntry) -> TraceSummary {
+    let spans = &entry.spans;
+    let root = spans.iter().filter(|s| is_root(s)).min_by_key(|s| s.start);
+    let first = spans.iter().min_by_key(|s| s.start).expect("a stored trace has a span");
+    let last_end = spans.iter().map(|s| s.end).max().unwrap_or(first.end);
+    let (name, duration) = match root {
+        Some(r) => (r.name.to_string(), r.duration()),
+        None => (first.name.to_string(), last_end.saturating_duration_since(first.start)),
+    };
+    TraceSummary {
+        trace_id,
+        root_name: name,
+        has_root: root.is_some(),
+        start: first.start_time(),
+        duration,
+        span_count: spans.len(),
+        dropped_spans: entry.dropped_spans,
+        error: spans.iter().any(|s| s.is_error()),
+    }
+}

@@ -1,0 +1,214 @@
+//! The store behind the ring buffer: traces by id, logs, open spans.
+//!
+//! Only the ingest thread and readers touch it, under one mutex. Records are
+//! kept in arrival order in `order`; eviction pops from its front, so the
+//! oldest record goes first whatever its kind, and a trace's spans leave in
+//! the order they came (each trace's deque front is always the oldest).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+use super::Entry;
+use super::snapshot::OpenSpan;
+use crate::config::BufferConfig;
+use crate::record::{LogRecord, Severity, SpanRecord, Status};
+use crate::{SpanId, TraceId};
+
+#[derive(Default)]
+struct PendingEvents {
+    events: Vec<Arc<LogRecord>>,
+    dropped: u32,
+}
+
+/// One record in arrival order: what it is and what it was accounted.
+struct Slot {
+    trace: Option<TraceId>,
+    bytes: usize,
+}
+
+pub(crate) struct TraceEntry {
+    pub(crate) spans: VecDeque<Arc<SpanRecord>>,
+    /// Spans ever admitted, for the per-trace cap.
+    pub(crate) admitted: usize,
+    pub(crate) dropped_spans: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct StoreCounters {
+    pub(crate) spans_ingested: u64,
+    pub(crate) logs_ingested: u64,
+    pub(crate) spans_evicted: u64,
+    pub(crate) logs_evicted: u64,
+    pub(crate) spans_dropped_trace_cap: u64,
+    pub(crate) events_dropped: u64,
+    pub(crate) open_spans_untracked: u64,
+}
+
+pub(crate) struct Store {
+    config: BufferConfig,
+    order: VecDeque<Slot>,
+    pub(crate) traces: HashMap<TraceId, TraceEntry>,
+    pub(crate) logs: VecDeque<Arc<LogRecord>>,
+    pub(crate) open: HashMap<SpanId, OpenSpan>,
+    closed_unmatched: HashSet<SpanId>,
+    closed_before_start: HashSet<SpanId>,
+    /// Events of spans that have not closed yet, joined when they do.
+    pending_events: HashMap<SpanId, PendingEvents>,
+    pending_count: usize,
+    pub(crate) bytes: usize,
+    pub(crate) span_count: usize,
+    pub(crate) counters: StoreCounters,
+}
+
+impl Store {
+    pub(crate) fn new(config: BufferConfig) -> Store {
+        Store {
+            config,
+            order: VecDeque::new(),
+            traces: HashMap::new(),
+            logs: VecDeque::new(),
+            open: HashMap::new(),
+            closed_unmatched: HashSet::new(),
+            closed_before_start: HashSet::new(),
+            pending_events: HashMap::new(),
+            pending_count: 0,
+            bytes: 0,
+            span_count: 0,
+            counters: StoreCounters::default(),
+        }
+    }
+
+    pub(crate) fn max_bytes(&self) -> usize {
+        self.config.max_bytes
+    }
+
+    /// Ingests the batches of one drain. Batches come from different threads
+    /// in no particular order, so starts go first, then logs, then finished
+    /// spans: a span's start and events are in place before its end.
+    /// The batches are left empty, with their capacity, for reuse.
+    pub(crate) fn ingest_all(&mut self, batches: &mut [Vec<Entry>]) {
+        let mut logs = Vec::new();
+        let mut spans = Vec::new();
+        for entry in batches.iter_mut().flat_map(|b| b.drain(..)) {
+            match entry {
+                Entry::Start(open) => self.ingest_start(open),
+                Entry::Log(log) => logs.push(log),
+                Entry::Span(span) => spans.push(span),
+            }
+        }
+        // Threads hand over their batches in no particular order.
+        logs.sort_by_key(|log| log.time);
+        logs.into_iter().for_each(|log| self.ingest_log(log));
+        spans.into_iter().for_each(|span| self.ingest_span(span));
+        // A span may end in one drain and its start (on another thread) come
+        // in the next: remember ends whose start was missing, for one drain.
+        self.closed_before_start = std::mem::take(&mut self.closed_unmatched);
+        self.evict();
+    }
+
+    fn ingest_start(&mut self, open: OpenSpan) {
+        if self.closed_before_start.remove(&open.span_id) {
+            return;
+        }
+        if self.open.len() < self.config.max_open_spans {
+            self.open.insert(open.span_id, open);
+        } else {
+            self.counters.open_spans_untracked += 1;
+        }
+    }
+
+    fn ingest_log(&mut self, log: Arc<LogRecord>) {
+        self.counters.logs_ingested += 1;
+        if let Some(span_id) = log.span_id {
+            // Events beyond the per-span cap, or beyond the table's total,
+            // stay logs only; the span counts them as dropped events.
+            let room = self.pending_count < self.config.max_open_spans;
+            let cap = self.config.max_events_per_span;
+            let kept = match self.pending_events.get_mut(&span_id) {
+                Some(p) if room && p.events.len() < cap => {
+                    p.events.push(Arc::clone(&log));
+                    true
+                }
+                Some(p) => {
+                    p.dropped = p.dropped.saturating_add(1);
+                    false
+                }
+                None if room && cap > 0 => {
+                    let events = vec![Arc::clone(&log)];
+                    self.pending_events.insert(span_id, PendingEvents { events, dropped: 0 });
+                    true
+                }
+                None => false,
+            };
+            if kept {
+                self.pending_count += 1;
+            } else {
+                self.counters.events_dropped += 1;
+            }
+        }
+        let bytes = log.accounted_size();
+        self.logs.push_back(log);
+        self.order.push_back(Slot { trace: None, bytes });
+        self.bytes += bytes;
+    }
+
+    fn ingest_span(&mut self, mut arc: Arc<SpanRecord>) {
+        // The hand-off made the entry the only owner: this does not copy.
+        let span = Arc::make_mut(&mut arc);
+        self.counters.spans_ingested += 1;
+        if self.config.track_open_spans && self.open.remove(&span.span_id).is_none() {
+            self.closed_unmatched.insert(span.span_id);
+        }
+        if let Some(PendingEvents { events, dropped }) = self.pending_events.remove(&span.span_id) {
+            self.pending_count -= events.len();
+            span.dropped_events = span.dropped_events.saturating_add(dropped);
+            if span.status == Status::Unset {
+                if let Some(err) = events.iter().find(|e| e.severity == Severity::Error) {
+                    span.status = Status::Error(Some(err.body.clone()));
+                }
+            }
+            span.events = events;
+        }
+        let cap = self.config.max_spans_per_trace;
+        let entry = self.traces.entry(span.trace_id).or_insert_with(|| TraceEntry {
+            spans: VecDeque::new(),
+            admitted: 0,
+            dropped_spans: 0,
+        });
+        if entry.admitted >= cap {
+            entry.dropped_spans += 1;
+            self.counters.spans_dropped_trace_cap += 1;
+            return;
+        }
+        entry.admitted += 1;
+        let bytes = span.accounted_size();
+        let trace_id = span.trace_id;
+        entry.spans.push_back(arc);
+        self.order.push_back(Slot { trace: Some(trace_id), bytes });
+        self.bytes += bytes;
+        self.span_count += 1;
+    }
+
+    fn evict(&mut self) {
+        while self.bytes > self.config.max_bytes || self.order.len() > self.config.max_records {
+            let Some(slot) = self.order.pop_front() else { break };
+            self.bytes -= slot.bytes;
+            match slot.trace {
+                None => {
+                    self.logs.pop_front();
+                    self.counters.logs_evicted += 1;
+                }
+                Some(trace_id) => {
+                    self.span_count -= 1;
+                    self.counters.spans_evicted += 1;
+                    if let Some(entry) = self.traces.get_mut(&trace_id) {
+                        entry.spans.pop_front();
+                        if entry.spans.is_empty() {
+                            self.traces.remove(&trace_id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

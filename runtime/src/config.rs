@@ -1,0 +1,49 @@
+//! Limits of the ring buffer and of each record.
+
+/// Bounds of the in-process ring buffer and of each record.
+///
+/// Every limit is a ceiling, and everything beyond it is counted, never
+/// silently lost (see [`crate::BufferStats`]).
+///
+/// ```
+/// let cfg = lantern::BufferConfig { max_bytes: 8 << 20, ..Default::default() };
+/// assert_eq!(cfg.max_spans_per_trace, 10_000);
+/// ```
+#[derive(Clone, Debug)]
+pub struct BufferConfig {
+    /// Ceiling of the bytes held by finished spans and logs (default 64 MiB).
+    pub max_bytes: usize,
+    /// Ceiling of the number of finished spans and logs (default 1 000 000).
+    pub max_records: usize,
+    /// Slots in the lock-free queue between the application and the ingest
+    /// thread (default 8192). When it is full the oldest entry is overwritten.
+    pub queue_capacity: usize,
+    /// Spans kept per trace (default 10 000); later ones are dropped and counted.
+    pub max_spans_per_trace: usize,
+    /// Events kept per span (default 128).
+    pub max_events_per_span: usize,
+    /// Attributes kept per span and per log (default 128).
+    pub max_attributes: usize,
+    /// Links kept per span (default 128).
+    pub max_links_per_span: usize,
+    /// Open spans tracked for the "running" view (default 100 000).
+    pub max_open_spans: usize,
+    /// Whether open spans are tracked at all (default true).
+    pub track_open_spans: bool,
+}
+
+impl Default for BufferConfig {
+    fn default() -> Self {
+        BufferConfig {
+            max_bytes: 64 << 20,
+            max_records: 1_000_000,
+            queue_capacity: 8192,
+            max_spans_per_trace: 10_000,
+            max_events_per_span: 128,
+            max_attributes: 128,
+            max_links_per_span: 128,
+            max_open_spans: 100_000,
+            track_open_spans: true,
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! Field visitors: `tracing` fields to typed attributes, and the special
+//! `otel.*` and `error` fields that set a span's kind, name and status.
+
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
+
+use tracing::field::{Field, Visit};
+
+use crate::record::{Attributes, KeyValue, LogRecord, SpanRecord, Value};
+use crate::{SpanKind, Status};
+
+/// Adds or replaces `key` in `attrs`, honouring the per-record cap.
+fn set_attribute(
+    attrs: &mut Attributes,
+    dropped: &mut u32,
+    cap: usize,
+    key: &'static str,
+    value: Value,
+    replace: bool,
+) {
+    if let Some(kv) = attrs.iter_mut().find(|kv| replace && kv.key == key) {
+        kv.value = value;
+    } else if attrs.len() < cap {
+        attrs.push(KeyValue { key: Cow::Borrowed(key), value });
+    } else {
+        *dropped = dropped.saturating_add(1);
+    }
+}
+
+fn debug_string(value: &dyn fmt::Debug) -> String {
+    let mut s = String::new();
+    let _ = write!(s, "{value:?}");
+    s
+}
+
+/// Records span fields into a [`SpanRecord`].
+pub(crate) struct SpanFieldVisitor<'a> {
+    pub(crate) record: &'a mut SpanRecord,
+    pub(crate) max_attributes: usize,
+    /// False for a new span: a callsite's field names are unique, so there
+    /// is nothing to replace.
+    pub(crate) replace: bool,
+}
+
+impl SpanFieldVisitor<'_> {
+    fn value(&mut self, field: &Field, value: Value) {
+        let name = field.name();
+        if name.as_bytes().first() == Some(&b'o') && name.starts_with("otel.") {
+            if self.special(name, &value) {
+                return;
+            }
+        } else if name == "error" {
+            match &value {
+                Value::Bool(false) => {}
+                Value::Bool(true) => self.record.status = Status::Error(None),
+                other => self.record.status = Status::Error(Some(Cow::Owned(other.to_string()))),
+            }
+            return;
+        }
+        let rec = &mut *self.record;
+        set_attribute(&mut rec.attributes, &mut rec.dropped_attributes, self.max_attributes, name, value, self.replace);
+    }
+
+    /// Handles `otel.kind`, `otel.name`, `otel.status_code`, `otel.status_message`.
+    fn special(&mut self, name: &str, value: &Value) -> bool {
+        let text = value.to_string();
+        match name {
+            "otel.kind" => {
+                if let Some(kind) = SpanKind::parse(&text) {
+                    self.record.kind = kind;
+                }
+            }
+            "otel.name" => self.record.name = Cow::Owned(text),
+            "otel.status_code" => {
+                self.record.status = match text.to_ascii_uppercase().as_str() {
+                    "ERROR" => match std::mem::take(&mut self.record.status) {
+                        Status::Error(msg) => Status::Error(msg),
+                        _ => Status::Error(None),
+                    },
+                    "OK" => Status::Ok,
+                    _ => Status::Unset,
+                }
+            }
+            "otel.status_message" => {
+                self.record.status = Status::Error(Some(Cow::Owned(text)));
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
+impl Visit for SpanFieldVisitor<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.value(field, Value::F64(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.value(field, Value::I64(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.value(field, Value::U64(value));
+    }
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        let v = i64::try_from(value).map_or_else(|_| Value::Str(value.to_string().into()), Value::I64);
+        self.value(field, v);
+    }
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        let v = u64::try_from(value).map_or_else(|_| Value::Str(value.to_string().into()), Value::U64);
+        self.value(field, v);
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.value(field, Value::Bool(value));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.value(field, Value::Str(Cow::Owned(value.to_owned())));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.value(field, Value::Str(Cow::Owned(value.to_string())));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.value(field, Value::Str(Cow::Owned(debug_string(value))));
+    }
+}
+
+/// Records event fields into a [`LogRecord`]: `message` becomes the body;
+/// the `log` crate's `log.*` bookkeeping fields are skipped.
+pub(crate) struct LogFieldVisitor<'a> {
+    pub(crate) record: &'a mut LogRecord,
+    pub(crate) max_attributes: usize,
+    pub(crate) dropped: u32,
+}
+
+impl LogFieldVisitor<'_> {
+    fn value(&mut self, field: &Field, value: Value) {
+        let name = field.name();
+        if name == "message" {
+            self.record.body = match value {
+                Value::Str(s) => s,
+                other => Cow::Owned(other.to_string()),
+            };
+            return;
+        }
+        if name.starts_with("log.") {
+            return;
+        }
+        set_attribute(&mut self.record.attributes, &mut self.dropped, self.max_attributes, name, value, false);
+    }
+}
+
+impl Visit for LogFieldVisitor<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.value(field, Value::F64(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.value(field, Value::I64(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.value(field, Value::U64(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.value(field, Value::Bool(value));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.value(field, Value::Str(Cow::Owned(value.to_owned())));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.value(field, Value::Str(Cow::Owned(value.to_string())));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.value(field, Value::Str(Cow::Owned(debug_string(value))));
+    }
+}

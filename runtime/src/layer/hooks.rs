@@ -1,0 +1,67 @@
+//! Reaching span state from outside the layer (`context::current`,
+//! `context::set_baggage`) without knowing the subscriber's type.
+//!
+//! The layer is generic over its subscriber `S` only inside the `Layer`
+//! methods. When it is added to a subscriber (`on_layer`), it records
+//! monomorphised function pointers that downcast the `Dispatch` back to `S`;
+//! the free functions find them through `Dispatch::downcast_ref::<Hooks>`.
+
+use tracing::{Dispatch, Subscriber};
+use tracing_subscriber::registry::LookupSpan;
+
+use super::state::{self, SpanData};
+use crate::{Baggage, SpanContext};
+
+pub(crate) type CurrentContextFn = fn(&Dispatch) -> Option<(SpanContext, Baggage)>;
+pub(crate) type WithBaggageFn = fn(&Dispatch, &mut dyn FnMut(&mut Baggage));
+
+pub(crate) struct Hooks {
+    pub(crate) current_context: CurrentContextFn,
+    pub(crate) with_current_baggage: WithBaggageFn,
+}
+
+impl Hooks {
+    pub(crate) fn new<S>() -> Hooks
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        Hooks { current_context: current_context::<S>, with_current_baggage: with_current_baggage::<S> }
+    }
+
+    pub(crate) fn of(dispatch: &Dispatch) -> Option<&Hooks> {
+        dispatch.downcast_ref::<Hooks>()
+    }
+}
+
+fn current_context<S>(dispatch: &Dispatch) -> Option<(SpanContext, Baggage)>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let subscriber = dispatch.downcast_ref::<S>()?;
+    let current = dispatch.current_span();
+    let span = subscriber.span(current.id()?)?;
+    state::context_of(span)
+}
+
+/// Runs `f` on the current span's baggage. A span that keeps no state (in a
+/// non-recording trace) is given a minimal one first, so baggage set on it
+/// still reaches its children.
+fn with_current_baggage<S>(dispatch: &Dispatch, f: &mut dyn FnMut(&mut Baggage))
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let Some(subscriber) = dispatch.downcast_ref::<S>() else { return };
+    let current = dispatch.current_span();
+    let Some(id) = current.id() else { return };
+    let Some(span) = subscriber.span(id) else { return };
+    if span.extensions().get::<SpanData>().is_none() {
+        let Some((cx, baggage)) = subscriber.span(id).and_then(state::context_of) else { return };
+        let data = SpanData::stateless(&cx, span.metadata(), baggage);
+        span.extensions_mut().insert(data);
+    }
+    if let Some(data) = span.extensions_mut().get_mut::<SpanData>() {
+        f(&mut data.baggage);
+    }
+    // Children created from now on must see the new baggage.
+    super::cache::invalidate();
+}

@@ -1,0 +1,309 @@
+//! The capture layer: `tracing` spans and events into span and log records.
+//!
+//! [`LanternLayer`] is a [`tracing_subscriber::Layer`], so it composes with
+//! any registry and any other layer:
+//!
+//! ```
+//! use tracing_subscriber::layer::SubscriberExt;
+//! let subscriber = tracing_subscriber::registry().with(lantern::layer());
+//! # drop(subscriber);
+//! ```
+//!
+//! # What happens on the hot path
+//!
+//! - **New span**: find the parent's state (one registry lookup), inherit its
+//!   trace id, flags, tracestate and baggage (reference counted, so free when
+//!   empty), draw a span id from a per-thread generator, read the TSC clock,
+//!   record the fields as typed values, store the state in the span's
+//!   extensions. At a root, the [`Sampler`](crate::sampling::Sampler) decides.
+//! - **Event**: build a log record with the ids of the span it is in and push
+//!   it into the lock-free queue. Joining it to its span as a span event and
+//!   deriving the span's error status happen later, on the ingest thread.
+//! - **Close**: move the record out of the extensions, stamp the end, push it.
+//!
+//! Nothing on this path takes a lock shared with readers or allocates beyond
+//! the span's own state and the strings it records.
+
+mod cache;
+mod fields;
+mod hooks;
+pub(crate) mod state;
+
+pub(crate) use hooks::Hooks;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Subscriber};
+use tracing_log::NormalizeEvent;
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::buffer::{Buffer, Entry, OpenSpan};
+use crate::clock::Timestamp;
+use crate::config::BufferConfig;
+use crate::record::{LogRecord, Severity, SpanRecord};
+use crate::sampling::{ParentBased, RecordingMode, Sampler, SamplingParams};
+use crate::{Baggage, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState};
+use fields::{LogFieldVisitor, SpanFieldVisitor};
+use state::{Parent, SpanData};
+
+/// The Lantern capture layer. Make one with [`crate::layer()`] or
+/// [`crate::Builder::layer`].
+///
+/// ```
+/// use tracing_subscriber::layer::SubscriberExt;
+/// let layer = lantern::layer();
+/// let buffer = layer.buffer();
+/// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+///     tracing::info_span!("parent").in_scope(|| tracing::info_span!("child").in_scope(|| {}));
+/// });
+/// assert_eq!(buffer.snapshot().traces(&Default::default())[0].span_count, 2);
+/// ```
+pub struct LanternLayer {
+    buffer: Buffer,
+    sampler: Arc<dyn Sampler>,
+    mode: RecordingMode,
+    hooks: Option<Hooks>,
+}
+
+impl LanternLayer {
+    pub(crate) fn new(config: BufferConfig, sampler: Arc<dyn Sampler>, mode: RecordingMode) -> Self {
+        LanternLayer { buffer: Buffer::new(config), sampler, mode, hooks: None }
+    }
+
+    /// The ring buffer this layer records into.
+    ///
+    /// ```
+    /// let buffer = lantern::layer().buffer();
+    /// assert_eq!(buffer.stats().spans, 0);
+    /// ```
+    pub fn buffer(&self) -> Buffer {
+        self.buffer.clone()
+    }
+
+    pub(crate) fn new_record(meta: &'static tracing::Metadata<'static>) -> SpanRecord {
+        let now = Timestamp::now();
+        SpanRecord {
+            trace_id: TraceId::from_u128(1).expect("non-zero"),
+            span_id: SpanId::random(),
+            parent_span_id: None,
+            parent_is_remote: false,
+            flags: TraceFlags::NONE,
+            trace_state: TraceState::default(),
+            name: Cow::Borrowed(meta.name()),
+            target: meta.target(),
+            level: Severity::from(meta.level()),
+            kind: SpanKind::Internal,
+            status: Status::Unset,
+            attributes: Default::default(),
+            dropped_attributes: 0,
+            links: Vec::new(),
+            dropped_links: 0,
+            events: Vec::new(),
+            dropped_events: 0,
+            start: now,
+            end: now,
+        }
+    }
+
+    /// Starts a trace in this process: from a remote parent or anew, and asks
+    /// the sampler.
+    /// Returns the baggage the trace starts with and whether it is recorded.
+    fn start_trace(
+        &self,
+        rec: &mut SpanRecord,
+        remote: Option<crate::Context>,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> (Baggage, bool) {
+        let remote_span = remote.as_ref().and_then(|cx| cx.span_context());
+        let flags = match remote_span {
+            Some(parent) => {
+                rec.trace_id = parent.trace_id();
+                rec.parent_span_id = Some(parent.span_id());
+                rec.parent_is_remote = true;
+                rec.trace_state = parent.trace_state().clone();
+                TraceFlags::from_u8(parent.flags().to_u8() & TraceFlags::RANDOM.to_u8())
+            }
+            None => {
+                rec.trace_id = TraceId::random();
+                TraceFlags::RANDOM
+            }
+        };
+        let params = SamplingParams {
+            remote_parent: remote_span,
+            trace_id: rec.trace_id,
+            name: &rec.name,
+            kind: rec.kind,
+            metadata: meta,
+        };
+        let sampled = self.sampler.should_sample(&params).is_sampled();
+        rec.flags = flags.with_sampled(sampled);
+        let baggage = remote.map(|cx| cx.baggage().clone()).unwrap_or_default();
+        let recording = sampled || self.mode == RecordingMode::All;
+        if !recording {
+            rec.attributes.clear();
+        }
+        (baggage, recording)
+    }
+}
+
+impl<S> tracing_subscriber::Layer<S> for LanternLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_layer(&mut self, _subscriber: &mut S) {
+        self.hooks = Some(Hooks::new::<S>());
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let meta = attrs.metadata();
+        // A remote parent from `Context::child_span` wins over the contextual
+        // local parent; an explicit parent wins over both.
+        let remote = if attrs.parent().is_none() { crate::context::pending_parent() } else { None };
+        let parent_id = match (&remote, attrs.parent()) {
+            (Some(_), _) => None,
+            (None, Some(explicit)) => Some(explicit.clone()),
+            (None, None) if attrs.is_contextual() => ctx.current_span().id().cloned(),
+            (None, None) => None,
+        };
+        let parent = match parent_id {
+            None => Parent::None,
+            Some(parent_id) => cache::cached_parent(&parent_id).unwrap_or_else(|| {
+                let found = ctx.span(&parent_id).map_or(Parent::None, state::inherit);
+                cache::remember_parent(&parent_id, &found);
+                found
+            }),
+        };
+        if matches!(parent, Parent::Stateless) {
+            cache::remember_stateless(id);
+            return;
+        }
+        let Some(span) = ctx.span(id) else { return };
+        let mut rec = Self::new_record(meta);
+        let max_attributes = self.buffer.config().max_attributes;
+        let (baggage, recording) = match parent {
+            Parent::Stateless => return,
+            Parent::Local(inherited) => {
+                rec.trace_id = inherited.trace_id;
+                rec.parent_span_id = Some(inherited.parent_span_id);
+                rec.flags = inherited.flags;
+                rec.trace_state = inherited.trace_state;
+                attrs.record(&mut SpanFieldVisitor { record: &mut rec, max_attributes, replace: false });
+                (inherited.baggage, true)
+            }
+            Parent::None => {
+                attrs.record(&mut SpanFieldVisitor { record: &mut rec, max_attributes, replace: false });
+                self.start_trace(&mut rec, remote, meta)
+            }
+        };
+        if recording && self.buffer.config().track_open_spans {
+            self.buffer.push(Entry::Start(OpenSpan {
+                trace_id: rec.trace_id,
+                span_id: rec.span_id,
+                name: meta.name(),
+                target: meta.target(),
+                start: rec.start,
+            }));
+        }
+        span.extensions_mut().insert(SpanData { record: Arc::new(rec), baggage, recording });
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut ext = span.extensions_mut();
+        if let Some(data) = ext.get_mut::<SpanData>().filter(|d| d.recording) {
+            let max_attributes = self.buffer.config().max_attributes;
+            values.record(&mut SpanFieldVisitor { record: data.record_mut(), max_attributes, replace: true });
+        }
+    }
+
+    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, S>) {
+        let Some(link) = ctx.span(follows).and_then(state::context_of) else { return };
+        let Some(span) = ctx.span(id) else { return };
+        let mut ext = span.extensions_mut();
+        if let Some(data) = ext.get_mut::<SpanData>().filter(|d| d.recording) {
+            let max_links = self.buffer.config().max_links_per_span;
+            let rec = data.record_mut();
+            if rec.links.len() < max_links {
+                rec.links.push(link.0);
+            } else {
+                rec.dropped_links = rec.dropped_links.saturating_add(1);
+            }
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let ids = match ctx.event_span(event) {
+            Some(span) => match state::event_ids(span) {
+                Some(ids) => Some(ids),
+                None if self.mode == RecordingMode::SampledOnly => return,
+                None => None,
+            },
+            None => None,
+        };
+        let normalized = event.normalized_metadata();
+        let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
+        let target = if normalized.is_some() {
+            Cow::Owned(meta.target().to_owned())
+        } else {
+            Cow::Borrowed(event.metadata().target())
+        };
+        let mut record = LogRecord {
+            severity: Severity::from(meta.level()),
+            target,
+            body: Cow::Borrowed(""),
+            attributes: Default::default(),
+            trace_id: ids.map(|i| i.0),
+            span_id: ids.map(|i| i.1),
+            flags: ids.map_or(TraceFlags::NONE, |i| i.2),
+            time: Timestamp::now(),
+        };
+        let max_attributes = self.buffer.config().max_attributes;
+        event.record(&mut LogFieldVisitor { record: &mut record, max_attributes, dropped: 0 });
+        self.buffer.push(Entry::Log(Arc::new(record)));
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        if cache::take_stateless(&id) {
+            return;
+        }
+        let Some(span) = ctx.span(&id) else { return };
+        let data = span.extensions_mut().remove::<SpanData>();
+        if let Some(mut data) = data.filter(|d| d.recording) {
+            data.record_mut().end = Timestamp::now();
+            self.buffer.push(Entry::Span(data.record));
+        }
+    }
+
+    #[allow(unsafe_code)]
+    unsafe fn downcast_raw(&self, id: std::any::TypeId) -> Option<*const ()> {
+        // SAFETY: each pointer is to a field of `self` of exactly the type
+        // whose `TypeId` was asked for, as `downcast_raw` requires.
+        if id == std::any::TypeId::of::<Self>() {
+            Some(self as *const Self as *const ())
+        } else if id == std::any::TypeId::of::<Hooks>() {
+            self.hooks.as_ref().map(|h| h as *const Hooks as *const ())
+        } else if id == std::any::TypeId::of::<Buffer>() {
+            Some(&self.buffer as *const Buffer as *const ())
+        } else {
+            None
+        }
+    }
+}
+
+impl Default for LanternLayer {
+    fn default() -> Self {
+        LanternLayer::new(BufferConfig::default(), Arc::new(ParentBased::default()), RecordingMode::All)
+    }
+}
+
+impl std::fmt::Debug for LanternLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LanternLayer")
+            .field("sampler", &self.sampler.description())
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}

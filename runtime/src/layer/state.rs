@@ -1,0 +1,133 @@
+//! Per-span state kept in the registry's span extensions.
+
+use std::sync::Arc;
+
+use tracing::span;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+
+use crate::record::SpanRecord;
+use crate::{Baggage, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+
+/// What Lantern keeps for one open span. `record` is moved out whole, into the
+/// ingest queue, when the span closes.
+pub(crate) struct SpanData {
+    pub(crate) record: Arc<SpanRecord>,
+    pub(crate) baggage: Baggage,
+    /// False for an unsampled trace in `RecordingMode::SampledOnly`: only the
+    /// ids are kept (for propagation), nothing is recorded.
+    pub(crate) recording: bool,
+}
+
+impl SpanData {
+    /// The record, to update it. Only the span's state owns it until the
+    /// span closes, so this never copies.
+    pub(crate) fn record_mut(&mut self) -> &mut SpanRecord {
+        Arc::make_mut(&mut self.record)
+    }
+
+    /// Minimal non-recording state for a span in an unsampled trace.
+    pub(crate) fn stateless(cx: &SpanContext, meta: &'static tracing::Metadata<'static>, baggage: Baggage) -> Self {
+        let mut record = super::LanternLayer::new_record(meta);
+        record.trace_id = cx.trace_id();
+        record.span_id = cx.span_id();
+        record.flags = cx.flags();
+        record.trace_state = cx.trace_state().clone();
+        SpanData { record: Arc::new(record), baggage, recording: false }
+    }
+
+    pub(crate) fn span_context(&self) -> SpanContext {
+        let r = &self.record;
+        SpanContext::new(r.trace_id, r.span_id, r.flags, false, r.trace_state.clone())
+    }
+}
+
+/// The context a new span inherits.
+#[derive(Clone)]
+pub(crate) struct Inherited {
+    pub(crate) trace_id: TraceId,
+    pub(crate) parent_span_id: SpanId,
+    pub(crate) flags: TraceFlags,
+    pub(crate) trace_state: TraceState,
+    pub(crate) baggage: Baggage,
+}
+
+/// Where a span's context comes from.
+pub(crate) enum Parent {
+    /// No local parent with Lantern state: a root in this process.
+    None,
+    /// A local span with state.
+    Local(Inherited),
+    /// Inside an unsampled, non-recording trace: the span keeps no state.
+    Stateless,
+}
+
+/// A span id for a span that keeps no state (an unsampled span in
+/// `SampledOnly` mode): derived from the registry's id, stable for the span.
+pub(crate) fn derived_span_id(id: &span::Id, trace_id: TraceId) -> SpanId {
+    let x = id.into_u64() ^ (trace_id.to_u128() as u64);
+    // splitmix64 finaliser: a bijection, so distinct inputs give distinct ids.
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    SpanId::from_u64(z ^ (z >> 31)).unwrap_or(SpanId::from_u64(1).expect("1 is non-zero"))
+}
+
+/// The context to inherit from `span` (the would-be parent) or its nearest
+/// ancestor with state.
+pub(crate) fn inherit<'a, R: LookupSpan<'a>>(span: SpanRef<'a, R>) -> Parent {
+    if let Some(found) = inherit_from(&span) {
+        return found;
+    }
+    // Rare: no state on the parent (a span created before Lantern was
+    // installed, or in a non-recording trace): look further up.
+    span.scope().skip(1).find_map(|s| inherit_from(&s)).unwrap_or(Parent::None)
+}
+
+fn inherit_from<'a, R: LookupSpan<'a>>(span: &SpanRef<'a, R>) -> Option<Parent> {
+    let ext = span.extensions();
+    let data = ext.get::<SpanData>()?;
+    if !data.recording {
+        return Some(Parent::Stateless);
+    }
+    let r = &data.record;
+    Some(Parent::Local(Inherited {
+        trace_id: r.trace_id,
+        parent_span_id: r.span_id,
+        flags: r.flags,
+        trace_state: r.trace_state.clone(),
+        baggage: data.baggage.clone(),
+    }))
+}
+
+/// The span context and baggage of `span`, looking up ancestors for spans
+/// that keep no state.
+pub(crate) fn context_of<'a, R: LookupSpan<'a>>(span: SpanRef<'a, R>) -> Option<(SpanContext, Baggage)> {
+    let id = span.id();
+    for s in span.scope() {
+        let ext = s.extensions();
+        if let Some(data) = ext.get::<SpanData>() {
+            let mut cx = data.span_context();
+            if s.id() != id {
+                cx = SpanContext::new(
+                    cx.trace_id(),
+                    derived_span_id(&id, cx.trace_id()),
+                    cx.flags(),
+                    false,
+                    cx.trace_state().clone(),
+                );
+            }
+            return Some((cx, data.baggage.clone()));
+        }
+    }
+    None
+}
+
+/// Ids for a log record made inside `span`: `None` when the span is in a
+/// non-recording trace (or has no Lantern state at all).
+pub(crate) fn event_ids<'a, R: LookupSpan<'a>>(span: SpanRef<'a, R>) -> Option<(TraceId, SpanId, TraceFlags)> {
+    let ext = span.extensions();
+    match ext.get::<SpanData>() {
+        Some(data) if data.recording => Some((data.record.trace_id, data.record.span_id, data.record.flags)),
+        _ => None,
+    }
+}

@@ -1,0 +1,408 @@
+//! What Lantern keeps: span records, log records and their typed attributes.
+//!
+//! Records are plain data. The layer fills them on the application's thread
+//! with as little work as it can (typed values, no formatting unless a field
+//! is only `Debug`), and everything else — joining events to spans, deriving
+//! the error status from ERROR events, the per-trace caps — happens later on
+//! the ingest thread (see [`crate::buffer`]).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use smallvec::SmallVec;
+
+use crate::clock::Timestamp;
+use crate::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+
+/// A typed attribute value.
+///
+/// ```
+/// let v = lantern::Value::from(3_i64);
+/// assert_eq!(v.to_string(), "3");
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Value {
+    /// A boolean.
+    Bool(bool),
+    /// A signed integer.
+    I64(i64),
+    /// An unsigned integer.
+    U64(u64),
+    /// A float.
+    F64(f64),
+    /// A string (borrowed when the source was `'static`).
+    Str(Cow<'static, str>),
+}
+
+impl Value {
+    /// The string, when this is a string value.
+    ///
+    /// ```
+    /// assert_eq!(lantern::Value::from("a").as_str(), Some("a"));
+    /// ```
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn heap_size(&self) -> usize {
+        match self {
+            Value::Str(Cow::Owned(s)) => s.capacity(),
+            _ => 0,
+        }
+    }
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Bool(v) => v.fmt(f),
+            Value::I64(v) => v.fmt(f),
+            Value::U64(v) => v.fmt(f),
+            Value::F64(v) => v.fmt(f),
+            Value::Str(v) => v.fmt(f),
+        }
+    }
+}
+
+macro_rules! value_from {
+    ($($t:ty => $variant:ident),*) => {
+        $(impl From<$t> for Value {
+            fn from(v: $t) -> Self {
+                Value::$variant(v.into())
+            }
+        })*
+    };
+}
+value_from!(bool => Bool, i64 => I64, u64 => U64, f64 => F64, &'static str => Str, String => Str);
+
+/// One attribute: a field name and its typed value.
+///
+/// ```
+/// let kv = lantern::KeyValue::new("http.method", "GET");
+/// assert_eq!(kv.value.as_str(), Some("GET"));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyValue {
+    /// The key: a `tracing` field name.
+    pub key: Cow<'static, str>,
+    /// The value.
+    pub value: Value,
+}
+
+impl KeyValue {
+    /// Makes an attribute.
+    ///
+    /// ```
+    /// assert_eq!(lantern::KeyValue::new("n", 1_i64).key, "n");
+    /// ```
+    pub fn new(key: impl Into<Cow<'static, str>>, value: impl Into<Value>) -> Self {
+        KeyValue { key: key.into(), value: value.into() }
+    }
+
+    pub(crate) fn heap_size(&self) -> usize {
+        let key = match &self.key {
+            Cow::Owned(s) => s.capacity(),
+            Cow::Borrowed(_) => 0,
+        };
+        key + self.value.heap_size()
+    }
+}
+
+/// Attributes of a span or log, inline up to four.
+pub type Attributes = SmallVec<[KeyValue; 4]>;
+
+/// Finds the value of `key` in a list of attributes.
+///
+/// ```
+/// let attrs = vec![lantern::KeyValue::new("a", 1_i64)];
+/// assert_eq!(lantern::record::attribute(&attrs, "a"), Some(&lantern::Value::I64(1)));
+/// ```
+pub fn attribute<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a Value> {
+    attrs.iter().find(|kv| kv.key == key).map(|kv| &kv.value)
+}
+
+/// The role of a span, as OpenTelemetry defines it (from `otel.kind`).
+///
+/// ```
+/// assert_eq!(lantern::SpanKind::parse("server"), Some(lantern::SpanKind::Server));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum SpanKind {
+    /// An operation inside the process (the default).
+    #[default]
+    Internal,
+    /// Serves a request from a remote client.
+    Server,
+    /// Makes a request to a remote server.
+    Client,
+    /// Sends a message.
+    Producer,
+    /// Receives a message.
+    Consumer,
+}
+
+impl SpanKind {
+    /// Parses `otel.kind` values, case-insensitively.
+    ///
+    /// ```
+    /// assert_eq!(lantern::SpanKind::parse("CLIENT"), Some(lantern::SpanKind::Client));
+    /// ```
+    pub fn parse(s: &str) -> Option<SpanKind> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "internal" => SpanKind::Internal,
+            "server" => SpanKind::Server,
+            "client" => SpanKind::Client,
+            "producer" => SpanKind::Producer,
+            "consumer" => SpanKind::Consumer,
+            _ => return None,
+        })
+    }
+
+    /// The lower-case name.
+    ///
+    /// ```
+    /// assert_eq!(lantern::SpanKind::Producer.as_str(), "producer");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpanKind::Internal => "internal",
+            SpanKind::Server => "server",
+            SpanKind::Client => "client",
+            SpanKind::Producer => "producer",
+            SpanKind::Consumer => "consumer",
+        }
+    }
+}
+
+/// The outcome of a span.
+///
+/// ```
+/// assert!(lantern::Status::Error(None).is_error());
+/// ```
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum Status {
+    /// Nothing said (the default).
+    #[default]
+    Unset,
+    /// Explicitly successful (`otel.status_code = "OK"`).
+    Ok,
+    /// Failed, with an optional message.
+    Error(Option<Cow<'static, str>>),
+}
+
+impl Status {
+    /// Whether this is an error.
+    ///
+    /// ```
+    /// assert!(!lantern::Status::Ok.is_error());
+    /// ```
+    pub fn is_error(&self) -> bool {
+        matches!(self, Status::Error(_))
+    }
+}
+
+/// Log severity, with the OTLP severity numbers.
+///
+/// ```
+/// assert_eq!(lantern::Severity::from(&tracing::Level::WARN).number(), 13);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// TRACE (1).
+    Trace,
+    /// DEBUG (5).
+    Debug,
+    /// INFO (9).
+    Info,
+    /// WARN (13).
+    Warn,
+    /// ERROR (17).
+    Error,
+}
+
+impl Severity {
+    /// The OTLP `SeverityNumber`.
+    ///
+    /// ```
+    /// assert_eq!(lantern::Severity::Error.number(), 17);
+    /// ```
+    pub fn number(self) -> i32 {
+        match self {
+            Severity::Trace => 1,
+            Severity::Debug => 5,
+            Severity::Info => 9,
+            Severity::Warn => 13,
+            Severity::Error => 17,
+        }
+    }
+
+    /// The OTLP severity text (`"INFO"`, ...).
+    ///
+    /// ```
+    /// assert_eq!(lantern::Severity::Info.as_str(), "INFO");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Trace => "TRACE",
+            Severity::Debug => "DEBUG",
+            Severity::Info => "INFO",
+            Severity::Warn => "WARN",
+            Severity::Error => "ERROR",
+        }
+    }
+}
+
+impl From<&tracing::Level> for Severity {
+    fn from(level: &tracing::Level) -> Self {
+        match *level {
+            tracing::Level::TRACE => Severity::Trace,
+            tracing::Level::DEBUG => Severity::Debug,
+            tracing::Level::INFO => Severity::Info,
+            tracing::Level::WARN => Severity::Warn,
+            _ => Severity::Error,
+        }
+    }
+}
+
+/// One finished span.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SpanRecord {
+    /// The trace it belongs to.
+    pub trace_id: TraceId,
+    /// Its id.
+    pub span_id: SpanId,
+    /// Its parent, local or remote; `None` for a root.
+    pub parent_span_id: Option<SpanId>,
+    /// Whether the parent came from another process.
+    pub parent_is_remote: bool,
+    /// Trace flags (sampled, random).
+    pub flags: TraceFlags,
+    /// The W3C tracestate in force.
+    pub trace_state: TraceState,
+    /// The span name (`otel.name` overrides the callsite name).
+    pub name: Cow<'static, str>,
+    /// The `tracing` target (module path by default).
+    pub target: &'static str,
+    /// The `tracing` level.
+    pub level: Severity,
+    /// Its kind.
+    pub kind: SpanKind,
+    /// Its status.
+    pub status: Status,
+    /// Typed attributes from the span's fields.
+    pub attributes: Attributes,
+    /// Attributes dropped by the per-span cap.
+    pub dropped_attributes: u32,
+    /// Links from `follows_from`.
+    pub links: Vec<SpanContext>,
+    /// Links dropped by the per-span cap.
+    pub dropped_links: u32,
+    /// Events that happened inside the span (filled in by the ingest thread).
+    pub events: Vec<Arc<LogRecord>>,
+    /// Events dropped by the per-span cap.
+    pub dropped_events: u32,
+    /// When it started.
+    pub(crate) start: Timestamp,
+    /// When it ended.
+    pub(crate) end: Timestamp,
+}
+
+impl SpanRecord {
+    /// Wall-clock start.
+    pub fn start_time(&self) -> SystemTime {
+        self.start.to_system_time()
+    }
+
+    /// Wall-clock end.
+    pub fn end_time(&self) -> SystemTime {
+        self.end.to_system_time()
+    }
+
+    /// Duration, from the monotonic clock.
+    pub fn duration(&self) -> Duration {
+        self.end.saturating_duration_since(self.start)
+    }
+
+    /// Whether the span's status is an error.
+    pub fn is_error(&self) -> bool {
+        self.status.is_error()
+    }
+
+    /// Whether the trace was sampled (chosen for export).
+    pub fn is_sampled(&self) -> bool {
+        self.flags.is_sampled()
+    }
+
+    /// The value of an attribute.
+    pub fn attribute(&self, key: &str) -> Option<&Value> {
+        attribute(&self.attributes, key)
+    }
+
+    /// Bytes this record holds, as the ring buffer accounts them.
+    pub(crate) fn accounted_size(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + 64
+            + self.attributes.iter().map(KeyValue::heap_size).sum::<usize>()
+            + if self.attributes.spilled() { self.attributes.capacity() * size_of::<KeyValue>() } else { 0 }
+            + self.links.capacity() * size_of::<SpanContext>()
+            + self.events.iter().map(|e| e.accounted_size()).sum::<usize>()
+            + match &self.name {
+                Cow::Owned(s) => s.capacity(),
+                Cow::Borrowed(_) => 0,
+            }
+    }
+}
+
+/// One log record: a `tracing` event or a `log` record.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct LogRecord {
+    /// Severity.
+    pub severity: Severity,
+    /// Target (module path by default).
+    pub target: Cow<'static, str>,
+    /// The message.
+    pub body: Cow<'static, str>,
+    /// Typed fields other than the message.
+    pub attributes: Attributes,
+    /// The trace of the span it happened in.
+    pub trace_id: Option<TraceId>,
+    /// The span it happened in.
+    pub span_id: Option<SpanId>,
+    /// That trace's flags.
+    pub flags: TraceFlags,
+    pub(crate) time: Timestamp,
+}
+
+impl LogRecord {
+    /// Wall-clock time of the event.
+    pub fn time(&self) -> SystemTime {
+        self.time.to_system_time()
+    }
+
+    /// The value of an attribute.
+    pub fn attribute(&self, key: &str) -> Option<&Value> {
+        attribute(&self.attributes, key)
+    }
+
+    pub(crate) fn accounted_size(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + 48
+            + self.attributes.iter().map(KeyValue::heap_size).sum::<usize>()
+            + if self.attributes.spilled() { self.attributes.capacity() * size_of::<KeyValue>() } else { 0 }
+            + match &self.body {
+                Cow::Owned(s) => s.capacity(),
+                Cow::Borrowed(_) => 0,
+            }
+            + match &self.target {
+                Cow::Owned(s) => s.capacity(),
+                Cow::Borrowed(_) => 0,
+            }
+    }
+}

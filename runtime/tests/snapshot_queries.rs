@@ -1,0 +1,39 @@
+//! The read API: recent traces newest first, filters, one trace, spans by name.
+
+use std::time::Duration;
+
+use lantern::TraceQuery;
+
+#[test]
+fn recent_traces_are_newest_first_with_their_summary() {
+    let guard = lantern::builder().try_init_local();
+    tracing::info_span!("first").in_scope(|| tracing::info_span!("step").in_scope(|| {}));
+    std::thread::sleep(Duration::from_millis(2));
+    tracing::info_span!("second").in_scope(|| {
+        std::thread::sleep(Duration::from_millis(10));
+        tracing::error!("failed");
+    });
+    let snap = guard.buffer().snapshot();
+    let all = snap.traces(&TraceQuery::default());
+    assert_eq!(all.iter().map(|t| t.root_name.as_str()).collect::<Vec<_>>(), ["second", "first"]);
+    assert_eq!(all[1].span_count, 2);
+    assert!(all[0].error && !all[1].error);
+    assert!(all[0].duration >= Duration::from_millis(10));
+    assert!(all[0].has_root);
+
+    let errors = snap.traces(&TraceQuery { errors_only: true, ..Default::default() });
+    assert_eq!(errors.len(), 1);
+    let slow = snap.traces(&TraceQuery { min_duration: Some(Duration::from_millis(10)), ..Default::default() });
+    assert_eq!(slow[0].root_name, "second");
+    assert_eq!(slow.len(), 1);
+    let paged = snap.traces(&TraceQuery { offset: 1, limit: 1, ..Default::default() });
+    assert_eq!(paged[0].root_name, "first");
+    let by_name = snap.traces(&TraceQuery { span_name: Some("step".into()), ..Default::default() });
+    assert_eq!(by_name[0].root_name, "first");
+
+    let trace = snap.trace(all[1].trace_id).unwrap();
+    let root = trace.root().unwrap();
+    assert_eq!(root.name, "first");
+    assert_eq!(trace.children(root.span_id).map(|s| s.name.to_string()).collect::<Vec<_>>(), ["step"]);
+    assert!(snap.trace(lantern::TraceId::random()).is_none());
+}

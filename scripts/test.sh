@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The README's test command: set-up, then every test of the workspace
+# (unit, integration, doc and compile-fail UI tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cargo test --workspace --lib --bins --tests --examples
+cargo test --workspace --doc
