@@ -20,6 +20,11 @@ struct PendingEvents {
     dropped: u32,
 }
 
+/// Bytes the indexes spend per record (arrival slot, trace deque slot,
+/// allocator headers), and per trace (map entry, its deque).
+const RECORD_OVERHEAD: usize = 64;
+const TRACE_OVERHEAD: usize = 192;
+
 /// One record in arrival order: what it is and what it was accounted.
 struct Slot {
     trace: Option<TraceId>,
@@ -146,7 +151,7 @@ impl Store {
                 self.counters.events_dropped += 1;
             }
         }
-        let bytes = log.accounted_size();
+        let bytes = log.accounted_size() + RECORD_OVERHEAD;
         self.logs.push_back(log);
         self.order.push_back(Slot { trace: None, bytes });
         self.bytes += bytes;
@@ -170,6 +175,7 @@ impl Store {
             span.events = events;
         }
         let cap = self.config.max_spans_per_trace;
+        let new_trace = !self.traces.contains_key(&span.trace_id);
         let entry = self.traces.entry(span.trace_id).or_insert_with(|| TraceEntry {
             spans: VecDeque::new(),
             admitted: 0,
@@ -181,7 +187,8 @@ impl Store {
             return;
         }
         entry.admitted += 1;
-        let bytes = span.accounted_size();
+        // A trace's first span carries the trace's own overhead.
+        let bytes = span.accounted_size() + RECORD_OVERHEAD + if new_trace { TRACE_OVERHEAD } else { 0 };
         let trace_id = span.trace_id;
         entry.spans.push_back(arc);
         self.order.push_back(Slot { trace: Some(trace_id), bytes });

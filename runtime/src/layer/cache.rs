@@ -10,8 +10,9 @@
 //!   thread: [`StatelessIds`] remembers that it has no state, so closing it
 //!   needs no lookup.
 //!
-//! Registry ids carry a generation, so an id is never reused for another span
-//! while an entry could still be looked up. A global epoch, bumped whenever a
+//! Entries are keyed by the layer and the registry id: two subscribers hand
+//! out the same ids. Registry ids carry a generation, so an id is never
+//! reused for another span while an entry could still be looked up. A global epoch, bumped whenever a
 //! span's inheritable state changes (baggage set on an open span), makes
 //! older cache entries misses.
 
@@ -33,6 +34,7 @@ const PARENTS: usize = 4;
 const STATELESS: usize = 16;
 
 struct Cached {
+    layer: u64,
     id: u64,
     epoch: u64,
     /// `None`: the parent keeps no state (a non-recording trace).
@@ -47,7 +49,7 @@ pub(crate) struct ParentCache {
 
 #[derive(Default)]
 pub(crate) struct StatelessIds {
-    ids: [u64; STATELESS],
+    ids: [(u64, u64); STATELESS],
     next: usize,
 }
 
@@ -57,12 +59,16 @@ thread_local! {
 }
 
 /// The cached context for children of `parent`, if fresh.
-pub(crate) fn cached_parent(parent: &Id) -> Option<Parent> {
+pub(crate) fn cached_parent(layer: u64, parent: &Id) -> Option<Parent> {
     let epoch = EPOCH.load(Relaxed);
     PARENT_CACHE
         .try_with(|c| {
             let c = c.try_borrow().ok()?;
-            let hit = c.entries.iter().flatten().find(|e| e.id == parent.into_u64() && e.epoch == epoch)?;
+            let hit = c
+                .entries
+                .iter()
+                .flatten()
+                .find(|e| e.layer == layer && e.id == parent.into_u64() && e.epoch == epoch)?;
             Some(match &hit.inherited {
                 Some(i) => Parent::Local(i.clone()),
                 None => Parent::Stateless,
@@ -73,7 +79,7 @@ pub(crate) fn cached_parent(parent: &Id) -> Option<Parent> {
 }
 
 /// Remembers what children of `parent` inherit.
-pub(crate) fn remember_parent(parent: &Id, found: &Parent) {
+pub(crate) fn remember_parent(layer: u64, parent: &Id, found: &Parent) {
     let inherited = match found {
         Parent::Local(i) => Some(i.clone()),
         Parent::Stateless => None,
@@ -83,31 +89,31 @@ pub(crate) fn remember_parent(parent: &Id, found: &Parent) {
     let _ = PARENT_CACHE.try_with(|c| {
         if let Ok(mut c) = c.try_borrow_mut() {
             let slot = c.next;
-            c.entries[slot] = Some(Cached { id: parent.into_u64(), epoch, inherited });
+            c.entries[slot] = Some(Cached { layer, id: parent.into_u64(), epoch, inherited });
             c.next = (slot + 1) % PARENTS;
         }
     });
 }
 
 /// Notes that span `id` keeps no state.
-pub(crate) fn remember_stateless(id: &Id) {
+pub(crate) fn remember_stateless(layer: u64, id: &Id) {
     let _ = STATELESS_IDS.try_with(|s| {
         if let Ok(mut s) = s.try_borrow_mut() {
             let slot = s.next;
-            s.ids[slot] = id.into_u64();
+            s.ids[slot] = (layer, id.into_u64());
             s.next = (slot + 1) % STATELESS;
         }
     });
 }
 
 /// Whether span `id` is known to keep no state; forgets it.
-pub(crate) fn take_stateless(id: &Id) -> bool {
+pub(crate) fn take_stateless(layer: u64, id: &Id) -> bool {
     STATELESS_IDS
         .try_with(|s| {
             let Ok(mut s) = s.try_borrow_mut() else { return false };
-            match s.ids.iter().position(|x| *x == id.into_u64()) {
+            match s.ids.iter().position(|x| *x == (layer, id.into_u64())) {
                 Some(pos) => {
-                    s.ids[pos] = 0;
+                    s.ids[pos] = (0, 0);
                     true
                 }
                 None => false,

@@ -9,6 +9,47 @@ use tracing::field::{Field, Visit};
 use crate::record::{Attributes, KeyValue, LogRecord, SpanRecord, Value};
 use crate::{SpanKind, Status};
 
+/// Implements `Visit` by turning each field into a typed [`Value`] and
+/// handing it to the visitor's `value` method.
+macro_rules! visit_as_values {
+    ($visitor:ty) => {
+        impl Visit for $visitor {
+            fn record_f64(&mut self, field: &Field, value: f64) {
+                self.value(field, Value::F64(value));
+            }
+            fn record_i64(&mut self, field: &Field, value: i64) {
+                self.value(field, Value::I64(value));
+            }
+            fn record_u64(&mut self, field: &Field, value: u64) {
+                self.value(field, Value::U64(value));
+            }
+            fn record_i128(&mut self, field: &Field, value: i128) {
+                let v = i64::try_from(value).map_or_else(|_| Value::Str(value.to_string().into()), Value::I64);
+                self.value(field, v);
+            }
+            fn record_u128(&mut self, field: &Field, value: u128) {
+                let v = u64::try_from(value).map_or_else(|_| Value::Str(value.to_string().into()), Value::U64);
+                self.value(field, v);
+            }
+            fn record_bool(&mut self, field: &Field, value: bool) {
+                self.value(field, Value::Bool(value));
+            }
+            fn record_str(&mut self, field: &Field, value: &str) {
+                self.value(field, Value::Str(Cow::Owned(value.to_owned())));
+            }
+            fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+                self.value(field, Value::Str(Cow::Owned(value.to_string())));
+            }
+            fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+                self.value(field, Value::Str(Cow::Owned(debug_string(value))));
+            }
+        }
+    };
+}
+
+visit_as_values!(SpanFieldVisitor<'_>);
+visit_as_values!(LogFieldVisitor<'_>);
+
 /// Adds or replaces `key` in `attrs`, honouring the per-record cap.
 fn set_attribute(
     attrs: &mut Attributes,
@@ -90,38 +131,6 @@ impl SpanFieldVisitor<'_> {
     }
 }
 
-impl Visit for SpanFieldVisitor<'_> {
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.value(field, Value::F64(value));
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.value(field, Value::I64(value));
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.value(field, Value::U64(value));
-    }
-    fn record_i128(&mut self, field: &Field, value: i128) {
-        let v = i64::try_from(value).map_or_else(|_| Value::Str(value.to_string().into()), Value::I64);
-        self.value(field, v);
-    }
-    fn record_u128(&mut self, field: &Field, value: u128) {
-        let v = u64::try_from(value).map_or_else(|_| Value::Str(value.to_string().into()), Value::U64);
-        self.value(field, v);
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.value(field, Value::Bool(value));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.value(field, Value::Str(Cow::Owned(value.to_owned())));
-    }
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.value(field, Value::Str(Cow::Owned(value.to_string())));
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.value(field, Value::Str(Cow::Owned(debug_string(value))));
-    }
-}
-
 /// Records event fields into a [`LogRecord`]: `message` becomes the body;
 /// the `log` crate's `log.*` bookkeeping fields are skipped.
 pub(crate) struct LogFieldVisitor<'a> {
@@ -144,29 +153,5 @@ impl LogFieldVisitor<'_> {
             return;
         }
         set_attribute(&mut self.record.attributes, &mut self.dropped, self.max_attributes, name, value, false);
-    }
-}
-
-impl Visit for LogFieldVisitor<'_> {
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.value(field, Value::F64(value));
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.value(field, Value::I64(value));
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.value(field, Value::U64(value));
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.value(field, Value::Bool(value));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.value(field, Value::Str(Cow::Owned(value.to_owned())));
-    }
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.value(field, Value::Str(Cow::Owned(value.to_string())));
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.value(field, Value::Str(Cow::Owned(debug_string(value))));
     }
 }

@@ -33,6 +33,7 @@ pub(crate) use hooks::Hooks;
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Subscriber};
@@ -62,6 +63,8 @@ use state::{Parent, SpanData};
 /// assert_eq!(buffer.snapshot().traces(&Default::default())[0].span_count, 2);
 /// ```
 pub struct LanternLayer {
+    /// Unique per layer: keys the per-thread caches.
+    id: u64,
     buffer: Buffer,
     sampler: Arc<dyn Sampler>,
     mode: RecordingMode,
@@ -70,7 +73,9 @@ pub struct LanternLayer {
 
 impl LanternLayer {
     pub(crate) fn new(config: BufferConfig, sampler: Arc<dyn Sampler>, mode: RecordingMode) -> Self {
-        LanternLayer { buffer: Buffer::new(config), sampler, mode, hooks: None }
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, Relaxed);
+        LanternLayer { id, buffer: Buffer::new(config), sampler, mode, hooks: None }
     }
 
     /// The ring buffer this layer records into.
@@ -170,14 +175,14 @@ where
         };
         let parent = match parent_id {
             None => Parent::None,
-            Some(parent_id) => cache::cached_parent(&parent_id).unwrap_or_else(|| {
+            Some(parent_id) => cache::cached_parent(self.id, &parent_id).unwrap_or_else(|| {
                 let found = ctx.span(&parent_id).map_or(Parent::None, state::inherit);
-                cache::remember_parent(&parent_id, &found);
+                cache::remember_parent(self.id, &parent_id, &found);
                 found
             }),
         };
         if matches!(parent, Parent::Stateless) {
-            cache::remember_stateless(id);
+            cache::remember_stateless(self.id, id);
             return;
         }
         let Some(span) = ctx.span(id) else { return };
@@ -266,7 +271,7 @@ where
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        if cache::take_stateless(&id) {
+        if cache::take_stateless(self.id, &id) {
             return;
         }
         let Some(span) = ctx.span(&id) else { return };
