@@ -29,6 +29,13 @@
 //! store evicts its oldest records until it is under both [`BufferConfig`]
 //! ceilings (bytes and count). Every overwritten, evicted or capped record is
 //! counted in [`BufferStats`].
+//!
+//! Evicted records are freed by the application threads, one bag of at most
+//! 256 records each time a thread hands a full batch over, so that records
+//! are freed on the kind of thread that allocated them: with glibc's
+//! allocator, frees from the ingest thread fought the application's
+//! allocations for the arena lock and doubled the cost of a span. At most 32
+//! bags wait; evictions beyond that are freed on the ingest thread.
 
 mod local;
 mod snapshot;
@@ -76,6 +83,9 @@ pub(crate) struct Shared {
     /// Emptied batches, kept for reuse so that no thread regrows a batch
     /// (or faults in fresh pages) after every drain.
     spare: ArrayQueue<Vec<Entry>>,
+    /// Evicted records in bags of at most one batch, freed by the threads
+    /// that hand batches over (see `hand_over`).
+    garbage: ArrayQueue<Vec<Entry>>,
     pub(crate) counters: Counters,
     store: Mutex<Store>,
     ingest: OnceLock<std::thread::Thread>,
@@ -111,6 +121,7 @@ impl Buffer {
             batches: Mutex::new(Vec::new()),
             full: ArrayQueue::new((config.queue_capacity / local::BATCH).max(1)),
             spare: ArrayQueue::new((config.queue_capacity / local::BATCH).max(1) + 8),
+            garbage: ArrayQueue::new(GARBAGE_BAGS),
             store: Mutex::new(Store::new(config.clone())),
             config,
             counters: Counters::default(),
@@ -218,6 +229,10 @@ impl Shared {
         if let Some(t) = self.ingest.get() {
             t.unpark();
         }
+        // Free one bag of evicted records here, on an application thread:
+        // records are freed where they were allocated, which keeps the
+        // allocator's arenas out of a lock fight with the ingest thread.
+        drop(self.garbage.pop());
     }
 
     /// Takes every handed-over batch and every thread's partial batch.
@@ -237,6 +252,14 @@ impl Shared {
         for batch in taken {
             let _ = self.spare.push(batch);
         }
+        // Bags that do not fit are freed here, as before.
+        let mut evicted = std::mem::take(&mut store.evicted);
+        while !evicted.is_empty() {
+            let bag: Vec<Entry> = evicted.drain(evicted.len().saturating_sub(local::BATCH)..).collect();
+            if self.garbage.push(bag).is_err() {
+                break;
+            }
+        }
     }
 }
 
@@ -247,6 +270,10 @@ impl Drop for Shared {
         }
     }
 }
+
+/// Bags of evicted records waiting to be freed: at most this many batches'
+/// worth of records outlive the ceiling.
+const GARBAGE_BAGS: usize = 32;
 
 fn ingest_loop(shared: Weak<Shared>) {
     // The ingest thread never traces itself.

@@ -63,6 +63,8 @@ pub(crate) struct Store {
     pub(crate) bytes: usize,
     pub(crate) span_count: usize,
     pub(crate) counters: StoreCounters,
+    /// Records evicted during this drain, to be freed elsewhere.
+    pub(crate) evicted: Vec<Entry>,
 }
 
 impl Store {
@@ -80,6 +82,7 @@ impl Store {
             bytes: 0,
             span_count: 0,
             counters: StoreCounters::default(),
+            evicted: Vec::new(),
         }
     }
 
@@ -202,14 +205,18 @@ impl Store {
             self.bytes -= slot.bytes;
             match slot.trace {
                 None => {
-                    self.logs.pop_front();
+                    if let Some(log) = self.logs.pop_front() {
+                        self.evicted.push(Entry::Log(log));
+                    }
                     self.counters.logs_evicted += 1;
                 }
                 Some(trace_id) => {
                     self.span_count -= 1;
                     self.counters.spans_evicted += 1;
                     if let Some(entry) = self.traces.get_mut(&trace_id) {
-                        entry.spans.pop_front();
+                        if let Some(span) = entry.spans.pop_front() {
+                            self.evicted.push(Entry::Span(span));
+                        }
                         if entry.spans.is_empty() {
                             self.traces.remove(&trace_id);
                         }
