@@ -58,7 +58,7 @@ fn main() {
 
 fn print_report(buffer: &lantern::Buffer) {
     let snap = buffer.snapshot();
-    println!("Recent traces (newest first):\n");
+    println!("Recent traces of {} (newest first):\n", buffer.resource().service_name());
     for summary in snap.traces(&TraceQuery::default()) {
         let Some(trace) = snap.trace(summary.trace_id) else { continue };
         let mark = if summary.error { "  [error]" } else { "" };

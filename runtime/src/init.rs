@@ -5,11 +5,11 @@ use std::sync::Arc;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::Buffer;
 use crate::config::BufferConfig;
 use crate::layer::LanternLayer;
 use crate::record::KeyValue;
 use crate::sampling::{ParentBased, RecordingMode, Sampler};
+use crate::{Buffer, Resource};
 
 /// Installs Lantern as the global subscriber with the defaults, and captures
 /// the `log` crate too. Keep the guard alive for the life of the program.
@@ -136,19 +136,10 @@ impl Builder {
         self
     }
 
-    /// The service name in force: the configured one, else the executable's name.
-    pub fn resolved_service_name(&self) -> String {
-        self.service_name.clone().unwrap_or_else(|| {
-            std::env::current_exe()
-                .ok()
-                .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-                .unwrap_or_else(|| "unknown_service".into())
-        })
-    }
-
     /// The capture layer, for composing your own subscriber.
     pub fn layer(self) -> LanternLayer {
-        LanternLayer::new(self.buffer, self.sampler, self.mode)
+        let service = self.service_name.unwrap_or_else(Resource::default_service_name);
+        LanternLayer::new(self.buffer, Resource::new(service, self.resource), self.sampler, self.mode)
     }
 
     /// Installs Lantern as the global subscriber; see [`init()`].
@@ -156,7 +147,7 @@ impl Builder {
         let fallback = self.buffer.clone();
         self.try_init().unwrap_or_else(|err| {
             eprintln!("lantern: {err}; spans will not be recorded");
-            Guard { buffer: Buffer::new(fallback), _local: None }
+            Guard { buffer: Buffer::new(fallback, Resource::default()), _local: None }
         })
     }
 

@@ -50,6 +50,7 @@ use std::time::Duration;
 use crossbeam_queue::ArrayQueue;
 use parking_lot::Mutex;
 
+use crate::Resource;
 use crate::config::BufferConfig;
 use crate::record::{LogRecord, SpanRecord};
 use local::LocalBatch;
@@ -75,6 +76,7 @@ pub(crate) struct Counters {
 
 pub(crate) struct Shared {
     pub(crate) config: BufferConfig,
+    resource: Resource,
     id: u64,
     /// Every thread's batch, for draining.
     batches: Mutex<Vec<Arc<LocalBatch>>>,
@@ -114,10 +116,11 @@ pub struct Buffer {
 }
 
 impl Buffer {
-    pub(crate) fn new(config: BufferConfig) -> Buffer {
+    pub(crate) fn new(config: BufferConfig, resource: Resource) -> Buffer {
         crate::clock::Timestamp::init();
         let shared = Arc::new(Shared {
             id: local::next_buffer_id(),
+            resource,
             batches: Mutex::new(Vec::new()),
             full: ArrayQueue::new((config.queue_capacity / local::BATCH).max(1)),
             spare: ArrayQueue::new((config.queue_capacity / local::BATCH).max(1) + 8),
@@ -162,6 +165,16 @@ impl Buffer {
         if let Some(Some(full)) = handed {
             shared.hand_over(full);
         }
+    }
+
+    /// Who is producing this telemetry.
+    ///
+    /// ```
+    /// let buffer = lantern::builder().service_name("api").layer().buffer();
+    /// assert_eq!(buffer.resource().service_name(), "api");
+    /// ```
+    pub fn resource(&self) -> &Resource {
+        &self.shared.resource
     }
 
     /// Moves everything queued so far into the store, then returns a read

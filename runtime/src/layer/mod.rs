@@ -72,10 +72,15 @@ pub struct LanternLayer {
 }
 
 impl LanternLayer {
-    pub(crate) fn new(config: BufferConfig, sampler: Arc<dyn Sampler>, mode: RecordingMode) -> Self {
+    pub(crate) fn new(
+        config: BufferConfig,
+        resource: crate::Resource,
+        sampler: Arc<dyn Sampler>,
+        mode: RecordingMode,
+    ) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Relaxed);
-        LanternLayer { id, buffer: Buffer::new(config), sampler, mode, hooks: None }
+        LanternLayer { id, buffer: Buffer::new(config, resource), sampler, mode, hooks: None }
     }
 
     /// The ring buffer this layer records into.
@@ -300,7 +305,12 @@ where
 
 impl Default for LanternLayer {
     fn default() -> Self {
-        LanternLayer::new(BufferConfig::default(), Arc::new(ParentBased::default()), RecordingMode::All)
+        LanternLayer::new(
+            BufferConfig::default(),
+            crate::Resource::default(),
+            Arc::new(ParentBased::default()),
+            RecordingMode::All,
+        )
     }
 }
 

@@ -1,0 +1,80 @@
+//! The resource: who is producing the telemetry.
+
+use crate::record::{KeyValue, Value};
+
+/// The entity producing telemetry: `service.name` and other attributes,
+/// as [`Builder::service_name`](crate::Builder::service_name) and
+/// [`Builder::resource_attribute`](crate::Builder::resource_attribute) set
+/// them, plus the `telemetry.sdk.*` attributes. Exporters send it with every
+/// batch; the debug pages show it.
+///
+/// ```
+/// let lantern = lantern::builder().service_name("checkout").try_init_local();
+/// let resource = lantern.buffer().resource();
+/// assert_eq!(resource.service_name(), "checkout");
+/// assert_eq!(resource.attribute("telemetry.sdk.name").and_then(|v| v.as_str()), Some("lantern"));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resource {
+    attributes: Vec<KeyValue>,
+}
+
+impl Resource {
+    pub(crate) fn new(service_name: String, extra: Vec<KeyValue>) -> Resource {
+        let mut attributes = vec![
+            KeyValue::new("service.name", service_name),
+            KeyValue::new("telemetry.sdk.name", "lantern"),
+            KeyValue::new("telemetry.sdk.language", "rust"),
+            KeyValue::new("telemetry.sdk.version", env!("CARGO_PKG_VERSION")),
+        ];
+        for kv in extra {
+            attributes.retain(|a| a.key != kv.key);
+            attributes.push(kv);
+        }
+        Resource { attributes }
+    }
+
+    /// The executable's file name, the default service name.
+    pub(crate) fn default_service_name() -> String {
+        std::env::current_exe()
+            .ok()
+            .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "unknown_service".into())
+    }
+
+    /// The `service.name` attribute.
+    ///
+    /// ```
+    /// let buffer = lantern::layer().buffer();
+    /// assert!(!buffer.resource().service_name().is_empty());
+    /// ```
+    pub fn service_name(&self) -> &str {
+        self.attribute("service.name").and_then(Value::as_str).unwrap_or("unknown_service")
+    }
+
+    /// The value of one attribute.
+    ///
+    /// ```
+    /// let buffer = lantern::layer().buffer();
+    /// assert!(buffer.resource().attribute("telemetry.sdk.language").is_some());
+    /// ```
+    pub fn attribute(&self, key: &str) -> Option<&Value> {
+        crate::record::attribute(&self.attributes, key)
+    }
+
+    /// Every attribute.
+    ///
+    /// ```
+    /// let buffer = lantern::layer().buffer();
+    /// assert!(buffer.resource().attributes().len() >= 4);
+    /// ```
+    pub fn attributes(&self) -> &[KeyValue] {
+        &self.attributes
+    }
+}
+
+impl Default for Resource {
+    fn default() -> Self {
+        Resource::new(Resource::default_service_name(), Vec::new())
+    }
+}
