@@ -158,10 +158,29 @@ pub fn current() -> Context {
 /// });
 /// ```
 pub fn set_baggage(key: &str, value: &str) -> Result<(), BaggageError> {
+    set_baggage_with_properties(key, value, None)
+}
+
+/// Like [`set_baggage`], with W3C member properties (`ttl=30;private`).
+///
+/// ```
+/// use tracing_subscriber::layer::SubscriberExt;
+/// let subscriber = tracing_subscriber::registry().with(lantern::layer());
+/// tracing::subscriber::with_default(subscriber, || {
+///     tracing::info_span!("request").in_scope(|| {
+///         lantern::context::set_baggage_with_properties("tenant", "acme", Some("ttl=30")).unwrap();
+///         let cx = lantern::context::current();
+///         assert_eq!(cx.baggage().entry("tenant").unwrap().properties(), Some("ttl=30"));
+///     });
+/// });
+/// ```
+pub fn set_baggage_with_properties(key: &str, value: &str, properties: Option<&str>) -> Result<(), BaggageError> {
     let mut result = Err(BaggageError::no_current_span());
     tracing::dispatcher::get_default(|dispatch| {
         if let Some(hooks) = crate::layer::Hooks::of(dispatch) {
-            (hooks.with_current_baggage)(dispatch, &mut |baggage| result = baggage.insert(key, value));
+            (hooks.with_current_baggage)(dispatch, &mut |baggage| {
+                result = baggage.insert_with_properties(key, value, properties)
+            });
         }
     });
     result

@@ -92,3 +92,16 @@ fn setting_baggage_beyond_the_w3c_limits_is_a_clear_error() {
     assert!(err.to_string().contains("no current span") || err.to_string().contains("current span"), "{err}");
     drop(guard);
 }
+
+#[test]
+fn properties_set_on_a_span_travel_with_the_entry() {
+    let guard = lantern::builder().try_init_local();
+    let mut headers = http::HeaderMap::new();
+    tracing::info_span!("s").in_scope(|| {
+        lantern::context::set_baggage_with_properties("tenant", "acme", Some("ttl=30;private")).unwrap();
+        assert!(lantern::context::set_baggage_with_properties("t2", "v", Some("bad prop,")).is_err());
+        tracing::info_span!("child").in_scope(|| lantern::propagation::inject_current(&mut headers));
+    });
+    assert_eq!(headers.get("baggage").unwrap(), "tenant=acme;ttl=30;private");
+    drop(guard);
+}

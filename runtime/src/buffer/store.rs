@@ -5,7 +5,8 @@
 //! oldest record goes first whatever its kind, and a trace's spans leave in
 //! the order they came (each trace's deque front is always the oldest).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap as StdHashMap, HashSet as StdHashSet, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use super::Entry;
@@ -13,6 +14,31 @@ use super::snapshot::OpenSpan;
 use crate::config::BufferConfig;
 use crate::record::{LogRecord, Severity, SpanRecord, Status};
 use crate::{SpanId, TraceId};
+
+/// Trace and span ids are random already: hashing them again is waste.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by id keys; FNV-1a keeps it correct for anything else.
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 ^= v;
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 ^= (v as u64) ^ ((v >> 64) as u64);
+    }
+}
+
+pub(crate) type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<IdHasher>>;
+type HashSet<K> = StdHashSet<K, BuildHasherDefault<IdHasher>>;
 
 #[derive(Default)]
 struct PendingEvents {
@@ -72,12 +98,12 @@ impl Store {
         Store {
             config,
             order: VecDeque::new(),
-            traces: HashMap::new(),
+            traces: HashMap::default(),
             logs: VecDeque::new(),
-            open: HashMap::new(),
-            closed_unmatched: HashSet::new(),
-            closed_before_start: HashSet::new(),
-            pending_events: HashMap::new(),
+            open: HashMap::default(),
+            closed_unmatched: HashSet::default(),
+            closed_before_start: HashSet::default(),
+            pending_events: HashMap::default(),
             pending_count: 0,
             bytes: 0,
             span_count: 0,
@@ -187,6 +213,7 @@ impl Store {
         if entry.admitted >= cap {
             entry.dropped_spans += 1;
             self.counters.spans_dropped_trace_cap += 1;
+            self.evicted.push(Entry::Span(arc));
             return;
         }
         entry.admitted += 1;
