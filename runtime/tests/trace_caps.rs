@@ -41,3 +41,14 @@ fn events_and_attributes_per_span_are_capped() {
     assert_eq!(snap.logs(&Default::default()).len(), 10, "every event is still a log");
     assert_eq!(snap.stats().events_dropped, 7);
 }
+
+#[test]
+fn a_zero_cap_keeps_no_span_and_reading_still_works() {
+    let cfg = BufferConfig { max_spans_per_trace: 0, max_events_per_span: 0, max_attributes: 0, ..Default::default() };
+    let guard = lantern::builder().buffer(cfg).try_init_local();
+    tracing::info_span!("s", a = 1).in_scope(|| tracing::info!("e"));
+    let snap = guard.buffer().snapshot();
+    assert!(snap.traces(&Default::default()).is_empty());
+    assert_eq!(snap.stats().spans_dropped_trace_cap, 1);
+    assert_eq!(snap.logs(&Default::default()).len(), 1);
+}

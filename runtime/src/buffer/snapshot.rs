@@ -167,7 +167,7 @@ impl<'a> Snapshot<'a> {
             .traces
             .iter()
             .filter(|(_, e)| query.span_name.as_ref().is_none_or(|n| e.spans.iter().any(|s| s.name == *n)))
-            .map(|(id, e)| summarize(*id, e))
+            .filter_map(|(id, e)| summarize(*id, e))
             .filter(|t| !query.errors_only || t.error)
             .filter(|t| query.min_duration.is_none_or(|d| t.duration >= d))
             .collect();
@@ -245,16 +245,17 @@ impl<'a> Snapshot<'a> {
     }
 }
 
-fn summarize(trace_id: TraceId, entry: &TraceEntry) -> TraceSummary {
+/// `None` for a trace whose every span was dropped by the per-trace cap.
+fn summarize(trace_id: TraceId, entry: &TraceEntry) -> Option<TraceSummary> {
     let spans = &entry.spans;
     let root = spans.iter().filter(|s| is_root(s)).min_by_key(|s| s.start);
-    let first = spans.iter().min_by_key(|s| s.start).expect("a stored trace has a span");
+    let first = spans.iter().min_by_key(|s| s.start)?;
     let last_end = spans.iter().map(|s| s.end).max().unwrap_or(first.end);
     let (name, duration) = match root {
         Some(r) => (r.name.to_string(), r.duration()),
         None => (first.name.to_string(), last_end.saturating_duration_since(first.start)),
     };
-    TraceSummary {
+    Some(TraceSummary {
         trace_id,
         root_name: name,
         has_root: root.is_some(),
@@ -263,5 +264,5 @@ fn summarize(trace_id: TraceId, entry: &TraceEntry) -> TraceSummary {
         span_count: spans.len(),
         dropped_spans: entry.dropped_spans,
         error: spans.iter().any(|s| s.is_error()),
-    }
+    })
 }
