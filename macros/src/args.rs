@@ -1,133 +1,112 @@
-//! Parsing `#[traced(...)]` arguments. Every error points at the argument.
+//! Parsing `#[traced(...)]` arguments. Every error points at the offending
+//! argument, never at the whole attribute.
 
 use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{Expr, Ident, LitStr, Token, parenthesized};
+use syn::{Expr, Ident, LitStr, Token, braced, parenthesized};
 
-/// How a value is formatted into a field.
+/// How a value is formatted into a field: `%` or `?`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Format {
     Display,
     Debug,
 }
 
+/// The `err` argument: where it was written (for errors) and its format.
+pub(crate) struct ErrArg {
+    pub(crate) span: Span,
+    pub(crate) format: Format,
+}
+
+/// One entry of `fields(...)`, kept as tokens for `tracing::span!`.
+pub(crate) struct FieldArg {
+    /// The field's name as `tracing` will see it (`a.b`), when it is known at
+    /// expansion time (it is not for `{ CONST } = value` keys).
+    pub(crate) name: Option<String>,
+    pub(crate) tokens: TokenStream,
+}
+
+#[derive(Default)]
 pub(crate) struct Args {
     pub(crate) name: Option<LitStr>,
-    pub(crate) level: Option<(Span, TokenStream)>,
+    /// `::tracing::Level::X`.
+    pub(crate) level: Option<TokenStream>,
     pub(crate) target: Option<LitStr>,
     pub(crate) skips: Vec<Ident>,
     pub(crate) skip_all: bool,
-    pub(crate) fields: Option<TokenStream>,
-    pub(crate) kind: Option<LitStr>,
-    pub(crate) err: Option<(Span, Format)>,
+    pub(crate) fields: Vec<FieldArg>,
+    /// Lower-case OpenTelemetry span kind.
+    pub(crate) kind: Option<String>,
+    pub(crate) err: Option<ErrArg>,
     pub(crate) ret: Option<Format>,
     pub(crate) parent: Option<Expr>,
 }
 
 const KINDS: [&str; 5] = ["server", "client", "producer", "consumer", "internal"];
 const LEVELS: [&str; 5] = ["trace", "debug", "info", "warn", "error"];
-
-fn level_tokens(name: &str) -> TokenStream {
-    let ident = Ident::new(&name.to_ascii_uppercase(), Span::call_site());
-    quote::quote!(::tracing::Level::#ident)
-}
-
-fn format_arg(input: ParseStream<'_>, default: Format) -> syn::Result<Format> {
-    if !input.peek(syn::token::Paren) {
-        return Ok(default);
-    }
-    let content;
-    parenthesized!(content in input);
-    let ident: Ident = content.parse()?;
-    match ident.to_string().as_str() {
-        "Display" => Ok(Format::Display),
-        "Debug" => Ok(Format::Debug),
-        _ => Err(syn::Error::new_spanned(ident, "expected `Display` or `Debug`")),
-    }
-}
-
-fn duplicate<T>(slot: &Option<T>, ident: &Ident) -> syn::Result<()> {
-    match slot {
-        Some(_) => Err(syn::Error::new_spanned(ident, format!("`{ident}` is given more than once"))),
-        None => Ok(()),
-    }
-}
+const ARGUMENTS: [&str; 10] = ["name", "level", "target", "skip", "skip_all", "fields", "kind", "err", "ret", "parent"];
 
 impl Parse for Args {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut args = Args {
-            name: None,
-            level: None,
-            target: None,
-            skips: Vec::new(),
-            skip_all: false,
-            fields: None,
-            kind: None,
-            err: None,
-            ret: None,
-            parent: None,
-        };
+        let mut args = Args::default();
+        let mut seen: Vec<Ident> = Vec::new();
         while !input.is_empty() {
-            let ident: Ident = input.parse()?;
-            match ident.to_string().as_str() {
-                "name" => {
-                    duplicate(&args.name, &ident)?;
-                    input.parse::<Token![=]>()?;
-                    args.name = Some(input.parse()?);
-                }
-                "target" => {
-                    duplicate(&args.target, &ident)?;
-                    input.parse::<Token![=]>()?;
-                    args.target = Some(input.parse()?);
-                }
+            let ident = Ident::parse_any(input)?;
+            let key = ident.to_string();
+            if !ARGUMENTS.contains(&key.as_str()) {
+                let msg = "unknown argument: expected one of `name`, `level`, `target`, `skip`, `skip_all`, \
+                           `fields`, `kind`, `err`, `ret`, `parent`";
+                return Err(syn::Error::new_spanned(ident, msg));
+            }
+            if seen.iter().any(|s| *s == key) {
+                return Err(syn::Error::new_spanned(&ident, format!("`{key}` is given more than once")));
+            }
+            let other = if key == "skip" { "skip_all" } else { "skip" };
+            if key.starts_with("skip") && seen.iter().any(|s| *s == other) {
+                let msg = "`skip` and `skip_all` cannot be combined: `skip_all` already skips every argument";
+                return Err(syn::Error::new_spanned(&ident, msg));
+            }
+            seen.push(ident.clone());
+            match key.as_str() {
+                "name" => args.name = Some(parse_value(input)?),
+                "target" => args.target = Some(parse_value(input)?),
                 "level" => {
-                    duplicate(&args.level, &ident)?;
                     input.parse::<Token![=]>()?;
                     args.level = Some(parse_level(input)?);
                 }
                 "kind" => {
-                    duplicate(&args.kind, &ident)?;
-                    input.parse::<Token![=]>()?;
-                    let kind: LitStr = input.parse()?;
-                    if !KINDS.contains(&kind.value().to_ascii_lowercase().as_str()) {
-                        let msg = "expected one of \"server\", \"client\", \"producer\", \"consumer\", \"internal\"";
+                    let kind: LitStr = parse_value(input)?;
+                    let value = kind.value().to_ascii_lowercase();
+                    if !KINDS.contains(&value.as_str()) {
+                        let msg = "unknown span kind: expected one of \"server\", \"client\", \"producer\", \
+                                   \"consumer\", \"internal\"";
                         return Err(syn::Error::new_spanned(kind, msg));
                     }
-                    args.kind = Some(kind);
+                    args.kind = Some(value);
                 }
                 "skip" => {
                     let content;
                     parenthesized!(content in input);
-                    // `self` is accepted (it is never recorded anyway).
                     let names = Punctuated::<Ident, Token![,]>::parse_terminated_with(&content, Ident::parse_any)?;
+                    // `self` is accepted, although it is never recorded anyway.
                     args.skips.extend(names.into_iter().filter(|n| n != "self"));
                 }
                 "skip_all" => args.skip_all = true,
                 "fields" => {
-                    duplicate(&args.fields, &ident)?;
                     let content;
                     parenthesized!(content in input);
-                    args.fields = Some(content.parse()?);
+                    args.fields = Punctuated::<FieldArg, Token![,]>::parse_terminated(&content)?.into_iter().collect();
                 }
-                "err" => {
-                    duplicate(&args.err, &ident)?;
-                    args.err = Some((ident.span(), format_arg(input, Format::Display)?));
-                }
-                "ret" => {
-                    duplicate(&args.ret, &ident)?;
-                    args.ret = Some(format_arg(input, Format::Debug)?);
-                }
+                "err" => args.err = Some(ErrArg { span: ident.span(), format: parse_format(input, Format::Display)? }),
+                "ret" => args.ret = Some(parse_format(input, Format::Debug)?),
                 "parent" => {
-                    duplicate(&args.parent, &ident)?;
                     input.parse::<Token![=]>()?;
                     args.parent = Some(input.parse()?);
                 }
-                _ => {
-                    let msg = "unknown argument: expected name, level, target, skip, skip_all, fields, kind, err, ret or parent";
-                    return Err(syn::Error::new_spanned(ident, msg));
-                }
+                _ => unreachable!("checked against ARGUMENTS"),
             }
             if !input.is_empty() {
                 input.parse::<Token![,]>()?;
@@ -137,23 +116,94 @@ impl Parse for Args {
     }
 }
 
-fn parse_level(input: ParseStream<'_>) -> syn::Result<(Span, TokenStream)> {
-    if input.peek(LitStr) {
+/// `= <value>`.
+fn parse_value<T: Parse>(input: ParseStream<'_>) -> syn::Result<T> {
+    input.parse::<Token![=]>()?;
+    input.parse()
+}
+
+/// `level = "info"` (any case) or `level = Level::INFO` (any path ending in
+/// one of the five constants).
+fn parse_level(input: ParseStream<'_>) -> syn::Result<TokenStream> {
+    let (name, tokens) = if input.peek(LitStr) {
         let lit: LitStr = input.parse()?;
-        let value = lit.value().to_ascii_lowercase();
-        if !LEVELS.contains(&value.as_str()) {
-            return Err(syn::Error::new_spanned(
-                lit,
-                "expected one of \"trace\", \"debug\", \"info\", \"warn\", \"error\"",
-            ));
+        (lit.value().to_ascii_lowercase(), lit.into_token_stream())
+    } else {
+        let path: syn::Path = input.parse()?;
+        let last = path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let name = if last == last.to_ascii_uppercase() { last.to_ascii_lowercase() } else { String::new() };
+        (name, path.into_token_stream())
+    };
+    if !LEVELS.contains(&name.as_str()) {
+        let msg = "unknown level: expected one of \"trace\", \"debug\", \"info\", \"warn\", \"error\" \
+                   (any case) or `Level::TRACE` ... `Level::ERROR`";
+        return Err(syn::Error::new_spanned(tokens, msg));
+    }
+    let ident = Ident::new(&name.to_ascii_uppercase(), Span::call_site());
+    Ok(quote!(::tracing::Level::#ident))
+}
+
+/// The optional `(Display)` / `(Debug)` after `err` and `ret`.
+fn parse_format(input: ParseStream<'_>, default: Format) -> syn::Result<Format> {
+    if !input.peek(syn::token::Paren) {
+        return Ok(default);
+    }
+    let content;
+    parenthesized!(content in input);
+    let ident: Ident = content.parse()?;
+    if !content.is_empty() {
+        return Err(content.error("expected `Display` or `Debug` only"));
+    }
+    match ident.to_string().as_str() {
+        "Display" => Ok(Format::Display),
+        "Debug" => Ok(Format::Debug),
+        _ => Err(syn::Error::new_spanned(ident, "expected `Display` or `Debug`")),
+    }
+}
+
+/// `%` or `?` in front of a field value or a shorthand field.
+fn parse_sigil(input: ParseStream<'_>) -> syn::Result<Option<TokenStream>> {
+    if input.peek(Token![%]) {
+        Ok(Some(input.parse::<Token![%]>()?.into_token_stream()))
+    } else if input.peek(Token![?]) {
+        Ok(Some(input.parse::<Token![?]>()?.into_token_stream()))
+    } else {
+        Ok(None)
+    }
+}
+
+impl Parse for FieldArg {
+    /// What `tracing::span!` accepts: `a.b = [%|?]expr`, `"a b" = expr`,
+    /// `{ CONST } = expr`, and the shorthands `a.b`, `%a`, `?a`.
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let sigil = parse_sigil(input)?;
+        let (name, key) = if input.peek(LitStr) {
+            let lit: LitStr = input.parse()?;
+            (Some(lit.value()), lit.into_token_stream())
+        } else if input.peek(syn::token::Brace) {
+            let content;
+            let brace = braced!(content in input);
+            let inner: TokenStream = content.parse()?;
+            let mut tokens = TokenStream::new();
+            brace.surround(&mut tokens, |t| t.extend(inner));
+            (None, tokens)
+        } else {
+            let parts = Punctuated::<Ident, Token![.]>::parse_separated_nonempty_with(input, Ident::parse_any)?;
+            let name = parts.iter().map(ToString::to_string).collect::<Vec<_>>().join(".");
+            (Some(name), parts.into_token_stream())
+        };
+        if input.peek(Token![=]) {
+            let eq: Token![=] = input.parse()?;
+            if let Some(sigil) = sigil {
+                return Err(syn::Error::new_spanned(sigil, "`%` and `?` go before the value: `name = %value`"));
+            }
+            let value_sigil = parse_sigil(input)?;
+            let value: Expr = input.parse()?;
+            return Ok(FieldArg { name, tokens: quote!(#key #eq #value_sigil #value) });
         }
-        return Ok((lit.span(), level_tokens(&value)));
+        if name.is_none() || key.to_string().starts_with('"') {
+            return Err(syn::Error::new_spanned(key, "this field needs a value: `name = value`"));
+        }
+        Ok(FieldArg { name, tokens: quote!(#sigil #key) })
     }
-    // `Level::INFO`, `tracing::Level::WARN`, ...
-    let path: syn::Path = input.parse()?;
-    let last = path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-    if !LEVELS.contains(&last.to_ascii_lowercase().as_str()) || last != last.to_ascii_uppercase() {
-        return Err(syn::Error::new_spanned(path, "expected a level such as \"info\" or `Level::INFO`"));
-    }
-    Ok((Span::call_site(), level_tokens(&last)))
 }

@@ -1,0 +1,3 @@
+#[lantern_macros::traced(level = tracing::Level::LOUD)]
+fn f() {}
+fn main() {}

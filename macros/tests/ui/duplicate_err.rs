@@ -1,0 +1,5 @@
+#[lantern_macros::traced(err, ret, err(Debug))]
+fn f() -> Result<(), String> {
+    Ok(())
+}
+fn main() {}

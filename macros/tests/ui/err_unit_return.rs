@@ -1,0 +1,3 @@
+#[lantern_macros::traced(name = "x", err)]
+async fn f() -> () {}
+fn main() {}
