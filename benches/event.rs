@@ -24,6 +24,7 @@ fn events(c: &mut Criterion) {
     under(&mut group, "registry_empty_layer", &setup::floor());
     let (lantern, buffer) = setup::lantern_sampled();
     under(&mut group, "lantern_sampled", &lantern);
+    setup::report(&buffer);
     drop((lantern, buffer));
     let (otel, provider) = setup::tracing_opentelemetry();
     under(&mut group, "tracing_opentelemetry", &otel);

@@ -32,6 +32,26 @@ pub fn lantern_unsampled() -> Dispatch {
     Dispatch::new(tracing_subscriber::registry().with(layer))
 }
 
+/// Prints what the buffer did during the Lantern case: at this rate the
+/// ingest thread may fall behind, and spans overwritten in the queue are
+/// work the application thread did not pay for in full.
+pub fn report(buffer: &lantern::Buffer) {
+    buffer.flush();
+    let s = buffer.stats();
+    eprintln!(
+        "lantern buffer: {} spans + {} logs recorded, {} + {} evicted, {} + {} overwritten, {} spans capped per trace, {} of {} bytes",
+        s.spans_recorded,
+        s.logs_recorded,
+        s.spans_evicted,
+        s.logs_evicted,
+        s.spans_overwritten,
+        s.logs_overwritten,
+        s.spans_dropped_trace_cap,
+        s.bytes,
+        s.max_bytes
+    );
+}
+
 /// An exporter that drops every batch.
 #[derive(Debug)]
 pub struct NoopExporter;

@@ -4,6 +4,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lantern_benches as setup;
+use std::time::{Duration, Instant};
 use tracing::Dispatch;
 
 fn child_span() {
@@ -11,6 +12,25 @@ fn child_span() {
     let entered = span.enter();
     drop(entered);
     drop(span);
+}
+
+/// Times `iters` child spans, under a new parent every 1000 of them.
+fn fresh_traces(iters: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(1000);
+        let parent = tracing::info_span!("parent");
+        let entered = parent.enter();
+        let start = Instant::now();
+        for _ in 0..n {
+            child_span();
+        }
+        total += start.elapsed();
+        drop(entered);
+        left -= n;
+    }
+    total
 }
 
 fn under(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, name: &str, dispatch: &Dispatch) {
@@ -28,6 +48,17 @@ fn spans(c: &mut Criterion) {
     under(&mut group, "registry_empty_layer", &setup::floor());
     let (lantern, buffer) = setup::lantern_sampled();
     under(&mut group, "lantern_sampled", &lantern);
+    setup::report(&buffer);
+    drop((lantern, buffer));
+    // Not one of the cases: the same span, but a fresh parent (a new
+    // trace) every 1000 children, created and closed outside the timing, so
+    // that spans are kept and evicted as in a service instead of being
+    // dropped by the 10 000-spans-per-trace cap as in `lantern_sampled`.
+    let (lantern, buffer) = setup::lantern_sampled();
+    tracing::dispatcher::with_default(&lantern, || {
+        group.bench_function("lantern_sampled_fresh_trace", |b| b.iter_custom(fresh_traces))
+    });
+    setup::report(&buffer);
     drop((lantern, buffer));
     under(&mut group, "lantern_unsampled_sampled_only", &setup::lantern_unsampled());
     let (otel, provider) = setup::tracing_opentelemetry();

@@ -1,12 +1,28 @@
 //! W3C Baggage: key-value pairs that travel with a trace across processes.
 //!
-//! A [`Baggage`] is a cheap-to-clone, copy-on-write list of members. An empty
-//! one holds no allocation, so spans without baggage pay nothing for it.
+//! Baggage is application data (a customer id, a tenant, a feature flag)
+//! that every service on a request's path can read without each passing it
+//! on by hand. Lantern keeps it on the span: spans inherit their parent's
+//! baggage, and the propagators carry it in the `baggage` header.
 //!
-//! The W3C limits are enforced when setting an entry: at most 64 members,
-//! and at most 8192 bytes once serialised as a `baggage` header. Keys are
-//! RFC 7230 tokens; values are any text (percent-encoded on the wire).
+//! A [`Baggage`] is a cheap-to-clone, copy-on-write list of members. An empty
+//! one holds no allocation, so spans without baggage pay nothing for it, and
+//! a child span shares its parent's list until one of them changes it.
+//!
+//! # Design
+//!
+//! - **Valid by construction.** Every way in checks the grammar and the
+//!   limits: [`Baggage::insert`] refuses what would break them, and the
+//!   header parser drops it. So any `Baggage` can be injected as it is, and
+//!   the header written never passes the limits of the receiving side.
+//! - **Lenient on receipt.** Baggage is best effort: one malformed member
+//!   from a peer costs that member, not the rest.
+//!
+//! The grammar and limits are listed on [`Baggage`], where the public
+//! documentation shows them.
 
+use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 /// At most this many members.
@@ -14,7 +30,7 @@ pub(crate) const MAX_MEMBERS: usize = 64;
 /// At most this many bytes in the serialised header.
 pub(crate) const MAX_BYTES: usize = 8192;
 
-/// One baggage member: a key, a value and optional properties (`;prop;k=v`).
+/// One baggage member: a key, a value and optional properties (`ttl=30;private`).
 ///
 /// ```
 /// let mut b = lantern::Baggage::default();
@@ -43,8 +59,7 @@ impl BaggageEntry {
     /// The value, decoded.
     ///
     /// ```
-    /// let mut b = lantern::Baggage::default();
-    /// b.insert("k", "a b").unwrap();
+    /// let b = lantern::propagation::parse_baggage(["k=a%20b"]);
     /// assert_eq!(b.entry("k").unwrap().value(), "a b");
     /// ```
     pub fn value(&self) -> &str {
@@ -54,9 +69,8 @@ impl BaggageEntry {
     /// The raw properties after the value, without the leading `;`.
     ///
     /// ```
-    /// let mut b = lantern::Baggage::default();
-    /// b.insert("k", "v").unwrap();
-    /// assert_eq!(b.entry("k").unwrap().properties(), None);
+    /// let b = lantern::propagation::parse_baggage(["k=v;ttl=30;private"]);
+    /// assert_eq!(b.entry("k").unwrap().properties(), Some("ttl=30;private"));
     /// ```
     pub fn properties(&self) -> Option<&str> {
         self.properties.as_deref()
@@ -66,24 +80,40 @@ impl BaggageEntry {
     pub(crate) fn encoded_len(&self) -> usize {
         self.key.len()
             + 1
-            + crate::propagation::encode_baggage_value(&self.value).len()
+            + crate::propagation::encoded_value_len(&self.value)
             + self.properties.as_ref().map_or(0, |p| p.len() + 1)
     }
 
+    /// A member whose key and properties the caller has validated.
     pub(crate) fn new(key: String, value: String, properties: Option<String>) -> Self {
         BaggageEntry { key, value, properties }
     }
 }
 
-/// A cheaply cloned set of baggage members.
+/// A cheaply cloned, copy-on-write set of baggage members, in insertion order.
+///
+/// # The rules enforced (W3C Baggage)
+///
+/// - Keys are RFC 7230 tokens: letters, digits and ``!#$%&'*+-.^_`|~``.
+/// - Values are any text; the `baggage` header carries them percent-encoded.
+/// - Properties (`;ttl=30;private`) are `;`-separated tokens or
+///   `token=value` pairs, the value made of `baggage-octet`s (printable
+///   ASCII but space, `"`, `,`, `;` and `\`); they are kept raw, not decoded.
+/// - At most 64 members, and at most 8192 bytes once serialised as a
+///   `baggage` header. [`Baggage::insert`] refuses, changing nothing, an entry
+///   that would pass either limit; the propagators drop (and count) received
+///   members that would.
 ///
 /// ```
 /// let mut b = lantern::Baggage::default();
 /// b.insert("customer", "123").unwrap();
-/// assert_eq!(b.get("customer"), Some("123"));
+/// let copy = b.clone(); // shares the list
+/// b.insert("tenant", "acme").unwrap(); // copies it
+/// assert_eq!((copy.len(), b.len()), (1, 2));
 /// ```
-#[derive(Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Default)]
 pub struct Baggage {
+    /// `None` when empty: an empty baggage never allocates.
     members: Option<Arc<Vec<BaggageEntry>>>,
 }
 
@@ -91,7 +121,7 @@ pub struct Baggage {
 ///
 /// ```
 /// let err = lantern::Baggage::default().insert("bad key", "v").unwrap_err();
-/// assert!(err.to_string().contains("key"));
+/// assert_eq!(err.to_string(), "invalid baggage key: expected an RFC 7230 token");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaggageError {
@@ -107,11 +137,11 @@ enum ErrorKind {
     NoSpan,
 }
 
-impl std::fmt::Display for BaggageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for BaggageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self.kind {
             ErrorKind::Key => "invalid baggage key: expected an RFC 7230 token",
-            ErrorKind::Properties => "invalid baggage properties: expected `;`-separated tokens or key=value",
+            ErrorKind::Properties => "invalid baggage properties: expected `;`-separated tokens or token=value",
             ErrorKind::TooMany => "baggage would exceed 64 members",
             ErrorKind::TooLarge => "baggage would exceed 8192 bytes",
             ErrorKind::NoSpan => "there is no current span to carry baggage",
@@ -132,15 +162,21 @@ pub(crate) fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-fn valid_properties(props: &str) -> bool {
-    props.split(';').all(|p| {
-        let p = p.trim_matches(|c| c == ' ' || c == '\t');
-        match p.split_once('=') {
-            Some((k, v)) => {
-                is_token(k.trim_end()) && v.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b',' && b != b';')
-            }
-            None => is_token(p),
-        }
+/// W3C `baggage-octet`: printable ASCII but space, `"`, `,`, `;` and `\`.
+pub(crate) fn is_baggage_octet(b: u8) -> bool {
+    matches!(b, 0x21 | 0x23..=0x2b | 0x2d..=0x3a | 0x3c..=0x5b | 0x5d..=0x7e)
+}
+
+pub(crate) fn trim_ows(s: &str) -> &str {
+    s.trim_matches([' ', '\t'])
+}
+
+/// `property *( OWS ";" OWS property )`, each property `token` or
+/// `token OWS "=" OWS *baggage-octet`.
+pub(crate) fn valid_properties(props: &str) -> bool {
+    props.split(';').all(|p| match trim_ows(p).split_once('=') {
+        Some((k, v)) => is_token(trim_ows(k)) && trim_ows(v).bytes().all(is_baggage_octet),
+        None => is_token(trim_ows(p)),
     })
 }
 
@@ -148,7 +184,9 @@ impl Baggage {
     /// The value of `key`.
     ///
     /// ```
-    /// assert_eq!(lantern::Baggage::default().get("k"), None);
+    /// let b = lantern::propagation::parse_baggage(["customer=ann"]);
+    /// assert_eq!(b.get("customer"), Some("ann"));
+    /// assert_eq!(b.get("tenant"), None);
     /// ```
     pub fn get(&self, key: &str) -> Option<&str> {
         self.entry(key).map(|e| e.value())
@@ -157,7 +195,8 @@ impl Baggage {
     /// The whole member for `key`.
     ///
     /// ```
-    /// assert!(lantern::Baggage::default().entry("k").is_none());
+    /// let b = lantern::propagation::parse_baggage(["k=v;private"]);
+    /// assert_eq!(b.entry("k").unwrap().properties(), Some("private"));
     /// ```
     pub fn entry(&self, key: &str) -> Option<&BaggageEntry> {
         self.iter().find(|e| e.key == key)
@@ -175,14 +214,17 @@ impl Baggage {
         self.insert_with_properties(key, value, None)
     }
 
-    /// Sets `key` to `value` with raw properties (`ttl=30;private`). Fails,
-    /// changing nothing, on an invalid key or properties, or when the result
-    /// would break the W3C limits (64 members, 8192 bytes).
+    /// Sets `key` to `value` with raw properties (`ttl=30;private`); an
+    /// existing `key` is replaced and moves to the end. Fails, changing
+    /// nothing, on an invalid key or properties, or when the result would
+    /// break the W3C limits (64 members, 8192 bytes serialised).
     ///
     /// ```
     /// let mut b = lantern::Baggage::default();
-    /// assert!(b.insert("big", &"x".repeat(9000)).is_err());
+    /// let err = b.insert("big", &"x".repeat(9000)).unwrap_err();
+    /// assert_eq!(err.to_string(), "baggage would exceed 8192 bytes");
     /// assert!(b.is_empty());
+    /// assert!(b.insert_with_properties("k", "v", Some("bad prop")).is_err());
     /// ```
     pub fn insert_with_properties(
         &mut self,
@@ -198,10 +240,10 @@ impl Baggage {
         }
         let entry = BaggageEntry::new(key.into(), value.into(), properties.map(Into::into));
         let others = self.iter().filter(|e| e.key != key);
-        let count = others.clone().count() + 1;
-        if count > MAX_MEMBERS {
+        if others.clone().count() + 1 > MAX_MEMBERS {
             return Err(BaggageError { kind: ErrorKind::TooMany });
         }
+        // Each other member plus its ',' separator, then the new member.
         let bytes: usize = others.map(|e| e.encoded_len() + 1).sum::<usize>() + entry.encoded_len();
         if bytes > MAX_BYTES {
             return Err(BaggageError { kind: ErrorKind::TooLarge });
@@ -212,35 +254,38 @@ impl Baggage {
         Ok(())
     }
 
-    /// Removes `key`.
+    /// Removes `key`, returning its member if it was there.
     ///
     /// ```
     /// let mut b = lantern::Baggage::default();
     /// b.insert("k", "v").unwrap();
-    /// b.remove("k");
-    /// assert!(b.is_empty());
+    /// assert_eq!(b.remove("k").unwrap().value(), "v");
+    /// assert!(b.is_empty() && b == lantern::Baggage::default());
     /// ```
-    pub fn remove(&mut self, key: &str) {
-        if self.entry(key).is_some() {
-            if let Some(members) = self.members.as_mut() {
-                Arc::make_mut(members).retain(|e| e.key != key);
-            }
+    pub fn remove(&mut self, key: &str) -> Option<BaggageEntry> {
+        let index = self.iter().position(|e| e.key == key)?;
+        let members = Arc::make_mut(self.members.as_mut()?);
+        let removed = members.remove(index);
+        if members.is_empty() {
+            self.members = None;
         }
+        Some(removed)
     }
 
     /// Members in insertion order.
     ///
     /// ```
-    /// assert_eq!(lantern::Baggage::default().iter().count(), 0);
+    /// let b = lantern::propagation::parse_baggage(["a=1,b=2"]);
+    /// assert_eq!(b.iter().map(|e| e.key()).collect::<Vec<_>>(), ["a", "b"]);
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = &BaggageEntry> + Clone {
         self.members.iter().flat_map(|m| m.iter())
     }
 
-    /// Number of members.
+    /// Number of members, at most 64.
     ///
     /// ```
-    /// assert_eq!(lantern::Baggage::default().len(), 0);
+    /// assert_eq!(lantern::propagation::parse_baggage(["a=1,b=2"]).len(), 2);
     /// ```
     pub fn len(&self) -> usize {
         self.members.as_ref().map_or(0, |m| m.len())
@@ -255,16 +300,30 @@ impl Baggage {
         self.len() == 0
     }
 
-    /// Appends a member parsed from a header, without re-validating it.
-    pub(crate) fn push_parsed(&mut self, entry: BaggageEntry) {
-        let members = Arc::make_mut(self.members.get_or_insert_with(Default::default));
-        members.retain(|e| e.key != entry.key);
-        members.push(entry);
+    /// Baggage holding `members`, which the caller keeps within the limits
+    /// and free of duplicate keys.
+    pub(crate) fn from_members(members: Vec<BaggageEntry>) -> Self {
+        Baggage { members: (!members.is_empty()).then(|| Arc::new(members)) }
     }
 }
 
-impl std::fmt::Debug for Baggage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl PartialEq for Baggage {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Baggage {}
+
+impl Hash for Baggage {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_usize(self.len());
+        self.iter().for_each(|e| e.hash(state));
+    }
+}
+
+impl fmt::Debug for Baggage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.iter().map(|e| (e.key(), e.value()))).finish()
     }
 }

@@ -5,21 +5,48 @@
 //! the monotonic clock, so they never go negative when NTP steps the wall
 //! clock. Wall-clock times are derived from one anchor pair taken at first use.
 
-use std::sync::OnceLock;
+use std::sync::RwLock;
 use std::time::{Duration, SystemTime};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Timestamp(quanta::Instant);
 
+/// One simultaneous reading of the wall clock and the monotonic clock.
+#[derive(Clone, Copy)]
 struct Anchor {
     wall: SystemTime,
     mono: quanta::Instant,
 }
 
-static ANCHOR: OnceLock<Anchor> = OnceLock::new();
+/// How long one anchor is trusted. A calibrated TSC drifts from the wall
+/// clock by a few parts per million; re-anchoring bounds that to well under a
+/// millisecond, instead of letting it grow for the life of the process.
+const ANCHOR_TTL: Duration = Duration::from_secs(10);
 
-fn anchor() -> &'static Anchor {
-    ANCHOR.get_or_init(|| Anchor { wall: SystemTime::now(), mono: quanta::Instant::now() })
+static ANCHOR: RwLock<Option<Anchor>> = RwLock::new(None);
+
+impl Anchor {
+    fn take() -> Anchor {
+        // The first monotonic read calibrates the TSC (up to 200 ms); do it
+        // before the pair is taken, or every wall time is off by that long.
+        let _ = quanta::Instant::now();
+        let before = quanta::Instant::now();
+        let wall = SystemTime::now();
+        let after = quanta::Instant::now();
+        Anchor { wall, mono: before + (after - before) / 2 }
+    }
+}
+
+fn anchor() -> Anchor {
+    let now = quanta::Instant::now();
+    if let Some(a) = *ANCHOR.read().unwrap_or_else(|e| e.into_inner()) {
+        if now.saturating_duration_since(a.mono) < ANCHOR_TTL {
+            return a;
+        }
+    }
+    let fresh = Anchor::take();
+    *ANCHOR.write().unwrap_or_else(|e| e.into_inner()) = Some(fresh);
+    fresh
 }
 
 impl Timestamp {
@@ -28,11 +55,12 @@ impl Timestamp {
         Timestamp(quanta::Instant::now())
     }
 
-    /// Takes the anchor early so later conversions are consistent.
+    /// Calibrates the clock and takes the anchor early, off the hot path.
     pub(crate) fn init() {
         anchor();
     }
 
+    /// The wall-clock time of this instant, through the most recent anchor.
     pub(crate) fn to_system_time(self) -> SystemTime {
         let a = anchor();
         if self.0 >= a.mono { a.wall + (self.0 - a.mono) } else { a.wall - (a.mono - self.0) }

@@ -319,9 +319,10 @@ impl SpanRecord {
         self.start.to_system_time()
     }
 
-    /// Wall-clock end.
+    /// Wall-clock end: the start plus the monotonic duration, so it is never
+    /// before the start.
     pub fn end_time(&self) -> SystemTime {
-        self.end.to_system_time()
+        self.start_time() + self.duration()
     }
 
     /// Duration, from the monotonic clock.

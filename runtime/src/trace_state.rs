@@ -1,23 +1,51 @@
 //! W3C `tracestate`: vendor-specific trace data carried beside the trace id.
 //!
-//! The rules enforced, from W3C Trace Context Level 2:
+//! A `traceparent` says *which* trace a request belongs to; `tracestate`
+//! lets each tracing vendor on the request's path add a little opaque data of
+//! its own (a sampling decision, a tenant, an upstream id) without touching
+//! the others'. Lantern does not interpret the members: it validates them,
+//! keeps them in order, and propagates them with the span context.
 //!
-//! - at most 32 list members; a header with more is dropped whole;
-//! - keys are `[a-z0-9][_0-9a-z\-*/]{0,255}`, or multi-tenant
-//!   `tenant@system` with tenant `[a-z0-9][_0-9a-z\-*/]{0,240}` and system
-//!   `[a-z][_0-9a-z\-*/]{0,13}`;
-//! - values are 1 to 256 printable ASCII characters (0x20-0x7E) other than
-//!   `,` and `=`, and do not end with a space;
-//! - optional white space around members; empty members are skipped;
-//! - one bad member, or a key given twice, drops the whole header;
-//! - several `tracestate` headers are one list, combined in order;
-//! - a member added or updated moves to the front (the newest first).
+//! # Design
+//!
+//! - **Valid by construction.** Received headers are checked as they are
+//!   parsed, and members added here by [`TraceState::insert`]; so any
+//!   `TraceState` in the process can be injected as it is, and the values
+//!   written are always valid header text.
+//! - **Strict on receipt.** One broken rule drops the whole received list:
+//!   a partly understood tracestate could attribute one vendor's data to
+//!   another, so none is better than half.
+//! - **Immutable and shared.** A span context is copied into every child
+//!   span and every record, so [`TraceState`] is one reference-counted list,
+//!   and "changing" it makes a new one. The empty state holds no allocation.
+//!
+//! The grammar and limits are listed on [`TraceState`], where the public
+//! documentation shows them.
 
+use std::fmt;
 use std::sync::Arc;
 
+/// The most members a `tracestate` may have.
 const MAX_MEMBERS: usize = 32;
 
-/// An ordered, immutable list of `tracestate` members (newest first).
+/// An ordered, immutable list of `tracestate` members, newest first.
+///
+/// # The rules enforced (W3C Trace Context Level 2, section 3.3)
+///
+/// - At most 32 list members. A received header with more is dropped whole;
+///   [`TraceState::insert`] into a full list drops the last (oldest) member.
+/// - A key is either a simple key, `[a-z0-9][_0-9a-z\-*/]{0,255}`, or a
+///   multi-tenant key `tenant@system`, with the tenant
+///   `[a-z0-9][_0-9a-z\-*/]{0,240}` and the system `[a-z][_0-9a-z\-*/]{0,13}`.
+/// - A value is 1 to 256 printable ASCII characters (0x20 to 0x7E) other
+///   than `,` and `=`, and does not end with a space.
+/// - Optional white space (spaces and tabs) may surround each member, so a
+///   received `k=v ` is the member `k=v`; empty members (`a=1,,b=2`) are
+///   skipped.
+/// - One malformed member, or a key given twice, drops the whole header:
+///   half a tracestate could misattribute vendor data, so none is better.
+/// - Several `tracestate` header values are one list, combined in order.
+/// - A member added or updated moves to the front: the list is newest first.
 ///
 /// ```
 /// let ts = lantern::TraceState::default().insert("vendor", "value").unwrap();
@@ -26,6 +54,7 @@ const MAX_MEMBERS: usize = 32;
 /// ```
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct TraceState {
+    /// `None` when empty, so the common case costs no allocation.
     members: Option<Arc<[(String, String)]>>,
 }
 
@@ -33,7 +62,7 @@ pub struct TraceState {
 ///
 /// ```
 /// let err = lantern::TraceState::default().insert("Upper", "v").unwrap_err();
-/// assert!(err.to_string().contains("key"));
+/// assert_eq!(err.to_string(), "invalid tracestate key: expected [a-z0-9][_0-9a-z-*/]* or tenant@system");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceStateError {
@@ -49,11 +78,14 @@ enum ErrorKind {
     TooMany,
 }
 
-impl std::fmt::Display for TraceStateError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for TraceStateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self.kind {
-            ErrorKind::Key => "invalid tracestate key",
-            ErrorKind::Value => "invalid tracestate value",
+            ErrorKind::Key => "invalid tracestate key: expected [a-z0-9][_0-9a-z-*/]* or tenant@system",
+            ErrorKind::Value => {
+                "invalid tracestate value: expected 1 to 256 printable ASCII characters, \
+                 no ',' or '=', not ending in a space"
+            }
             ErrorKind::Member => "invalid tracestate member: expected key=value",
             ErrorKind::Duplicate => "tracestate key given twice",
             ErrorKind::TooMany => "tracestate has more than 32 members",
@@ -71,20 +103,24 @@ fn is_key_char(b: u8) -> bool {
     matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/')
 }
 
-fn valid_simple_key(key: &str, max: usize, first_digit_ok: bool) -> bool {
-    let b = key.as_bytes();
-    let first_ok = match b.first() {
-        Some(c) if c.is_ascii_lowercase() => true,
-        Some(c) if c.is_ascii_digit() => first_digit_ok,
-        _ => false,
-    };
-    first_ok && b.len() <= max && b[1..].iter().all(|&c| is_key_char(c))
+/// One `[a-z0-9]`-or-`[a-z]` character followed by key characters, at most
+/// `max` characters in all.
+fn valid_key_part(part: &str, max: usize, digit_first: bool) -> bool {
+    match part.as_bytes().split_first() {
+        Some((&first, rest)) => {
+            (first.is_ascii_lowercase() || (digit_first && first.is_ascii_digit()))
+                && part.len() <= max
+                && rest.iter().all(|&c| is_key_char(c))
+        }
+        None => false,
+    }
 }
 
 fn valid_key(key: &str) -> bool {
     match key.split_once('@') {
-        None => valid_simple_key(key, 256, true),
-        Some((tenant, system)) => valid_simple_key(tenant, 241, true) && valid_simple_key(system, 14, false),
+        None => valid_key_part(key, 256, true),
+        // A second '@' lands in the system part, where it is not allowed.
+        Some((tenant, system)) => valid_key_part(tenant, 241, true) && valid_key_part(system, 14, false),
     }
 }
 
@@ -95,22 +131,32 @@ fn valid_value(value: &str) -> bool {
         && b.last() != Some(&b' ')
 }
 
+fn from_members(members: Vec<(String, String)>) -> TraceState {
+    TraceState { members: (!members.is_empty()).then(|| members.into()) }
+}
+
 impl TraceState {
     /// The value of `key`, if present.
     ///
     /// ```
-    /// assert_eq!(lantern::TraceState::default().get("k"), None);
+    /// let ts = lantern::TraceState::default().insert("congo", "t61rcWkgMzE").unwrap();
+    /// assert_eq!(ts.get("congo"), Some("t61rcWkgMzE"));
+    /// assert_eq!(ts.get("rojo"), None);
     /// ```
     pub fn get(&self, key: &str) -> Option<&str> {
         self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
-    /// A copy with `key=value` moved to the front (replacing an older value);
-    /// the last member is dropped if that makes 33.
+    /// A copy with `key=value` at the front, replacing any older value of
+    /// `key`. If that makes 33 members, the last one is dropped. Fails on a
+    /// key or value that breaks the grammar (see [`TraceState`]).
     ///
     /// ```
     /// let ts = lantern::TraceState::default().insert("a", "1").unwrap().insert("b", "2").unwrap();
     /// assert_eq!(ts.header_value(), "b=2,a=1");
+    /// let ts = ts.insert("a", "3").unwrap();
+    /// assert_eq!(ts.header_value(), "a=3,b=2");
+    /// assert!(ts.insert("a", "trailing space ").is_err());
     /// ```
     pub fn insert(&self, key: &str, value: &str) -> Result<TraceState, TraceStateError> {
         if !valid_key(key) {
@@ -119,21 +165,26 @@ impl TraceState {
         if !valid_value(value) {
             return Err(err(ErrorKind::Value));
         }
-        let mut members: Vec<(String, String)> = vec![(key.to_owned(), value.to_owned())];
-        members.extend(self.iter().filter(|(k, _)| *k != key).map(|(k, v)| (k.to_owned(), v.to_owned())));
-        members.truncate(MAX_MEMBERS);
-        Ok(TraceState { members: Some(members.into()) })
+        let mut members = Vec::with_capacity((self.len() + 1).min(MAX_MEMBERS));
+        members.push((key.to_owned(), value.to_owned()));
+        members.extend(
+            self.iter().filter(|(k, _)| *k != key).take(MAX_MEMBERS - 1).map(|(k, v)| (k.to_owned(), v.to_owned())),
+        );
+        Ok(from_members(members))
     }
 
-    /// A copy without `key`.
+    /// A copy without `key` (the same list if `key` is absent).
     ///
     /// ```
-    /// let ts = lantern::TraceState::default().insert("a", "1").unwrap().remove("a");
-    /// assert!(ts.is_empty());
+    /// let ts = lantern::TraceState::default().insert("a", "1").unwrap().insert("b", "2").unwrap();
+    /// assert_eq!(ts.remove("a").header_value(), "b=2");
+    /// assert!(ts.remove("a").remove("b").is_empty());
     /// ```
     pub fn remove(&self, key: &str) -> TraceState {
-        let members: Vec<_> = self.iter().filter(|(k, _)| *k != key).map(|(k, v)| (k.into(), v.into())).collect();
-        if members.is_empty() { TraceState::default() } else { TraceState { members: Some(members.into()) } }
+        if self.get(key).is_none() {
+            return self.clone();
+        }
+        from_members(self.iter().filter(|(k, _)| *k != key).map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
     }
 
     /// The members in order, newest first.
@@ -146,10 +197,11 @@ impl TraceState {
         self.members.iter().flat_map(|m| m.iter()).map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
-    /// Number of members.
+    /// The number of members, at most 32.
     ///
     /// ```
-    /// assert_eq!(lantern::TraceState::default().len(), 0);
+    /// let ts = lantern::TraceState::default().insert("a", "1").unwrap();
+    /// assert_eq!(ts.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
         self.members.as_ref().map_or(0, |m| m.len())
@@ -161,16 +213,19 @@ impl TraceState {
     /// assert!(lantern::TraceState::default().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.members.is_none()
     }
 
-    /// The header value, `k1=v1,k2=v2`.
+    /// The `tracestate` header value, `k1=v1,k2=v2`; empty when there is no
+    /// member (and then the header is not sent at all).
     ///
     /// ```
+    /// let ts = lantern::TraceState::default().insert("rojo", "00f067aa0ba902b7").unwrap();
+    /// assert_eq!(ts.header_value(), "rojo=00f067aa0ba902b7");
     /// assert_eq!(lantern::TraceState::default().header_value(), "");
     /// ```
     pub fn header_value(&self) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
         for (i, (k, v)) in self.iter().enumerate() {
             if i > 0 {
                 out.push(',');
@@ -182,18 +237,13 @@ impl TraceState {
         out
     }
 
-    /// Parses one or more `tracestate` header values, combined in order.
-    ///
-    /// ```
-    /// let ts = lantern::TraceState::parse_headers(["a=1", " b=2 ,,c=3"]).unwrap();
-    /// assert_eq!(ts.header_value(), "a=1,b=2,c=3");
-    /// assert!(lantern::TraceState::parse_headers(["a=1,a=2"]).is_err());
-    /// ```
-    pub fn parse_headers<'a>(values: impl IntoIterator<Item = &'a str>) -> Result<TraceState, TraceStateError> {
+    /// Parses one or more received `tracestate` header values as one list,
+    /// in order. Any rule broken fails the whole list; see [`TraceState`]. Public as [`crate::propagation::parse_tracestate`].
+    pub(crate) fn parse_headers<'a>(values: impl Iterator<Item = &'a str>) -> Result<TraceState, TraceStateError> {
         let mut members: Vec<(String, String)> = Vec::new();
         for value in values {
             for member in value.split(',') {
-                let member = member.trim_matches(|c| c == ' ' || c == '\t');
+                let member = member.trim_matches([' ', '\t']);
                 if member.is_empty() {
                     continue;
                 }
@@ -213,12 +263,12 @@ impl TraceState {
                 members.push((k.to_owned(), v.to_owned()));
             }
         }
-        Ok(if members.is_empty() { TraceState::default() } else { TraceState { members: Some(members.into()) } })
+        Ok(from_members(members))
     }
 }
 
-impl std::fmt::Debug for TraceState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for TraceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "TraceState({:?})", self.header_value())
     }
 }

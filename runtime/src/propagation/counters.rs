@@ -7,26 +7,32 @@ pub(crate) static TRACESTATE_INVALID: AtomicU64 = AtomicU64::new(0);
 pub(crate) static BAGGAGE_MEMBER_INVALID: AtomicU64 = AtomicU64::new(0);
 pub(crate) static BAGGAGE_OVER_LIMIT: AtomicU64 = AtomicU64::new(0);
 
+/// Counters only ever grow and are read as independent statistics, so
+/// `Relaxed` is enough.
 pub(crate) fn count(counter: &AtomicU64) {
     counter.fetch_add(1, Relaxed);
 }
 
-/// How much propagation input was ignored, and why, since the process
-/// started (process-wide, across every subscriber).
+/// How much received propagation input was ignored, and why.
+///
+/// The counts are **process-wide**: one set of counters shared by every
+/// subscriber, layer and thread, counting since the process started. They
+/// never reset; compare two snapshots to see what happened in between.
 ///
 /// ```
-/// let before = lantern::propagation::rejected().traceparent_invalid;
+/// let before = lantern::propagation::rejected();
 /// let mut h = http::HeaderMap::new();
 /// h.insert("traceparent", "nonsense".parse().unwrap());
 /// lantern::propagation::extract(&h);
-/// assert!(lantern::propagation::rejected().traceparent_invalid > before);
+/// assert!(lantern::propagation::rejected().traceparent_invalid > before.traceparent_invalid);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RejectedCounts {
-    /// `traceparent` headers ignored (a new trace was started).
+    /// `traceparent` headers ignored, so that a new trace was started: a
+    /// malformed value, or more than one `traceparent` header.
     pub traceparent_invalid: u64,
-    /// `tracestate` headers dropped whole.
+    /// `tracestate` headers dropped whole (beside a valid `traceparent`).
     pub tracestate_invalid: u64,
     /// Baggage members skipped as malformed.
     pub baggage_member_invalid: u64,
@@ -34,11 +40,12 @@ pub struct RejectedCounts {
     pub baggage_over_limit: u64,
 }
 
-/// The counts so far.
+/// A snapshot of the process-wide [`RejectedCounts`].
 ///
 /// ```
-/// let counts = lantern::propagation::rejected();
-/// # let _ = counts.baggage_over_limit;
+/// let before = lantern::propagation::rejected().baggage_member_invalid;
+/// lantern::propagation::parse_baggage(["no equals sign"]);
+/// assert!(lantern::propagation::rejected().baggage_member_invalid > before);
 /// ```
 pub fn rejected() -> RejectedCounts {
     RejectedCounts {
