@@ -70,3 +70,21 @@ impl Timestamp {
         self.0.saturating_duration_since(earlier.0)
     }
 }
+
+static COARSE_MILLIS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Milliseconds since the first anchor, moved forward by the ingest thread
+/// at least every 10 ms while a buffer exists: a one-load clock for rationing
+/// work (exemplars) on hot paths.
+#[inline]
+pub(crate) fn coarse_millis() -> u64 {
+    COARSE_MILLIS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Moves [`coarse_millis`] to now.
+pub(crate) fn tick_coarse() {
+    static START: std::sync::OnceLock<quanta::Instant> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(quanta::Instant::now);
+    let ms = quanta::Instant::now().saturating_duration_since(start).as_millis() as u64;
+    COARSE_MILLIS.fetch_max(ms + 1, std::sync::atomic::Ordering::Relaxed);
+}

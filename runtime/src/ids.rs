@@ -10,6 +10,7 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::hash::Hasher;
 
 /// A 128-bit trace id, shared by every span of one trace.
 ///
@@ -213,5 +214,28 @@ impl std::str::FromStr for SpanId {
     type Err = ParseIdError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         SpanId::from_hex(s).ok_or(ParseIdError(()))
+    }
+}
+
+/// A hasher for keys that are random already (trace and span ids, the
+/// precomputed hash of a `metrics::Key`): hashing them again is waste.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by id keys; FNV-1a keeps it correct for anything else.
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 ^= v;
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 ^= (v as u64) ^ ((v >> 64) as u64);
     }
 }

@@ -7,6 +7,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::BufferConfig;
 use crate::layer::LanternLayer;
+use crate::metrics::{Metrics, MetricsConfig};
 use crate::record::KeyValue;
 use crate::sampling::{ParentBased, RecordingMode, Sampler};
 use crate::{Buffer, Resource};
@@ -77,6 +78,18 @@ pub struct Builder {
     mode: RecordingMode,
     max_level: tracing::level_filters::LevelFilter,
     capture_log: bool,
+    metrics: MetricsConfig,
+    http_addr: HttpAddr,
+}
+
+/// Where the embedded HTTP server listens.
+#[derive(Clone, Copy, Debug)]
+enum HttpAddr {
+    /// `LANTERN_HTTP_ADDR`, else the default, for a global install; none
+    /// for a thread-local one.
+    Default,
+    Off,
+    At(std::net::SocketAddr),
 }
 
 impl Default for Builder {
@@ -89,6 +102,8 @@ impl Default for Builder {
             mode: RecordingMode::All,
             max_level: tracing::level_filters::LevelFilter::TRACE,
             capture_log: true,
+            metrics: MetricsConfig::default(),
+            http_addr: HttpAddr::Default,
         }
     }
 }
@@ -136,10 +151,33 @@ impl Builder {
         self
     }
 
-    /// The capture layer, for composing your own subscriber.
+    /// Metrics settings: baggage and span-field label allowlists, series
+    /// caps, histograms, RED metrics.
+    pub fn metrics(mut self, config: MetricsConfig) -> Self {
+        self.metrics = config;
+        self
+    }
+
+    /// Where the embedded HTTP server (`/metrics`, debug pages) listens;
+    /// `None` turns it off. By default [`Builder::init`] and
+    /// [`Builder::try_init`] serve on `LANTERN_HTTP_ADDR` (`off` turns it
+    /// off) or else on 127.0.0.1:9464, and [`Builder::try_init_local`]
+    /// serves nothing. A port in use is reported on stderr, never fatal.
+    ///
+    /// ```
+    /// let lantern = lantern::builder().http_addr(Some(([127, 0, 0, 1], 0).into())).try_init_local();
+    /// assert!(lantern.http_addr().is_some());
+    /// ```
+    pub fn http_addr(mut self, addr: Option<std::net::SocketAddr>) -> Self {
+        self.http_addr = addr.map_or(HttpAddr::Off, HttpAddr::At);
+        self
+    }
+
+    /// The capture layer, for composing your own subscriber. Its
+    /// [`LanternLayer::recorder`] is the matching `metrics` recorder.
     pub fn layer(self) -> LanternLayer {
         let service = self.service_name.unwrap_or_else(Resource::default_service_name);
-        LanternLayer::new(self.buffer, Resource::new(service, self.resource), self.sampler, self.mode)
+        LanternLayer::new(self.buffer, Resource::new(service, self.resource), self.sampler, self.mode, self.metrics)
     }
 
     /// Installs Lantern as the global subscriber; see [`init()`].
@@ -147,35 +185,51 @@ impl Builder {
         let fallback = self.buffer.clone();
         self.try_init().unwrap_or_else(|err| {
             eprintln!("lantern: {err}; spans will not be recorded");
-            Guard { buffer: Buffer::new(fallback, Resource::default()), _local: None }
+            Guard {
+                buffer: Buffer::new(fallback, Resource::default()),
+                metrics: Metrics::new(MetricsConfig::default()),
+                server: None,
+                _local: None,
+            }
         })
     }
 
-    /// Installs Lantern as the global subscriber, or says why it could not.
+    /// Installs Lantern as the global subscriber and the global `metrics`
+    /// recorder, or says why it could not. When another `metrics` recorder
+    /// is installed already, tracing still works and a warning is printed.
     pub fn try_init(self) -> Result<Guard, InitError> {
         let capture_log = self.capture_log;
-        let (subscriber, buffer) = self.subscriber();
+        let http_addr = match self.http_addr {
+            HttpAddr::Default => env_http_addr(),
+            other => other,
+        };
+        let (subscriber, buffer, metrics) = self.subscriber();
         subscriber.try_init().map_err(|e| InitError { message: e.to_string() })?;
         if capture_log {
             // Ignored if a `log` logger is already set: tracing events still work.
             let _ = tracing_log::LogTracer::init();
         }
-        Ok(Guard { buffer, _local: None })
+        if let Err(e) = ::metrics::set_global_recorder(metrics.recorder()) {
+            eprintln!("lantern: {e}; metrics from the `metrics` macros go to the other recorder");
+        }
+        Ok(Guard { server: start_server(http_addr, &buffer, &metrics), buffer, metrics, _local: None })
     }
 
     /// Installs Lantern as the default subscriber of this thread only, until
     /// the guard drops: for tests and examples that must not touch globals.
     pub fn try_init_local(self) -> Guard {
-        let (subscriber, buffer) = self.subscriber();
+        let http_addr = self.http_addr;
+        let (subscriber, buffer, metrics) = self.subscriber();
         let local = tracing::subscriber::set_default(subscriber);
-        Guard { buffer, _local: Some(local) }
+        Guard { server: start_server(http_addr, &buffer, &metrics), buffer, metrics, _local: Some(local) }
     }
 
-    fn subscriber(self) -> (impl tracing::Subscriber + Send + Sync, Buffer) {
+    fn subscriber(self) -> (impl tracing::Subscriber + Send + Sync, Buffer, Metrics) {
         let level = self.max_level;
         let layer = self.layer();
         let buffer = layer.buffer();
-        (tracing_subscriber::registry().with(layer).with(level), buffer)
+        let metrics = layer.metrics();
+        (tracing_subscriber::registry().with(layer).with(level), buffer, metrics)
     }
 }
 
@@ -183,6 +237,8 @@ impl Builder {
 #[must_use = "dropping the guard stops a thread-local Lantern at once"]
 pub struct Guard {
     buffer: Buffer,
+    metrics: Metrics,
+    server: Option<Server>,
     _local: Option<tracing::subscriber::DefaultGuard>,
 }
 
@@ -191,6 +247,72 @@ impl Guard {
     pub fn buffer(&self) -> &Buffer {
         &self.buffer
     }
+
+    /// The metrics store: RED metrics, log counts, and whatever the
+    /// `metrics` macros record through [`crate::metrics::LanternRecorder`].
+    ///
+    /// ```
+    /// let lantern = lantern::builder().try_init_local();
+    /// tracing::info!("hello");
+    /// assert!(lantern.metrics().prometheus_text().contains(r#"log_records_total{severity="INFO"} 1"#));
+    /// ```
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Where the embedded HTTP server listens, if it runs.
+    pub fn http_addr(&self) -> Option<std::net::SocketAddr> {
+        self.server.as_ref().map(server_addr)
+    }
+}
+
+fn env_http_addr() -> HttpAddr {
+    match std::env::var("LANTERN_HTTP_ADDR") {
+        Ok(v) if v.trim().eq_ignore_ascii_case("off") => HttpAddr::Off,
+        Ok(v) => v.trim().parse().map(HttpAddr::At).unwrap_or_else(|e| {
+            eprintln!("lantern: LANTERN_HTTP_ADDR={v:?} is not an address ({e}); using {DEFAULT_HTTP_ADDR}");
+            default_http_addr()
+        }),
+        Err(_) => default_http_addr(),
+    }
+}
+
+/// Loopback, the port OpenTelemetry's Prometheus exporters use.
+const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:9464";
+
+fn default_http_addr() -> HttpAddr {
+    DEFAULT_HTTP_ADDR.parse().map_or(HttpAddr::Off, HttpAddr::At)
+}
+
+#[cfg(feature = "server")]
+type Server = crate::server::HttpServer;
+#[cfg(not(feature = "server"))]
+type Server = std::convert::Infallible;
+
+#[cfg(feature = "server")]
+fn start_server(addr: HttpAddr, buffer: &Buffer, metrics: &Metrics) -> Option<Server> {
+    let HttpAddr::At(addr) = addr else { return None };
+    crate::server::serve(addr, buffer.clone(), metrics.clone())
+        .map_err(|e| eprintln!("lantern: cannot serve on {addr}: {e}; no /metrics or debug pages"))
+        .ok()
+}
+
+#[cfg(not(feature = "server"))]
+fn start_server(addr: HttpAddr, _: &Buffer, _: &Metrics) -> Option<Server> {
+    if let HttpAddr::At(addr) = addr {
+        eprintln!("lantern: built without the `server` feature; nothing serves on {addr}");
+    }
+    None
+}
+
+#[cfg(feature = "server")]
+fn server_addr(server: &Server) -> std::net::SocketAddr {
+    server.local_addr()
+}
+
+#[cfg(not(feature = "server"))]
+fn server_addr(server: &Server) -> std::net::SocketAddr {
+    match *server {}
 }
 
 impl Drop for Guard {

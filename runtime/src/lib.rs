@@ -46,10 +46,13 @@ pub mod context;
 mod ids;
 mod init;
 mod layer;
+pub mod metrics;
 pub mod propagation;
 pub mod record;
 mod resource;
 pub mod sampling;
+#[cfg(feature = "server")]
+pub mod server;
 mod span_context;
 mod trace_state;
 

@@ -118,6 +118,7 @@ pub struct Buffer {
 impl Buffer {
     pub(crate) fn new(config: BufferConfig, resource: Resource) -> Buffer {
         crate::clock::Timestamp::init();
+        crate::clock::tick_coarse();
         let shared = Arc::new(Shared {
             id: local::next_buffer_id(),
             resource,
@@ -293,6 +294,7 @@ fn ingest_loop(shared: Weak<Shared>) {
     let _quiet = tracing::dispatcher::set_default(&tracing::Dispatch::none());
     loop {
         std::thread::park_timeout(Duration::from_millis(10));
+        crate::clock::tick_coarse();
         let Some(shared) = shared.upgrade() else { return };
         let mut store = shared.store.lock();
         shared.drain_into(&mut store);

@@ -6,7 +6,9 @@
 //! the order they came (each trace's deque front is always the oldest).
 
 use std::collections::{HashMap as StdHashMap, HashSet as StdHashSet, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
+
+use crate::ids::IdHasher;
 use std::sync::Arc;
 
 use super::Entry;
@@ -14,28 +16,6 @@ use super::snapshot::OpenSpan;
 use crate::config::BufferConfig;
 use crate::record::{LogRecord, Severity, SpanRecord, Status};
 use crate::{SpanId, TraceId};
-
-/// Trace and span ids are random already: hashing them again is waste.
-#[derive(Default)]
-pub(crate) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // Not used by id keys; FNV-1a keeps it correct for anything else.
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 ^= v;
-    }
-    fn write_u128(&mut self, v: u128) {
-        self.0 ^= (v as u64) ^ ((v >> 64) as u64);
-    }
-}
 
 pub(crate) type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<IdHasher>>;
 type HashSet<K> = StdHashSet<K, BuildHasherDefault<IdHasher>>;

@@ -10,14 +10,17 @@ use tracing::{Dispatch, Subscriber};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::state::{self, SpanData};
+use crate::metrics::registry::{LabelPlan, MetricContext};
 use crate::{Baggage, SpanContext};
 
 pub(crate) type CurrentContextFn = fn(&Dispatch) -> Option<(SpanContext, Baggage)>;
 pub(crate) type WithBaggageFn = fn(&Dispatch, &mut dyn FnMut(&mut Baggage));
+pub(crate) type MetricContextFn = fn(&Dispatch, &LabelPlan) -> Option<MetricContext>;
 
 pub(crate) struct Hooks {
     pub(crate) current_context: CurrentContextFn,
     pub(crate) with_current_baggage: WithBaggageFn,
+    pub(crate) metric_context: MetricContextFn,
 }
 
 impl Hooks {
@@ -25,7 +28,11 @@ impl Hooks {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        Hooks { current_context: current_context::<S>, with_current_baggage: with_current_baggage::<S> }
+        Hooks {
+            current_context: current_context::<S>,
+            with_current_baggage: with_current_baggage::<S>,
+            metric_context: metric_context::<S>,
+        }
     }
 
     pub(crate) fn of(dispatch: &Dispatch) -> Option<&Hooks> {
@@ -41,6 +48,17 @@ where
     let current = dispatch.current_span();
     let span = subscriber.span(current.id()?)?;
     state::context_of(span)
+}
+
+/// Context labels and exemplar ids for a measurement made now.
+fn metric_context<S>(dispatch: &Dispatch, plan: &LabelPlan) -> Option<MetricContext>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let subscriber = dispatch.downcast_ref::<S>()?;
+    let current = dispatch.current_span();
+    let span = subscriber.span(current.id()?)?;
+    Some(state::metric_context(span, plan))
 }
 
 /// Runs `f` on the current span's baggage. A span that keeps no state (in a

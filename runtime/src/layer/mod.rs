@@ -27,6 +27,7 @@
 mod cache;
 mod fields;
 mod hooks;
+mod log_counts;
 pub(crate) mod state;
 
 pub(crate) use hooks::Hooks;
@@ -44,10 +45,13 @@ use tracing_subscriber::registry::LookupSpan;
 use crate::buffer::{Buffer, Entry, OpenSpan};
 use crate::clock::Timestamp;
 use crate::config::BufferConfig;
+use crate::metrics::red::RedRecorder;
+use crate::metrics::{Metrics, MetricsConfig};
 use crate::record::{LogRecord, Severity, SpanRecord};
 use crate::sampling::{ParentBased, RecordingMode, Sampler, SamplingParams};
 use crate::{Baggage, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState};
 use fields::{LogFieldVisitor, SpanFieldVisitor};
+use log_counts::LogCounts;
 use state::{Parent, SpanData};
 
 /// The Lantern capture layer. Make one with [`crate::layer()`] or
@@ -69,6 +73,9 @@ pub struct LanternLayer {
     sampler: Arc<dyn Sampler>,
     mode: RecordingMode,
     hooks: Option<Hooks>,
+    metrics: Metrics,
+    red: Option<RedRecorder>,
+    log_counts: LogCounts,
 }
 
 impl LanternLayer {
@@ -77,10 +84,44 @@ impl LanternLayer {
         resource: crate::Resource,
         sampler: Arc<dyn Sampler>,
         mode: RecordingMode,
+        metrics: MetricsConfig,
     ) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Relaxed);
-        LanternLayer { id, buffer: Buffer::new(config, resource), sampler, mode, hooks: None }
+        let metrics = Metrics::new(metrics);
+        LanternLayer {
+            id,
+            buffer: Buffer::new(config, resource),
+            sampler,
+            mode,
+            hooks: None,
+            red: RedRecorder::new(metrics.clone()),
+            log_counts: LogCounts::new(&metrics),
+            metrics,
+        }
+    }
+
+    /// The metrics store this layer's RED metrics and log counts go to, and
+    /// its recorder writes to.
+    ///
+    /// ```
+    /// let metrics = lantern::layer().metrics();
+    /// assert_eq!(metrics.stats().kind_conflicts, 0);
+    /// ```
+    pub fn metrics(&self) -> Metrics {
+        self.metrics.clone()
+    }
+
+    /// A `metrics::Recorder` for this layer's store, for installing yourself
+    /// (`metrics::set_global_recorder`) when you compose your own subscriber.
+    ///
+    /// ```
+    /// let layer = lantern::layer();
+    /// let recorder = layer.recorder();
+    /// # drop((layer, recorder));
+    /// ```
+    pub fn recorder(&self) -> crate::metrics::LanternRecorder {
+        self.metrics.recorder()
     }
 
     /// The ring buffer this layer records into.
@@ -217,7 +258,7 @@ where
                 start: rec.start,
             }));
         }
-        span.extensions_mut().insert(SpanData { record: Arc::new(rec), baggage, recording });
+        span.extensions_mut().insert(SpanData { record: Arc::new(rec), baggage, recording, error_event: false });
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
@@ -245,16 +286,22 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let ids = match ctx.event_span(event) {
-            Some(span) => match state::event_ids(span) {
-                Some(ids) => Some(ids),
-                None if self.mode == RecordingMode::SampledOnly => return,
-                None => None,
-            },
-            None => None,
-        };
         let normalized = event.normalized_metadata();
         let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
+        let is_error = *meta.level() == tracing::Level::ERROR;
+        let (in_span, ids) = match ctx.event_span(event) {
+            Some(span) => {
+                if is_error {
+                    state::mark_error_event(&span);
+                }
+                (true, state::event_ids(span))
+            }
+            None => (false, None),
+        };
+        self.log_counts.count(meta.level(), ids);
+        if in_span && ids.is_none() && self.mode == RecordingMode::SampledOnly {
+            return;
+        }
         let target = if normalized.is_some() {
             Cow::Owned(meta.target().to_owned())
         } else {
@@ -280,9 +327,17 @@ where
             return;
         }
         let Some(span) = ctx.span(&id) else { return };
+        let red = self
+            .red
+            .as_ref()
+            .filter(|red| span.extensions().get::<SpanData>().is_some_and(|d| d.recording && red.wants(&d.record)));
+        let red_context = red.and_then(|_| ctx.span(&id)).map(|s| state::metric_context(s, &self.metrics.0.plan));
         let data = span.extensions_mut().remove::<SpanData>();
         if let Some(mut data) = data.filter(|d| d.recording) {
             data.record_mut().end = Timestamp::now();
+            if let (Some(red), Some(cx)) = (red, &red_context) {
+                red.record(&data.record, data.error_event, cx);
+            }
             self.buffer.push(Entry::Span(data.record));
         }
     }
@@ -297,6 +352,8 @@ where
             self.hooks.as_ref().map(|h| h as *const Hooks as *const ())
         } else if id == std::any::TypeId::of::<Buffer>() {
             Some(&self.buffer as *const Buffer as *const ())
+        } else if id == std::any::TypeId::of::<Metrics>() {
+            Some(&self.metrics as *const Metrics as *const ())
         } else {
             None
         }
@@ -310,6 +367,7 @@ impl Default for LanternLayer {
             crate::Resource::default(),
             Arc::new(ParentBased::default()),
             RecordingMode::All,
+            MetricsConfig::default(),
         )
     }
 }

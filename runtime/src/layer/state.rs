@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tracing::span;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
+use crate::metrics::registry::{ContextValues, LabelPlan, MetricContext};
 use crate::record::SpanRecord;
 use crate::{Baggage, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
 
@@ -16,6 +17,9 @@ pub(crate) struct SpanData {
     /// False for an unsampled trace in `RecordingMode::SampledOnly`: only the
     /// ids are kept (for propagation), nothing is recorded.
     pub(crate) recording: bool,
+    /// An ERROR event happened inside the span (for RED error counts; the
+    /// record's status follows on the ingest thread).
+    pub(crate) error_event: bool,
 }
 
 impl SpanData {
@@ -32,7 +36,7 @@ impl SpanData {
         record.span_id = cx.span_id();
         record.flags = cx.flags();
         record.trace_state = cx.trace_state().clone();
-        SpanData { record: Arc::new(record), baggage, recording: false }
+        SpanData { record: Arc::new(record), baggage, recording: false, error_event: false }
     }
 
     pub(crate) fn span_context(&self) -> SpanContext {
@@ -122,6 +126,13 @@ pub(crate) fn context_of<'a, R: LookupSpan<'a>>(span: SpanRef<'a, R>) -> Option<
     None
 }
 
+/// Notes an ERROR event inside `span`, for its RED error count.
+pub(crate) fn mark_error_event<'a, R: LookupSpan<'a>>(span: &SpanRef<'a, R>) {
+    if let Some(data) = span.extensions_mut().get_mut::<SpanData>() {
+        data.error_event = true;
+    }
+}
+
 /// Ids for a log record made inside `span`: `None` when the span is in a
 /// non-recording trace (or has no Lantern state at all).
 pub(crate) fn event_ids<'a, R: LookupSpan<'a>>(span: SpanRef<'a, R>) -> Option<(TraceId, SpanId, TraceFlags)> {
@@ -130,4 +141,43 @@ pub(crate) fn event_ids<'a, R: LookupSpan<'a>>(span: SpanRef<'a, R>) -> Option<(
         Some(data) if data.recording => Some((data.record.trace_id, data.record.span_id, data.record.flags)),
         _ => None,
     }
+}
+
+/// The context labels of a measurement made in `span`: the allowlisted
+/// baggage of the nearest span with state, the allowlisted fields of the
+/// nearest span that has each, and the span's ids when it is sampled.
+pub(crate) fn metric_context<'a, R: LookupSpan<'a>>(span: SpanRef<'a, R>, plan: &LabelPlan) -> MetricContext {
+    let current = span.id();
+    let n_baggage = plan.baggage.len();
+    let mut values: ContextValues = smallvec::smallvec![None; n_baggage + plan.fields.len()];
+    let mut exemplar = None;
+    let mut found_state = false;
+    let mut missing_fields = plan.fields.len();
+    for s in span.scope() {
+        let ext = s.extensions();
+        let Some(data) = ext.get::<SpanData>() else { continue };
+        if !found_state {
+            found_state = true;
+            for (slot, key) in values.iter_mut().zip(&plan.baggage) {
+                *slot = data.baggage.get(key).map(str::to_owned);
+            }
+            if s.id() == current && data.recording && data.record.flags.is_sampled() {
+                exemplar = Some((data.record.trace_id, data.record.span_id));
+            }
+        }
+        if missing_fields > 0 && data.recording {
+            for (slot, key) in values[n_baggage..].iter_mut().zip(&plan.fields) {
+                if slot.is_none() {
+                    if let Some(v) = data.record.attribute(key) {
+                        *slot = Some(v.to_string());
+                        missing_fields -= 1;
+                    }
+                }
+            }
+        }
+        if found_state && missing_fields == 0 {
+            break;
+        }
+    }
+    MetricContext { values, exemplar }
 }

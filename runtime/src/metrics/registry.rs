@@ -1,0 +1,292 @@
+//! The series store: metric names (families), their series, and the handles
+//! the `metrics` facade holds.
+//!
+//! A handle is found by the facade's `Key` (name and static labels) in a
+//! sharded map, with the key's precomputed hash. A handle owns the series of
+//! that key without context labels (`base`) and, when labels come from the
+//! context, one series per combination of label values, created on first
+//! use. Every series of a name counts towards `max_series_per_metric`; past
+//! it, records go to the name's single overflow series. Keys past the cap are
+//! never stored, so a key explosion costs no memory.
+
+use std::collections::HashMap as StdHashMap;
+use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
+
+use metrics::{Key, Unit};
+use parking_lot::RwLock;
+use smallvec::SmallVec;
+
+use super::config::MetricsConfig;
+use super::series::{CounterCell, GaugeCell, HistogramCell};
+use super::{MetricKind, OVERFLOW_LABEL};
+use crate::ids::IdHasher;
+
+type IdMap<K, V> = StdHashMap<K, V, BuildHasherDefault<IdHasher>>;
+
+const SHARDS: usize = 16;
+
+/// One shard of the key-to-handle map.
+type Shard = RwLock<IdMap<Key, Arc<Handle>>>;
+
+/// Label values from the context, in the order of [`LabelPlan::names`];
+/// `None` where the context has no value.
+pub(crate) type ContextValues = SmallVec<[Option<String>; 4]>;
+
+/// The allowlists: which baggage keys and span fields become labels.
+#[derive(Debug, Default)]
+pub(crate) struct LabelPlan {
+    pub(crate) baggage: Vec<String>,
+    pub(crate) fields: Vec<String>,
+}
+
+impl LabelPlan {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.baggage.is_empty() && self.fields.is_empty()
+    }
+
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.baggage.iter().chain(&self.fields).map(String::as_str)
+    }
+}
+
+/// What a measurement knows of where it was made.
+#[derive(Debug, Default)]
+pub(crate) struct MetricContext {
+    pub(crate) values: ContextValues,
+    /// The ids of the current span, when it is sampled and recorded.
+    pub(crate) exemplar: Option<(crate::TraceId, crate::SpanId)>,
+}
+
+pub(crate) enum Cell {
+    Counter(CounterCell),
+    Gauge(GaugeCell),
+    Histogram(HistogramCell),
+}
+
+pub(crate) struct Series {
+    pub(crate) labels: Vec<(String, String)>,
+    context: ContextValues,
+    pub(crate) cell: Cell,
+}
+
+pub(crate) struct Family {
+    pub(crate) name: String,
+    pub(crate) kind: MetricKind,
+    config: Arc<MetricsConfig>,
+    bounds: Arc<[f64]>,
+    pub(crate) series: RwLock<Vec<Arc<Series>>>,
+    overflow: OnceLock<Arc<Handle>>,
+    pub(crate) overflowed: AtomicU64,
+}
+
+impl Family {
+    fn new(name: &str, kind: MetricKind, config: Arc<MetricsConfig>) -> Family {
+        let bounds: Arc<[f64]> = config.histograms.boundaries(name).into();
+        Family {
+            name: name.to_owned(),
+            kind,
+            config,
+            bounds,
+            series: RwLock::new(Vec::new()),
+            overflow: OnceLock::new(),
+            overflowed: AtomicU64::new(0),
+        }
+    }
+
+    fn cell(&self) -> Cell {
+        match self.kind {
+            MetricKind::Counter => Cell::Counter(CounterCell::new()),
+            MetricKind::Gauge => Cell::Gauge(GaugeCell::new()),
+            MetricKind::Histogram => Cell::Histogram(HistogramCell::new(self.bounds.clone(), &self.config.histograms)),
+        }
+    }
+
+    /// A new series, unless the name has reached its cap.
+    fn new_series(&self, labels: Vec<(String, String)>, context: ContextValues) -> Option<Arc<Series>> {
+        let mut all = self.series.write();
+        if all.len() >= self.config.max_series_per_metric {
+            return None;
+        }
+        let series = Arc::new(Series { labels, context, cell: self.cell() });
+        all.push(series.clone());
+        Some(series)
+    }
+
+    /// The name's one overflow series, as a handle.
+    pub(crate) fn overflow_handle(self: &Arc<Self>) -> Arc<Handle> {
+        self.overflow
+            .get_or_init(|| {
+                let labels = vec![(OVERFLOW_LABEL.to_owned(), "true".to_owned())];
+                let series = Arc::new(Series { labels, context: ContextValues::new(), cell: self.cell() });
+                Arc::new(Handle::new(self.clone(), Vec::new(), series, None, true))
+            })
+            .clone()
+    }
+
+    pub(crate) fn overflow_series(&self) -> Option<&Arc<Series>> {
+        self.overflow.get().map(|h| &h.base)
+    }
+}
+
+/// What a facade handle points at: the series of one key.
+pub(crate) struct Handle {
+    pub(crate) family: Arc<Family>,
+    static_labels: Vec<(String, String)>,
+    pub(crate) base: Arc<Series>,
+    /// The allowlists, when this handle takes labels from the context.
+    pub(crate) plan: Option<Arc<LabelPlan>>,
+    /// Whether every record here counts as overflow.
+    pub(crate) overflow: bool,
+    contextual: RwLock<IdMap<u64, SmallVec<[Arc<Series>; 1]>>>,
+}
+
+impl Handle {
+    fn new(
+        family: Arc<Family>,
+        static_labels: Vec<(String, String)>,
+        base: Arc<Series>,
+        plan: Option<Arc<LabelPlan>>,
+        overflow: bool,
+    ) -> Handle {
+        Handle { family, static_labels, base, plan, overflow, contextual: RwLock::new(IdMap::default()) }
+    }
+
+    /// Runs `f` on the series for these context values: the base series when
+    /// none is set, else the labelled one (created on first use, or the
+    /// overflow series once the name is full).
+    pub(crate) fn with_series<R>(&self, values: &ContextValues, f: impl FnOnce(&Series, bool) -> R) -> R {
+        if self.overflow || values.iter().all(Option::is_none) {
+            return f(&self.base, self.overflow);
+        }
+        let mut h = DefaultHasher::new();
+        values.hash(&mut h);
+        let hash = h.finish();
+        if let Some(s) = self.contextual.read().get(&hash).and_then(|v| v.iter().find(|s| s.context == *values)) {
+            return f(s, false);
+        }
+        let mut map = self.contextual.write();
+        let slot = map.entry(hash).or_default();
+        if let Some(s) = slot.iter().find(|s| s.context == *values) {
+            return f(s, false);
+        }
+        let plan = self.plan.as_deref().expect("context values come from a plan");
+        let mut labels = self.static_labels.clone();
+        for (name, value) in plan.names().zip(values) {
+            if let Some(v) = value {
+                labels.retain(|(n, _)| n != name);
+                labels.push((name.to_owned(), v.clone()));
+            }
+        }
+        match self.family.new_series(labels, values.clone()) {
+            Some(series) => {
+                slot.push(series.clone());
+                drop(map);
+                f(&series, false)
+            }
+            None => {
+                drop(map);
+                let overflow = self.family.overflow_handle();
+                f(&overflow.base, true)
+            }
+        }
+    }
+}
+
+/// Why a registration got a handle that records nothing.
+pub(crate) enum Refused {
+    KindConflict,
+    TooManyMetrics,
+}
+
+/// All metrics of one Lantern instance.
+pub(crate) struct Registry {
+    pub(crate) config: Arc<MetricsConfig>,
+    pub(crate) plan: Arc<LabelPlan>,
+    families: RwLock<StdHashMap<String, Arc<Family>>>,
+    handles: Box<[Shard]>,
+    pub(crate) descriptions: RwLock<StdHashMap<String, (Option<Unit>, String)>>,
+    pub(crate) dropped_metrics: AtomicU64,
+    pub(crate) kind_conflicts: AtomicU64,
+}
+
+impl Registry {
+    pub(crate) fn new(config: MetricsConfig) -> Registry {
+        let plan = LabelPlan { baggage: config.baggage_labels.clone(), fields: config.span_field_labels.clone() };
+        Registry {
+            config: Arc::new(config),
+            plan: Arc::new(plan),
+            families: RwLock::new(StdHashMap::new()),
+            handles: (0..SHARDS).map(|_| RwLock::new(IdMap::default())).collect(),
+            descriptions: RwLock::new(StdHashMap::new()),
+            dropped_metrics: AtomicU64::new(0),
+            kind_conflicts: AtomicU64::new(0),
+        }
+    }
+
+    /// The handle for `key`; `contextual` says whether it takes labels from
+    /// the context (facade metrics do; Lantern's own counters do not).
+    #[inline]
+    pub(crate) fn handle(&self, key: &Key, kind: MetricKind, contextual: bool) -> Result<Arc<Handle>, Refused> {
+        let shard = &self.handles[key.get_hash() as usize % SHARDS];
+        if let Some(h) = shard.read().get(key) {
+            return if h.family.kind == kind { Ok(h.clone()) } else { Err(self.conflict()) };
+        }
+        self.new_handle(key, kind, contextual)
+    }
+
+    #[cold]
+    fn new_handle(&self, key: &Key, kind: MetricKind, contextual: bool) -> Result<Arc<Handle>, Refused> {
+        let family = self.family(key.name(), kind)?;
+        let shard = &self.handles[key.get_hash() as usize % SHARDS];
+        let mut map = shard.write();
+        if let Some(h) = map.get(key) {
+            return if h.family.kind == kind { Ok(h.clone()) } else { Err(self.conflict()) };
+        }
+        let labels: Vec<(String, String)> = key.labels().map(|l| (l.key().to_owned(), l.value().to_owned())).collect();
+        let Some(base) = family.new_series(labels.clone(), ContextValues::new()) else {
+            return Ok(family.overflow_handle());
+        };
+        let plan = (contextual && !self.plan.is_empty()).then(|| self.plan.clone());
+        let handle = Arc::new(Handle::new(family, labels, base, plan, false));
+        map.insert(key.clone(), handle.clone());
+        Ok(handle)
+    }
+
+    fn conflict(&self) -> Refused {
+        self.kind_conflicts.fetch_add(1, Relaxed);
+        Refused::KindConflict
+    }
+
+    fn family(&self, name: &str, kind: MetricKind) -> Result<Arc<Family>, Refused> {
+        if let Some(f) = self.families.read().get(name) {
+            return if f.kind == kind { Ok(f.clone()) } else { Err(self.conflict()) };
+        }
+        let mut families = self.families.write();
+        if let Some(f) = families.get(name) {
+            return if f.kind == kind { Ok(f.clone()) } else { Err(self.conflict()) };
+        }
+        if families.len() >= self.config.max_metrics {
+            self.dropped_metrics.fetch_add(1, Relaxed);
+            return Err(Refused::TooManyMetrics);
+        }
+        let family = Arc::new(Family::new(name, kind, self.config.clone()));
+        families.insert(name.to_owned(), family.clone());
+        Ok(family)
+    }
+
+    /// Every family, sorted by name.
+    pub(crate) fn families(&self) -> Vec<Arc<Family>> {
+        let mut all: Vec<_> = self.families.read().values().cloned().collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all
+    }
+
+    pub(crate) fn describe(&self, name: &str, unit: Option<Unit>, description: &str) {
+        let mut d = self.descriptions.write();
+        if d.len() < self.config.max_metrics || d.contains_key(name) {
+            d.insert(name.to_owned(), (unit, description.to_owned()));
+        }
+    }
+}

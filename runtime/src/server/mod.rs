@@ -1,0 +1,110 @@
+//! The embedded HTTP server: `/metrics` for scrapers, and the home of the
+//! debug pages.
+//!
+//! It runs on its own named thread (`lantern-http`) with a single-threaded
+//! tokio runtime of its own, so it needs nothing from the application's
+//! runtime and never competes with it for worker threads. Its own `tracing`
+//! output is suppressed, so serving a page never shows up in the buffer.
+//! It binds to loopback unless told otherwise: debug pages show what the
+//! process is doing, which is not for the whole network.
+//!
+//! ```
+//! let lantern = lantern::builder().http_addr(Some("127.0.0.1:0".parse().unwrap())).try_init_local();
+//! let addr = lantern.http_addr().expect("bound");
+//! assert!(addr.ip().is_loopback());
+//! ```
+
+use std::io;
+use std::net::SocketAddr;
+use std::thread::JoinHandle;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::oneshot;
+
+use crate::Buffer;
+use crate::metrics::Metrics;
+
+/// What the pages read.
+#[derive(Clone)]
+pub(crate) struct Sources {
+    #[allow(dead_code)] // read by the debug pages
+    pub(crate) buffer: Buffer,
+    pub(crate) metrics: Metrics,
+}
+
+/// A running server; dropping it stops it.
+///
+/// ```
+/// let layer = lantern::layer();
+/// let server = lantern::server::serve("127.0.0.1:0".parse().unwrap(), layer.buffer(), layer.metrics()).unwrap();
+/// assert_ne!(server.local_addr().port(), 0);
+/// drop(server); // stops it
+/// ```
+#[derive(Debug)]
+pub struct HttpServer {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl HttpServer {
+    /// The address it listens on (with the real port when asked for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        // Waits only for in-flight responses; connections idle in keep-alive
+        // are closed by the graceful shutdown.
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Serves `/metrics` (and the debug pages) for this buffer and metrics store
+/// on `addr`, on a thread of its own. For [`crate::Builder`] users this is
+/// done by `http_addr`; call it yourself when you compose your own
+/// subscriber. Binding happens before this returns, so a busy port is an
+/// error here, never later.
+pub fn serve(addr: SocketAddr, buffer: Buffer, metrics: Metrics) -> io::Result<HttpServer> {
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let app = router(Sources { buffer, metrics });
+    let thread = std::thread::Builder::new().name("lantern-http".into()).spawn(move || {
+        // The server never traces itself.
+        let _quiet = tracing::dispatcher::set_default(&tracing::Dispatch::none());
+        runtime.block_on(async move {
+            let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+            let shutdown = async move {
+                let _ = stopped.await;
+            };
+            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+                eprintln!("lantern: the HTTP server on {addr} stopped: {e}");
+            }
+        });
+    })?;
+    Ok(HttpServer { addr, stop: Some(stop), thread: Some(thread) })
+}
+
+fn router(sources: Sources) -> Router {
+    Router::new().route("/metrics", get(metrics_page)).with_state(sources)
+}
+
+async fn metrics_page(State(sources): State<Sources>, headers: HeaderMap) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let (body, content_type) = sources.metrics.exposition(accept);
+    (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
+}
