@@ -124,10 +124,11 @@ impl Handle {
         let now = crate::clock::coarse_millis();
         match &self.plan {
             None => {
-                if self.overflow {
+                let (base, overflow) = self.base();
+                if overflow {
                     self.family.overflowed.fetch_add(1, Relaxed);
                 }
-                apply_to(&self.base, op, now, &mut source, &LabelPlan::default())
+                apply_to(base, op, now, &mut source, &LabelPlan::default())
             }
             Some(plan) => {
                 let values = source.get(plan).map(|cx| cx.values.clone()).unwrap_or_default();

@@ -103,6 +103,10 @@ impl Family {
         }
     }
 
+    fn is_full(&self) -> bool {
+        self.series.read().len() >= self.config.max_series_per_metric
+    }
+
     /// A new series, unless the name has reached its cap.
     fn new_series(&self, labels: Vec<(String, String)>, context: ContextValues) -> Option<Arc<Series>> {
         let mut all = self.series.write();
@@ -120,13 +124,13 @@ impl Family {
             .get_or_init(|| {
                 let labels = vec![(OVERFLOW_LABEL.to_owned(), "true".to_owned())];
                 let series = Arc::new(Series { labels, context: ContextValues::new(), cell: self.cell() });
-                Arc::new(Handle::new(self.clone(), Vec::new(), series, None, true))
+                Arc::new(Handle::new(self.clone(), Vec::new(), Some(series), None, true))
             })
             .clone()
     }
 
     pub(crate) fn overflow_series(&self) -> Option<&Arc<Series>> {
-        self.overflow.get().map(|h| &h.base)
+        self.overflow.get().and_then(|h| h.base.get()).map(|b| &b.0)
     }
 }
 
@@ -134,7 +138,10 @@ impl Family {
 pub(crate) struct Handle {
     pub(crate) family: Arc<Family>,
     static_labels: Vec<(String, String)>,
-    pub(crate) base: Arc<Series>,
+    /// The series without context labels, made on first use: a handle that
+    /// only ever records in labelled contexts shows no empty series. The
+    /// flag says it is the overflow series.
+    base: OnceLock<(Arc<Series>, bool)>,
     /// The allowlists, when this handle takes labels from the context.
     pub(crate) plan: Option<Arc<LabelPlan>>,
     /// Whether every record here counts as overflow.
@@ -146,11 +153,28 @@ impl Handle {
     fn new(
         family: Arc<Family>,
         static_labels: Vec<(String, String)>,
-        base: Arc<Series>,
+        base: Option<Arc<Series>>,
         plan: Option<Arc<LabelPlan>>,
         overflow: bool,
     ) -> Handle {
-        Handle { family, static_labels, base, plan, overflow, contextual: RwLock::new(IdMap::default()) }
+        let cell = OnceLock::new();
+        if let Some(b) = base {
+            let _ = cell.set((b, overflow));
+        }
+        Handle { family, static_labels, base: cell, plan, overflow, contextual: RwLock::new(IdMap::default()) }
+    }
+
+    /// The series without context labels, and whether it is the overflow one.
+    pub(crate) fn base(&self) -> (&Series, bool) {
+        let (series, overflow) =
+            self.base.get_or_init(|| match self.family.new_series(self.static_labels.clone(), ContextValues::new()) {
+                Some(s) => (s, false),
+                None => {
+                    let overflow = self.family.overflow_handle();
+                    (overflow.base.get().expect("made with its series").0.clone(), true)
+                }
+            });
+        (series, *overflow)
     }
 
     /// Runs `f` on the series for these context values: the base series when
@@ -158,7 +182,8 @@ impl Handle {
     /// overflow series once the name is full).
     pub(crate) fn with_series<R>(&self, values: &ContextValues, f: impl FnOnce(&Series, bool) -> R) -> R {
         if self.overflow || values.iter().all(Option::is_none) {
-            return f(&self.base, self.overflow);
+            let (base, overflow) = self.base();
+            return f(base, overflow);
         }
         let mut h = DefaultHasher::new();
         values.hash(&mut h);
@@ -188,7 +213,7 @@ impl Handle {
             None => {
                 drop(map);
                 let overflow = self.family.overflow_handle();
-                f(&overflow.base, true)
+                f(overflow.base().0, true)
             }
         }
     }
@@ -245,10 +270,17 @@ impl Registry {
             return if h.family.kind == kind { Ok(h.clone()) } else { Err(self.conflict()) };
         }
         let labels: Vec<(String, String)> = key.labels().map(|l| (l.key().to_owned(), l.value().to_owned())).collect();
-        let Some(base) = family.new_series(labels.clone(), ContextValues::new()) else {
-            return Ok(family.overflow_handle());
-        };
         let plan = (contextual && !self.plan.is_empty()).then(|| self.plan.clone());
+        // A handle with context labels makes its series on first use; one
+        // without makes it now. Either way a name that is full takes no keys.
+        let base = match plan {
+            Some(_) if family.is_full() => return Ok(family.overflow_handle()),
+            Some(_) => None,
+            None => match family.new_series(labels.clone(), ContextValues::new()) {
+                Some(base) => Some(base),
+                None => return Ok(family.overflow_handle()),
+            },
+        };
         let handle = Arc::new(Handle::new(family, labels, base, plan, false));
         map.insert(key.clone(), handle.clone());
         Ok(handle)
