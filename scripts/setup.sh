@@ -5,3 +5,11 @@ if command -v rustup >/dev/null; then
   rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt || echo "setup: rustfmt missing"
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy || echo "setup: clippy missing"
 fi
+# A real Prometheus server for scripts/prometheus-e2e.sh (Debian's package).
+if ! command -v prometheus >/dev/null; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y -q --no-install-recommends prometheus >/dev/null 2>&1 \
+    || { $sudo apt-get update -q >/dev/null 2>&1 && $sudo apt-get install -y -q --no-install-recommends prometheus >/dev/null; } \
+    || echo "setup: could not install prometheus"
+fi
