@@ -63,3 +63,19 @@ fn red_metrics_can_be_turned_off() {
     tracing::info_span!("GET /", otel.kind = "server").in_scope(|| {});
     assert!(lantern.metrics().snapshot().iter().all(|f| !f.name.starts_with("span.")));
 }
+
+#[test]
+fn red_counts_unsampled_server_spans_in_sampled_only_mode() {
+    let lantern = lantern::builder()
+        .sampler(TraceIdRatio::new(0.01))
+        .recording_mode(lantern::sampling::RecordingMode::SampledOnly)
+        .try_init_local();
+    for _ in 0..1000 {
+        tracing::info_span!("consume orders", otel.kind = "consumer").in_scope(|| {});
+    }
+    let families = lantern.metrics().snapshot();
+    let Some(MetricValue::Counter { value, .. }) = find(&families, "span.calls", "consume orders") else { panic!() };
+    assert_eq!(*value, 1000);
+    let held = lantern.buffer().snapshot().traces(&lantern::TraceQuery { limit: usize::MAX, ..Default::default() });
+    assert!(held.len() < 100, "only sampled traces are recorded: {}", held.len());
+}

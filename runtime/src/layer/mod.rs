@@ -327,17 +327,19 @@ where
             return;
         }
         let Some(span) = ctx.span(&id) else { return };
-        let red = self
-            .red
-            .as_ref()
-            .filter(|red| span.extensions().get::<SpanData>().is_some_and(|d| d.recording && red.wants(&d.record)));
+        // RED metrics count unsampled spans too: a root of an unsampled
+        // trace keeps its name, kind and start even in `SampledOnly` mode.
+        let red =
+            self.red.as_ref().filter(|red| span.extensions().get::<SpanData>().is_some_and(|d| red.wants(&d.record)));
         let red_context = red.and_then(|_| ctx.span(&id)).map(|s| state::metric_context(s, &self.metrics.0.plan));
-        let data = span.extensions_mut().remove::<SpanData>();
-        if let Some(mut data) = data.filter(|d| d.recording) {
+        let Some(mut data) = span.extensions_mut().remove::<SpanData>() else { return };
+        if data.recording || red.is_some() {
             data.record_mut().end = Timestamp::now();
-            if let (Some(red), Some(cx)) = (red, &red_context) {
-                red.record(&data.record, data.error_event, cx);
-            }
+        }
+        if let (Some(red), Some(cx)) = (red, &red_context) {
+            red.record(&data.record, data.error_event, cx);
+        }
+        if data.recording {
             self.buffer.push(Entry::Span(data.record));
         }
     }

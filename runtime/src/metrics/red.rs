@@ -2,7 +2,11 @@
 //!
 //! The layer calls [`RedRecorder::record`] on the application thread when a
 //! span that qualifies closes, before any sampling decision matters, so the
-//! counts are exact whatever the sampler keeps. Each span name and kind is
+//! counts are exact whatever the sampler keeps. In
+//! [`RecordingMode::SampledOnly`](crate::sampling::RecordingMode) the roots
+//! of unsampled traces (server and consumer spans, usually) still count;
+//! spans *inside* an unsampled trace keep no state in that mode, so a
+//! `#[traced]` fn there is not counted. Each span name and kind is
 //! one series (per allowlisted baggage values):
 //!
 //! - `span.calls` (counter): spans ended;
