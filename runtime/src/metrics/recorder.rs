@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use metrics::{Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, KeyName, Metadata, SharedString, Unit};
 
-use super::registry::{Cell, Handle, LabelPlan, MetricContext, Registry, Series};
+use super::registry::{Cell, ContextValues, Handle, LabelPlan, MetricContext, Registry, Series};
 use super::series::Exemplar;
 use super::{MetricKind, Metrics};
 
@@ -118,6 +118,12 @@ fn current_context(plan: &LabelPlan) -> Option<MetricContext> {
     tracing::dispatcher::get_default(|d| crate::layer::Hooks::of(d).and_then(|hooks| (hooks.metric_context)(d, plan)))
 }
 
+/// The plan of a handle without context labels: only exemplar ids are
+/// looked up.
+static NO_LABELS: LabelPlan = LabelPlan { baggage: Vec::new(), fields: Vec::new() };
+
+type Ids = Option<(crate::TraceId, crate::SpanId)>;
+
 impl Handle {
     /// Applies `op` to the series the context selects.
     pub(crate) fn apply(&self, op: Op, mut source: Source<'_>) {
@@ -128,25 +134,30 @@ impl Handle {
                 if overflow {
                     self.family.overflowed.fetch_add(1, Relaxed);
                 }
-                apply_to(base, op, now, &mut source, &LabelPlan::default())
+                apply_to(base, op, now, &mut || source.get(&NO_LABELS).and_then(|cx| cx.exemplar))
             }
             Some(plan) => {
-                let values = source.get(plan).map(|cx| cx.values.clone()).unwrap_or_default();
-                self.with_series(&values, |series, overflowed| {
+                let empty = ContextValues::new();
+                let (values, ids) = match source.get(plan) {
+                    Some(cx) => (&cx.values, cx.exemplar),
+                    None => (&empty, None),
+                };
+                self.with_series(values, |series, overflowed| {
                     if overflowed {
                         self.family.overflowed.fetch_add(1, Relaxed);
                     }
-                    apply_to(series, op, now, &mut source, plan)
+                    apply_to(series, op, now, &mut || ids)
                 })
             }
         }
     }
 }
 
-fn apply_to(series: &Series, op: Op, now: u64, source: &mut Source<'_>, plan: &LabelPlan) {
+/// Applies `op` to `series`; `ids` gives the current span's ids when an
+/// exemplar slot is due.
+fn apply_to(series: &Series, op: Op, now: u64, ids: &mut dyn FnMut() -> Ids) {
     let mut exemplar = |gate: &super::series::ExemplarGate, value: f64| -> Option<Exemplar> {
-        let ids = source.get(plan).and_then(|cx| cx.exemplar);
-        match ids {
+        match ids() {
             Some((trace_id, span_id)) => Some(Exemplar { trace_id, span_id, value, time: SystemTime::now() }),
             None => {
                 gate.reopen(now);
