@@ -6,6 +6,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::BufferConfig;
+use crate::export::{ExportContext, Exporter};
 use crate::layer::LanternLayer;
 use crate::metrics::{Metrics, MetricsConfig};
 use crate::record::KeyValue;
@@ -80,6 +81,7 @@ pub struct Builder {
     capture_log: bool,
     metrics: MetricsConfig,
     http_addr: HttpAddr,
+    exporter: Option<Arc<dyn Exporter>>,
 }
 
 /// Where the embedded HTTP server listens.
@@ -93,17 +95,23 @@ enum HttpAddr {
 }
 
 impl Default for Builder {
+    /// The defaults, from the OpenTelemetry environment variables where they
+    /// are set (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
+    /// `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`); the setters win.
     fn default() -> Self {
+        let mut resource = crate::env::resource_attributes();
+        resource.retain(|kv| kv.key != "service.name");
         Builder {
-            service_name: None,
-            resource: Vec::new(),
+            service_name: crate::env::service_name(),
+            resource,
             buffer: BufferConfig::default(),
-            sampler: Arc::new(ParentBased::default()),
+            sampler: crate::env::sampler().unwrap_or_else(|| Arc::new(ParentBased::default())),
             mode: RecordingMode::All,
             max_level: tracing::level_filters::LevelFilter::TRACE,
             capture_log: true,
             metrics: MetricsConfig::default(),
             http_addr: HttpAddr::Default,
+            exporter: None,
         }
     }
 }
@@ -173,11 +181,31 @@ impl Builder {
         self
     }
 
+    /// Where finished sampled spans and logs go besides the ring buffer
+    /// (for example `lantern-otlp`'s exporter). The [`Guard`] shuts it down
+    /// when it drops.
+    pub fn exporter(mut self, exporter: impl Exporter) -> Self {
+        self.exporter = Some(Arc::new(exporter));
+        self
+    }
+
     /// The capture layer, for composing your own subscriber. Its
-    /// [`LanternLayer::recorder`] is the matching `metrics` recorder.
+    /// [`LanternLayer::recorder`] is the matching `metrics` recorder. An
+    /// exporter given to the builder is started here; call its `shutdown`
+    /// yourself after [`Buffer::flush`] when you do not use a [`Guard`].
     pub fn layer(self) -> LanternLayer {
+        self.build().0
+    }
+
+    fn build(self) -> (LanternLayer, Option<Arc<dyn Exporter>>) {
         let service = self.service_name.unwrap_or_else(Resource::default_service_name);
-        LanternLayer::new(self.buffer, Resource::new(service, self.resource), self.sampler, self.mode, self.metrics)
+        let resource = Resource::new(service, self.resource);
+        let layer = LanternLayer::new(self.buffer, resource.clone(), self.sampler, self.mode, self.metrics);
+        if let Some(exporter) = &self.exporter {
+            exporter.start(&ExportContext { resource, metrics: layer.metrics() });
+            layer.buffer().set_exporter(exporter.clone());
+        }
+        (layer, self.exporter)
     }
 
     /// Installs Lantern as the global subscriber; see [`init()`].
@@ -189,6 +217,7 @@ impl Builder {
                 buffer: Buffer::new(fallback, Resource::default()),
                 metrics: Metrics::new(MetricsConfig::default()),
                 server: None,
+                exporter: None,
                 _local: None,
             }
         })
@@ -203,8 +232,13 @@ impl Builder {
             HttpAddr::Default => env_http_addr(),
             other => other,
         };
-        let (subscriber, buffer, metrics) = self.subscriber();
-        subscriber.try_init().map_err(|e| InitError { message: e.to_string() })?;
+        let (subscriber, buffer, metrics, exporter) = self.subscriber();
+        if let Err(e) = subscriber.try_init() {
+            if let Some(exporter) = exporter {
+                exporter.shutdown(std::time::Duration::ZERO);
+            }
+            return Err(InitError { message: e.to_string() });
+        }
         if capture_log {
             // Ignored if a `log` logger is already set: tracing events still work.
             let _ = tracing_log::LogTracer::init();
@@ -212,24 +246,25 @@ impl Builder {
         if let Err(e) = ::metrics::set_global_recorder(metrics.recorder()) {
             eprintln!("lantern: {e}; metrics from the `metrics` macros go to the other recorder");
         }
-        Ok(Guard { server: start_server(http_addr, &buffer, &metrics), buffer, metrics, _local: None })
+        Ok(Guard { server: start_server(http_addr, &buffer, &metrics), buffer, metrics, exporter, _local: None })
     }
 
     /// Installs Lantern as the default subscriber of this thread only, until
     /// the guard drops: for tests and examples that must not touch globals.
     pub fn try_init_local(self) -> Guard {
         let http_addr = self.http_addr;
-        let (subscriber, buffer, metrics) = self.subscriber();
+        let (subscriber, buffer, metrics, exporter) = self.subscriber();
         let local = tracing::subscriber::set_default(subscriber);
-        Guard { server: start_server(http_addr, &buffer, &metrics), buffer, metrics, _local: Some(local) }
+        Guard { server: start_server(http_addr, &buffer, &metrics), buffer, metrics, exporter, _local: Some(local) }
     }
 
-    fn subscriber(self) -> (impl tracing::Subscriber + Send + Sync, Buffer, Metrics) {
+    #[allow(clippy::type_complexity)]
+    fn subscriber(self) -> (impl tracing::Subscriber + Send + Sync, Buffer, Metrics, Option<Arc<dyn Exporter>>) {
         let level = self.max_level;
-        let layer = self.layer();
+        let (layer, exporter) = self.build();
         let buffer = layer.buffer();
         let metrics = layer.metrics();
-        (tracing_subscriber::registry().with(layer).with(level), buffer, metrics)
+        (tracing_subscriber::registry().with(layer).with(level), buffer, metrics, exporter)
     }
 }
 
@@ -239,6 +274,7 @@ pub struct Guard {
     buffer: Buffer,
     metrics: Metrics,
     server: Option<Server>,
+    exporter: Option<Arc<dyn Exporter>>,
     _local: Option<tracing::subscriber::DefaultGuard>,
 }
 
@@ -318,6 +354,9 @@ fn server_addr(server: &Server) -> std::net::SocketAddr {
 impl Drop for Guard {
     fn drop(&mut self) {
         self.buffer.flush();
+        if let Some(exporter) = self.exporter.take() {
+            exporter.shutdown(crate::export::SHUTDOWN_TIMEOUT);
+        }
     }
 }
 

@@ -42,6 +42,8 @@ mod baggage;
 pub mod buffer;
 mod clock;
 mod config;
+mod env;
+pub mod export;
 pub mod context;
 mod ids;
 mod init;

@@ -26,7 +26,16 @@ impl Resource {
             KeyValue::new("telemetry.sdk.name", "lantern"),
             KeyValue::new("telemetry.sdk.language", "rust"),
             KeyValue::new("telemetry.sdk.version", env!("CARGO_PKG_VERSION")),
+            KeyValue::new("service.instance.id", instance_id()),
+            KeyValue::new("process.pid", i64::from(std::process::id())),
+            KeyValue::new("process.runtime.name", "rust"),
         ];
+        if let Some(host) = host_name() {
+            attributes.push(KeyValue::new("host.name", host));
+        }
+        if let Some(exe) = std::env::current_exe().ok().and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned())) {
+            attributes.push(KeyValue::new("process.executable.name", exe));
+        }
         for kv in extra {
             attributes.retain(|a| a.key != kv.key);
             attributes.push(kv);
@@ -71,6 +80,20 @@ impl Resource {
     pub fn attributes(&self) -> &[KeyValue] {
         &self.attributes
     }
+}
+
+/// A random id for this process, the same for every resource it makes.
+fn instance_id() -> String {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| crate::TraceId::random().to_string()).clone()
+}
+
+fn host_name() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
 }
 
 impl Default for Resource {

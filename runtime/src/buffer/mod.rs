@@ -192,6 +192,11 @@ impl Buffer {
         Snapshot::new(store, &self.shared.counters)
     }
 
+    /// Hands sampled spans and logs to `exporter` from now on.
+    pub(crate) fn set_exporter(&self, exporter: Arc<dyn crate::export::Exporter>) {
+        self.shared.store.lock().exporter = Some(exporter);
+    }
+
     /// Moves everything queued so far into the store.
     ///
     /// ```

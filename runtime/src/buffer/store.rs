@@ -14,6 +14,7 @@ use std::sync::Arc;
 use super::Entry;
 use super::snapshot::OpenSpan;
 use crate::config::BufferConfig;
+use crate::export::{ExportRecord, Exporter};
 use crate::record::{LogRecord, Severity, SpanRecord, Status};
 use crate::{SpanId, TraceId};
 
@@ -71,6 +72,8 @@ pub(crate) struct Store {
     pub(crate) counters: StoreCounters,
     /// Records evicted during this drain, to be freed elsewhere.
     pub(crate) evicted: Vec<Entry>,
+    /// Where sampled spans and all logs go as they are filed.
+    pub(crate) exporter: Option<Arc<dyn Exporter>>,
 }
 
 impl Store {
@@ -89,6 +92,7 @@ impl Store {
             span_count: 0,
             counters: StoreCounters::default(),
             evicted: Vec::new(),
+            exporter: None,
         }
     }
 
@@ -133,6 +137,9 @@ impl Store {
 
     fn ingest_log(&mut self, log: Arc<LogRecord>) {
         self.counters.logs_ingested += 1;
+        if let Some(exporter) = &self.exporter {
+            exporter.export(ExportRecord::Log(Arc::clone(&log)));
+        }
         if let Some(span_id) = log.span_id {
             // Events beyond the per-span cap, or beyond the table's total,
             // stay logs only; the span counts them as dropped events.
@@ -183,9 +190,13 @@ impl Store {
             }
             span.events = events;
         }
+        let (trace_id, size, sampled) = (span.trace_id, span.accounted_size(), span.flags.is_sampled());
+        if let (true, Some(exporter)) = (sampled, &self.exporter) {
+            exporter.export(ExportRecord::Span(Arc::clone(&arc)));
+        }
         let cap = self.config.max_spans_per_trace;
-        let new_trace = !self.traces.contains_key(&span.trace_id);
-        let entry = self.traces.entry(span.trace_id).or_insert_with(|| TraceEntry {
+        let new_trace = !self.traces.contains_key(&trace_id);
+        let entry = self.traces.entry(trace_id).or_insert_with(|| TraceEntry {
             spans: VecDeque::new(),
             admitted: 0,
             dropped_spans: 0,
@@ -198,8 +209,7 @@ impl Store {
         }
         entry.admitted += 1;
         // A trace's first span carries the trace's own overhead.
-        let bytes = span.accounted_size() + RECORD_OVERHEAD + if new_trace { TRACE_OVERHEAD } else { 0 };
-        let trace_id = span.trace_id;
+        let bytes = size + RECORD_OVERHEAD + if new_trace { TRACE_OVERHEAD } else { 0 };
         entry.spans.push_back(arc);
         self.order.push_back(Slot { trace: Some(trace_id), bytes });
         self.bytes += bytes;

@@ -1,0 +1,122 @@
+//! The OpenTelemetry environment variables the runtime honours.
+//!
+//! [`crate::Builder::default`] starts from them, and explicit setters win:
+//! - `OTEL_SERVICE_NAME`: the service name (over `service.name` in
+//!   `OTEL_RESOURCE_ATTRIBUTES`).
+//! - `OTEL_RESOURCE_ATTRIBUTES`: `key=value,key=value`, values
+//!   percent-decoded. A malformed list is ignored as a whole, with a
+//!   warning, as the specification asks.
+//! - `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`: `always_on`,
+//!   `always_off`, `traceidratio`, `parentbased_always_on`,
+//!   `parentbased_always_off`, `parentbased_traceidratio`. An unknown sampler
+//!   or a bad ratio gives a warning and the default.
+//!
+//! Exporter variables (`OTEL_EXPORTER_OTLP_*`, `OTEL_BSP_*`,
+//! `OTEL_SDK_DISABLED`) belong to the exporter crates.
+
+use std::sync::Arc;
+
+use crate::record::KeyValue;
+use crate::sampling::{AlwaysOff, AlwaysOn, ParentBased, Sampler, TraceIdRatio};
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// `OTEL_SERVICE_NAME`, else `service.name` from `OTEL_RESOURCE_ATTRIBUTES`.
+pub(crate) fn service_name() -> Option<String> {
+    var("OTEL_SERVICE_NAME").or_else(|| {
+        resource_attributes().into_iter().find(|kv| kv.key == "service.name").map(|kv| kv.value.to_string())
+    })
+}
+
+/// `OTEL_RESOURCE_ATTRIBUTES`, or nothing (with a warning) when malformed.
+pub(crate) fn resource_attributes() -> Vec<KeyValue> {
+    let Some(raw) = var("OTEL_RESOURCE_ATTRIBUTES") else { return Vec::new() };
+    match parse_resource_attributes(&raw) {
+        Ok(list) => list,
+        Err(reason) => {
+            eprintln!("lantern: OTEL_RESOURCE_ATTRIBUTES ignored: {reason}");
+            Vec::new()
+        }
+    }
+}
+
+pub(crate) fn parse_resource_attributes(raw: &str) -> Result<Vec<KeyValue>, String> {
+    let mut out = Vec::new();
+    for member in raw.split(',').map(str::trim).filter(|m| !m.is_empty()) {
+        let Some((key, value)) = member.split_once('=') else {
+            return Err(format!("`{member}` is not key=value"));
+        };
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(format!("`{member}` has an empty key"));
+        }
+        let value = percent_encoding::percent_decode_str(value.trim())
+            .decode_utf8()
+            .map_err(|_| format!("the value of `{key}` is not UTF-8 once decoded"))?;
+        out.push(KeyValue::new(key.to_owned(), value.into_owned()));
+    }
+    Ok(out)
+}
+
+/// The sampler `OTEL_TRACES_SAMPLER` names, if any.
+pub(crate) fn sampler() -> Option<Arc<dyn Sampler>> {
+    let name = var("OTEL_TRACES_SAMPLER")?;
+    match parse_sampler(&name, var("OTEL_TRACES_SAMPLER_ARG").as_deref()) {
+        Ok(s) => Some(s),
+        Err(reason) => {
+            eprintln!("lantern: OTEL_TRACES_SAMPLER={name:?}: {reason}; using parentbased_always_on");
+            None
+        }
+    }
+}
+
+pub(crate) fn parse_sampler(name: &str, arg: Option<&str>) -> Result<Arc<dyn Sampler>, String> {
+    let ratio = || -> Result<TraceIdRatio, String> {
+        match arg {
+            None => Ok(TraceIdRatio::new(1.0)),
+            Some(a) => match a.parse::<f64>() {
+                Ok(r) if (0.0..=1.0).contains(&r) => Ok(TraceIdRatio::new(r)),
+                _ => Err(format!("OTEL_TRACES_SAMPLER_ARG={a:?} is not a ratio in 0..=1")),
+            },
+        }
+    };
+    Ok(match name.to_ascii_lowercase().as_str() {
+        "always_on" => Arc::new(AlwaysOn),
+        "always_off" => Arc::new(AlwaysOff),
+        "traceidratio" => Arc::new(ratio()?),
+        "parentbased_always_on" => Arc::new(ParentBased::new(AlwaysOn)),
+        "parentbased_always_off" => Arc::new(ParentBased::new(AlwaysOff)),
+        "parentbased_traceidratio" => Arc::new(ParentBased::new(ratio()?)),
+        other => return Err(format!("`{other}` is not a sampler Lantern knows")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_attributes_are_percent_decoded_and_malformed_lists_refused() {
+        let list = parse_resource_attributes("deployment.environment=prod, team=a%2Cb ,k=").unwrap();
+        let pairs: Vec<(String, String)> = list.iter().map(|kv| (kv.key.to_string(), kv.value.to_string())).collect();
+        assert_eq!(
+            pairs,
+            [("deployment.environment", "prod"), ("team", "a,b"), ("k", "")]
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .to_vec()
+        );
+        assert!(parse_resource_attributes("novalue").is_err());
+        assert!(parse_resource_attributes("=x").is_err());
+    }
+
+    #[test]
+    fn samplers_parse_with_their_ratio() {
+        let desc = |n: &str, a: Option<&str>| parse_sampler(n, a).map(|s| s.description());
+        assert_eq!(desc("always_off", None).unwrap(), AlwaysOff.description());
+        assert!(desc("parentbased_traceidratio", Some("0.25")).unwrap().contains("0.25"));
+        assert!(desc("traceidratio", Some("2")).is_err());
+        assert!(desc("jaeger_remote", None).is_err());
+    }
+}
