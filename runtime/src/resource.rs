@@ -33,7 +33,9 @@ impl Resource {
         if let Some(host) = host_name() {
             attributes.push(KeyValue::new("host.name", host));
         }
-        if let Some(exe) = std::env::current_exe().ok().and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned())) {
+        if let Some(exe) =
+            std::env::current_exe().ok().and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()))
+        {
             attributes.push(KeyValue::new("process.executable.name", exe));
         }
         for kv in extra {

@@ -1,0 +1,173 @@
+//! Tests of the span mapping, on records made through Lantern.
+
+use std::sync::Arc;
+
+use lantern::{SpanRecord, TraceId};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value};
+use opentelemetry_proto::tonic::trace::v1::{Span, span, status};
+use prost::Message;
+
+use super::*;
+
+const REMOTE_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const REMOTE_PARENT: &str = "00f067aa0ba902b7";
+
+fn value<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a any_value::Value> {
+    attrs.iter().find(|kv| kv.key == key).and_then(|kv| kv.value.as_ref()?.value.as_ref())
+}
+
+fn string(s: &str) -> any_value::Value {
+    any_value::Value::StringValue(s.to_owned())
+}
+
+fn find<'a>(req: &'a ExportTraceServiceRequest, name: &str) -> &'a Span {
+    req.resource_spans[0].scope_spans.iter().flat_map(|s| &s.spans).find(|s| s.name == name).unwrap()
+}
+
+#[lantern::traced(err)]
+fn fails() -> Result<(), String> {
+    Err("disk full".to_owned())
+}
+
+/// Spans of every trace in the buffer, in trace order.
+fn all_spans(guard: &lantern::Guard) -> Vec<Arc<SpanRecord>> {
+    let snap = guard.buffer().snapshot();
+    snap.traces(&Default::default()).iter().flat_map(|t| snap.trace(t.trace_id).unwrap().spans).collect()
+}
+
+#[test]
+fn remote_parent_kind_attributes_events_and_links() {
+    let guard = lantern::builder().service_name("svc").try_init_local();
+    let mut headers = http::HeaderMap::new();
+    headers.insert("traceparent", format!("00-{REMOTE_TRACE}-{REMOTE_PARENT}-01").parse().unwrap());
+    headers.insert("tracestate", "rojo=00f067aa0ba902b7".parse().unwrap());
+
+    let other = tracing::info_span!(target: "other", "other");
+    let server = lantern::propagation::extract(&headers).child_span(|| {
+        tracing::info_span!("handle", otel.kind = "server", method = "GET", n = 5_u64, big = u64::MAX, neg = -2_i64)
+    });
+    server.follows_from(other.id());
+    server.in_scope(|| {
+        tracing::info!(k = 1_i64, "hello");
+        tracing::warn!("");
+        tracing::info_span!("child").in_scope(|| {});
+    });
+    drop(server);
+    drop(other);
+
+    let spans = all_spans(&guard);
+    assert_eq!(spans.len(), 3);
+    let req = traces_request(guard.buffer().resource(), &spans);
+    assert_eq!(req.resource_spans.len(), 1);
+    let rs = &req.resource_spans[0];
+    let res = rs.resource.as_ref().unwrap();
+    assert_eq!(value(&res.attributes, "service.name"), Some(&string("svc")));
+
+    // One scope per target, named after it, without version.
+    let mut scopes: Vec<_> = rs.scope_spans.iter().map(|s| s.scope.as_ref().unwrap().name.clone()).collect();
+    scopes.sort();
+    assert_eq!(scopes, [module_path!().to_owned(), "other".to_owned()]);
+    assert!(rs.scope_spans.iter().all(|s| s.scope.as_ref().unwrap().version.is_empty()));
+    let other_scope = rs.scope_spans.iter().find(|s| s.scope.as_ref().unwrap().name == "other").unwrap();
+    assert_eq!(other_scope.spans.len(), 1);
+
+    let handle = find(&req, "handle");
+    let remote = TraceId::from_hex(REMOTE_TRACE).unwrap();
+    assert_eq!(handle.trace_id, remote.to_bytes());
+    assert_eq!(handle.trace_id.len(), 16);
+    assert_eq!(handle.span_id.len(), 8);
+    assert_eq!(handle.parent_span_id, lantern::SpanId::from_hex(REMOTE_PARENT).unwrap().to_bytes());
+    assert_eq!(handle.flags & 0xff, 0x01, "sampled, as the traceparent says");
+    assert_eq!(handle.flags & 0x300, 0x300, "parent known to be remote");
+    assert_eq!(handle.trace_state, "rojo=00f067aa0ba902b7");
+    assert_eq!(handle.kind, span::SpanKind::Server as i32);
+    assert!(handle.end_time_unix_nano >= handle.start_time_unix_nano);
+    assert!(handle.start_time_unix_nano > 1_600_000_000_000_000_000);
+    assert_eq!(value(&handle.attributes, "method"), Some(&string("GET")));
+    assert_eq!(value(&handle.attributes, "n"), Some(&any_value::Value::IntValue(5)));
+    assert_eq!(value(&handle.attributes, "neg"), Some(&any_value::Value::IntValue(-2)));
+    assert_eq!(value(&handle.attributes, "big"), Some(&string(&u64::MAX.to_string())));
+    assert_eq!(handle.status.as_ref().unwrap().code, status::StatusCode::Unset as i32);
+
+    // Events: named after the message, "event" when empty, with `level`.
+    assert_eq!(handle.events.len(), 2);
+    let hello = &handle.events[0];
+    assert_eq!(hello.name, "hello");
+    assert_eq!(value(&hello.attributes, "k"), Some(&any_value::Value::IntValue(1)));
+    assert_eq!(value(&hello.attributes, "level"), Some(&string("INFO")));
+    assert!(hello.time_unix_nano >= handle.start_time_unix_nano && hello.time_unix_nano <= handle.end_time_unix_nano);
+    assert_eq!(handle.events[1].name, "event");
+    assert_eq!(value(&handle.events[1].attributes, "level"), Some(&string("WARN")));
+    assert!(handle.events[1].time_unix_nano >= hello.time_unix_nano);
+
+    // The link to `other`, a local root: known not remote.
+    let other = find(&req, "other");
+    assert_eq!(handle.links.len(), 1);
+    let link = &handle.links[0];
+    assert_eq!(link.trace_id, other.trace_id);
+    assert_eq!(link.span_id, other.span_id);
+    assert_ne!(link.trace_id, handle.trace_id);
+    assert_eq!(link.flags & 0x300, 0x100);
+    assert_eq!(link.flags & 0xff, other.flags & 0xff);
+    assert!(other.parent_span_id.is_empty());
+    assert_eq!(other.flags & 0x300, 0x100);
+    assert_eq!(other.kind, span::SpanKind::Internal as i32);
+
+    // A local child: parent is `handle`, not remote.
+    let child = find(&req, "child");
+    assert_eq!(child.trace_id, handle.trace_id);
+    assert_eq!(child.parent_span_id, handle.span_id);
+    assert_eq!(child.flags & 0x300, 0x100);
+    assert_eq!(child.trace_state, "rojo=00f067aa0ba902b7");
+
+    assert!(req.encoded_len() > 0);
+    let decoded = ExportTraceServiceRequest::decode(req.encode_to_vec().as_slice()).unwrap();
+    assert_eq!(decoded, req);
+}
+
+#[test]
+fn status_and_exception_events() {
+    let guard = lantern::builder().service_name("svc").try_init_local();
+    let _ = fails();
+    tracing::info_span!("ok", otel.status_code = "OK").in_scope(|| {});
+    tracing::info_span!("failed", otel.status_code = "ERROR", otel.status_message = "nope").in_scope(|| {
+        tracing::error!(exception.message = "bad input", "could not parse");
+    });
+    let spans = all_spans(&guard);
+    let req = traces_request(guard.buffer().resource(), &spans);
+
+    let ok = find(&req, "ok").status.clone().unwrap();
+    assert_eq!((ok.code, ok.message.as_str()), (status::StatusCode::Ok as i32, ""));
+
+    let failed = find(&req, "failed");
+    let st = failed.status.clone().unwrap();
+    assert_eq!((st.code, st.message.as_str()), (status::StatusCode::Error as i32, "nope"));
+    assert_eq!(failed.events.len(), 1);
+    assert_eq!(failed.events[0].name, "exception");
+    assert_eq!(value(&failed.events[0].attributes, "exception.message"), Some(&string("bad input")));
+    assert_eq!(value(&failed.events[0].attributes, "level"), Some(&string("ERROR")));
+
+    let traced = find(&req, "fails");
+    let st = traced.status.clone().unwrap();
+    assert_eq!(st.code, status::StatusCode::Error as i32);
+    assert_eq!(st.message, "disk full");
+    assert_eq!(traced.events.len(), 1);
+    assert_eq!(traced.events[0].name, "exception");
+    assert_eq!(value(&traced.events[0].attributes, "exception.message"), Some(&string("disk full")));
+}
+
+#[test]
+fn no_spans_no_resource() {
+    let req = traces_request(&lantern::Resource::default(), &[]);
+    assert!(req.resource_spans.is_empty());
+    assert_eq!(req.encoded_len(), 0);
+}
+
+#[test]
+fn flags_bits() {
+    use lantern::TraceFlags;
+    assert_eq!(span_flags(TraceFlags::NONE, false), 0x100);
+    assert_eq!(span_flags(TraceFlags::SAMPLED, true), 0x301);
+    assert_eq!(span_flags(TraceFlags::from_u8(0x03), false), 0x103);
+}

@@ -1,0 +1,527 @@
+//! In-process OTLP receivers for the integration tests: a gRPC one (tonic,
+//! the three collector services, gzip accepted) and an HTTP/protobuf one
+//! (axum, `POST /v1/traces`, `/v1/logs`, `/v1/metrics`, gzip accepted).
+//!
+//! Each runs on its own thread with its own tokio runtime, so it works from
+//! plain `#[test]`s and from any runtime, and stops (freeing its port) when
+//! dropped. It records every request's headers, keeps the requests it
+//! accepted, and fails the next ones on demand ([`Receiver::fail_next`]).
+//!
+//! ```ignore
+//! let receiver = Receiver::grpc();
+//! receiver.fail_next(2, Fault::Unavailable);
+//! // ... export to receiver.endpoint() ...
+//! assert!(receiver.wait_for(Duration::from_secs(5), |r| r.traces.len() == 1));
+//! ```
+
+#![allow(dead_code)]
+
+use std::io::Read as _;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::response::{IntoResponse, Response as HttpResponse};
+use http::{HeaderMap, StatusCode, header};
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{LogsService, LogsServiceServer};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use prost::Message as _;
+use tonic::codec::CompressionEncoding;
+use tonic::{Code, Status};
+
+/// How the next requests fail (see [`Receiver::fail_next`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// gRPC `UNAVAILABLE`; HTTP 503.
+    Unavailable,
+    /// gRPC `RESOURCE_EXHAUSTED` with a `google.rpc.RetryInfo` of this
+    /// delay; HTTP 429 with `Retry-After` in whole seconds (rounded up).
+    RetryAfter(Duration),
+    /// gRPC `INVALID_ARGUMENT`; HTTP 400 with a `google.rpc.Status` body.
+    Permanent,
+    /// Never answers (sleeps an hour; dropping the receiver still stops it).
+    Hang,
+    /// Accepts (and keeps) the request, reporting this many items rejected.
+    PartialSuccess(i64),
+}
+
+/// What a receiver got so far.
+#[derive(Clone, Debug, Default)]
+pub struct Received {
+    /// Requests received, failed ones included.
+    pub requests: usize,
+    /// The headers (gRPC: the metadata) of every request received, in order
+    /// of arrival, failed ones included.
+    pub headers: Vec<HeaderMap>,
+    /// The trace requests accepted (not failed by a fault).
+    pub traces: Vec<ExportTraceServiceRequest>,
+    /// The log requests accepted.
+    pub logs: Vec<ExportLogsServiceRequest>,
+    /// The metric requests accepted.
+    pub metrics: Vec<ExportMetricsServiceRequest>,
+}
+
+/// An OTLP receiver listening on 127.0.0.1; stops when dropped.
+pub struct Receiver {
+    addr: SocketAddr,
+    grpc: bool,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Receiver {
+    /// An OTLP/gRPC receiver on a free port.
+    pub fn grpc() -> Receiver {
+        Receiver::start(any_port(), true)
+    }
+
+    /// An OTLP/HTTP (protobuf) receiver on a free port.
+    pub fn http() -> Receiver {
+        Receiver::start(any_port(), false)
+    }
+
+    /// An OTLP/gRPC receiver on `addr` (e.g. from [`free_port`], for a
+    /// receiver that comes up after the exporter started). Panics if the
+    /// port is taken.
+    pub fn grpc_on(addr: SocketAddr) -> Receiver {
+        Receiver::start(addr, true)
+    }
+
+    /// An OTLP/HTTP receiver on `addr`. Panics if the port is taken.
+    pub fn http_on(addr: SocketAddr) -> Receiver {
+        Receiver::start(addr, false)
+    }
+
+    /// Whether this is the gRPC receiver.
+    pub fn is_grpc(&self) -> bool {
+        self.grpc
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its base URL, `http://127.0.0.1:PORT` (the HTTP receiver serves
+    /// `/v1/traces`, `/v1/logs` and `/v1/metrics` under it).
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The trace requests accepted so far.
+    pub fn traces(&self) -> Vec<ExportTraceServiceRequest> {
+        self.shared.received().traces.clone()
+    }
+
+    /// The log requests accepted so far.
+    pub fn logs(&self) -> Vec<ExportLogsServiceRequest> {
+        self.shared.received().logs.clone()
+    }
+
+    /// The metric requests accepted so far.
+    pub fn metrics(&self) -> Vec<ExportMetricsServiceRequest> {
+        self.shared.received().metrics.clone()
+    }
+
+    /// How many requests arrived (failed and hanging ones included).
+    pub fn requests(&self) -> usize {
+        self.shared.received().requests
+    }
+
+    /// The headers (gRPC: metadata, with `grpc-encoding`) of every request
+    /// that arrived, in order.
+    pub fn headers(&self) -> Vec<HeaderMap> {
+        self.shared.received().headers.clone()
+    }
+
+    /// A copy of everything received so far.
+    pub fn received(&self) -> Received {
+        self.shared.received().clone()
+    }
+
+    /// Polls (every 10 ms) until `f` holds for what was received, for at
+    /// most `timeout`; returns whether it did. `f` gets a snapshot, so it
+    /// may call the receiver's other methods.
+    pub fn wait_for(&self, timeout: Duration, f: impl Fn(&Received) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if f(&self.received()) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Fails the next `n` requests (of any signal) with `fault`, replacing
+    /// what an earlier call left; `usize::MAX` fails them all.
+    pub fn fail_next(&self, n: usize, fault: Fault) {
+        *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()) = (n > 0).then_some((n, fault));
+    }
+
+    fn start(addr: SocketAddr, grpc: bool) -> Receiver {
+        let shared = Arc::new(Shared::default());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (bound_tx, bound_rx) = std::sync::mpsc::channel();
+        let server = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("otlp-receiver-{}", if grpc { "grpc" } else { "http" }))
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                runtime.block_on(async move {
+                    let listener = match bind(addr) {
+                        Ok(listener) => listener,
+                        Err(e) => return bound_tx.send(Err(e)).unwrap(),
+                    };
+                    bound_tx.send(listener.local_addr()).unwrap();
+                    let serve = async move {
+                        if grpc { serve_grpc(listener, server).await } else { serve_http(listener, server).await }
+                    };
+                    tokio::select! {
+                        () = serve => {}
+                        _ = stopped => {}
+                    }
+                });
+                // Hanging requests are abandoned, not awaited.
+                runtime.shutdown_background();
+            })
+            .expect("spawn the receiver thread");
+        let addr = match bound_rx.recv().expect("the receiver thread binds") {
+            Ok(addr) => addr,
+            Err(e) => panic!("cannot listen on {addr}: {e}"),
+        };
+        Receiver { addr, grpc, shared, stop: Some(stop), thread: Some(thread) }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl std::fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if self.grpc { "grpc" } else { "http" };
+        f.debug_struct("Receiver").field("kind", &kind).field("addr", &self.addr).finish()
+    }
+}
+
+/// A local address that was free a moment ago (bound to 127.0.0.1:0, then
+/// released), for a receiver started later with [`Receiver::grpc_on`] or
+/// [`Receiver::http_on`].
+pub fn free_port() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().unwrap()
+}
+
+/// `google.rpc` messages (as the receivers send them), for tests that look
+/// at error details themselves.
+pub mod rpc {
+    /// `google.rpc.Status`: an HTTP error body, or gRPC `grpc-status-details-bin`.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Status {
+        /// The gRPC code.
+        #[prost(int32, tag = "1")]
+        pub code: i32,
+        /// The message.
+        #[prost(string, tag = "2")]
+        pub message: String,
+        /// Details, such as a `RetryInfo`.
+        #[prost(message, repeated, tag = "3")]
+        pub details: Vec<Any>,
+    }
+
+    /// `google.protobuf.Any`.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Any {
+        /// `type.googleapis.com/google.rpc.RetryInfo` and the like.
+        #[prost(string, tag = "1")]
+        pub type_url: String,
+        /// The encoded message.
+        #[prost(bytes = "vec", tag = "2")]
+        pub value: Vec<u8>,
+    }
+
+    /// `google.rpc.RetryInfo`.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct RetryInfo {
+        /// How long to wait.
+        #[prost(message, optional, tag = "1")]
+        pub retry_delay: Option<Duration>,
+    }
+
+    /// `google.protobuf.Duration`.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Duration {
+        /// Whole seconds.
+        #[prost(int64, tag = "1")]
+        pub seconds: i64,
+        /// And nanoseconds.
+        #[prost(int32, tag = "2")]
+        pub nanos: i32,
+    }
+
+    /// The `type_url` of a `RetryInfo`.
+    pub const RETRY_INFO: &str = "type.googleapis.com/google.rpc.RetryInfo";
+}
+
+fn any_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
+#[derive(Default)]
+struct Shared {
+    received: Mutex<Received>,
+    faults: Mutex<Option<(usize, Fault)>>,
+}
+
+impl Shared {
+    fn received(&self) -> MutexGuard<'_, Received> {
+        self.received.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Counts a request and its headers; the fault it gets, if any.
+    fn arrive(&self, headers: HeaderMap) -> Option<Fault> {
+        {
+            let mut received = self.received();
+            received.requests += 1;
+            received.headers.push(headers);
+        }
+        let mut faults = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        let (left, fault) = (*faults)?;
+        *faults = match left {
+            usize::MAX => Some((left, fault)),
+            0 | 1 => None,
+            n => Some((n - 1, fault)),
+        };
+        Some(fault)
+    }
+}
+
+// ---------------------------------------------------------------- gRPC ---
+
+#[derive(Clone)]
+struct Grpc(Arc<Shared>);
+
+impl Grpc {
+    /// Counts the request; `Ok(rejected)` to accept it, or the fault's status.
+    async fn handle(&self, headers: HeaderMap) -> Result<i64, Status> {
+        match self.0.arrive(headers) {
+            None => Ok(0),
+            Some(Fault::PartialSuccess(rejected)) => Ok(rejected),
+            Some(Fault::Unavailable) => Err(Status::unavailable("test fault: unavailable")),
+            Some(Fault::Permanent) => Err(Status::invalid_argument("test fault: invalid argument")),
+            Some(Fault::RetryAfter(delay)) => {
+                let details = retry_info_status(8, "test fault: resource exhausted", delay);
+                Err(Status::with_details(Code::ResourceExhausted, "test fault: resource exhausted", details.into()))
+            }
+            Some(Fault::Hang) => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                Err(Status::deadline_exceeded("test fault: hung"))
+            }
+        }
+    }
+}
+
+const REJECTED: &str = "rejected by the test receiver";
+
+#[tonic::async_trait]
+impl TraceService for Grpc {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, Status> {
+        let rejected = self.handle(request.metadata().clone().into_headers()).await?;
+        self.0.received().traces.push(request.into_inner());
+        let partial_success = (rejected > 0)
+            .then(|| ExportTracePartialSuccess { rejected_spans: rejected, error_message: REJECTED.into() });
+        Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success }))
+    }
+}
+
+#[tonic::async_trait]
+impl LogsService for Grpc {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportLogsServiceRequest>,
+    ) -> Result<tonic::Response<ExportLogsServiceResponse>, Status> {
+        let rejected = self.handle(request.metadata().clone().into_headers()).await?;
+        self.0.received().logs.push(request.into_inner());
+        let partial_success = (rejected > 0)
+            .then(|| ExportLogsPartialSuccess { rejected_log_records: rejected, error_message: REJECTED.into() });
+        Ok(tonic::Response::new(ExportLogsServiceResponse { partial_success }))
+    }
+}
+
+#[tonic::async_trait]
+impl MetricsService for Grpc {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, Status> {
+        let rejected = self.handle(request.metadata().clone().into_headers()).await?;
+        self.0.received().metrics.push(request.into_inner());
+        let partial_success = (rejected > 0)
+            .then(|| ExportMetricsPartialSuccess { rejected_data_points: rejected, error_message: REJECTED.into() });
+        Ok(tonic::Response::new(ExportMetricsServiceResponse { partial_success }))
+    }
+}
+
+async fn serve_grpc(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    let service = Grpc(shared);
+    let gzip = CompressionEncoding::Gzip;
+    let result = tonic::transport::Server::builder()
+        .add_service(TraceServiceServer::new(service.clone()).accept_compressed(gzip))
+        .add_service(LogsServiceServer::new(service.clone()).accept_compressed(gzip))
+        .add_service(MetricsServiceServer::new(service).accept_compressed(gzip))
+        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+        .await;
+    if let Err(e) = result {
+        eprintln!("test gRPC receiver stopped: {e}");
+    }
+}
+
+// ---------------------------------------------------------------- HTTP ---
+
+#[derive(Clone, Copy)]
+enum Signal {
+    Traces,
+    Logs,
+    Metrics,
+}
+
+async fn serve_http(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    type S = State<Arc<Shared>>;
+    let router = axum::Router::new()
+        .route("/v1/traces", axum::routing::post(|s: S, h: HeaderMap, b: Bytes| handle_http(s, h, b, Signal::Traces)))
+        .route("/v1/logs", axum::routing::post(|s: S, h: HeaderMap, b: Bytes| handle_http(s, h, b, Signal::Logs)))
+        .route("/v1/metrics", axum::routing::post(|s: S, h: HeaderMap, b: Bytes| handle_http(s, h, b, Signal::Metrics)))
+        .layer(DefaultBodyLimit::disable())
+        .with_state(shared);
+    if let Err(e) = axum::serve(listener, router).await {
+        eprintln!("test HTTP receiver stopped: {e}");
+    }
+}
+
+fn protobuf(status: StatusCode, body: Vec<u8>) -> HttpResponse {
+    (status, [(header::CONTENT_TYPE, "application/x-protobuf")], body).into_response()
+}
+
+fn bad_request(message: String) -> HttpResponse {
+    protobuf(StatusCode::BAD_REQUEST, rpc::Status { code: 3, message, details: vec![] }.encode_to_vec())
+}
+
+async fn handle_http(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+    signal: Signal,
+) -> HttpResponse {
+    let fault = shared.arrive(headers.clone());
+    let rejected = match fault {
+        None => 0,
+        Some(Fault::PartialSuccess(rejected)) => rejected,
+        Some(Fault::Unavailable) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, "test fault: unavailable").into_response();
+        }
+        Some(Fault::Permanent) => return bad_request("test fault: bad request".into()),
+        Some(Fault::RetryAfter(delay)) => {
+            let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, seconds.to_string())],
+                "test fault: slow down",
+            )
+                .into_response();
+        }
+        Some(Fault::Hang) => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            return StatusCode::GATEWAY_TIMEOUT.into_response();
+        }
+    };
+    let body = match headers.get(header::CONTENT_ENCODING).map(|v| v.as_bytes()) {
+        None | Some(b"identity") => body.to_vec(),
+        Some(b"gzip") => {
+            let mut unpacked = Vec::new();
+            if let Err(e) = flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut unpacked) {
+                return bad_request(format!("bad gzip body: {e}"));
+            }
+            unpacked
+        }
+        Some(other) => {
+            let message = format!("unsupported content-encoding {}", String::from_utf8_lossy(other));
+            return (StatusCode::UNSUPPORTED_MEDIA_TYPE, message).into_response();
+        }
+    };
+    let error_message = if rejected > 0 { REJECTED.to_owned() } else { String::new() };
+    let response = match signal {
+        Signal::Traces => match ExportTraceServiceRequest::decode(&body[..]) {
+            Ok(request) => {
+                shared.received().traces.push(request);
+                let partial_success =
+                    (rejected > 0).then_some(ExportTracePartialSuccess { rejected_spans: rejected, error_message });
+                ExportTraceServiceResponse { partial_success }.encode_to_vec()
+            }
+            Err(e) => return bad_request(format!("bad trace request: {e}")),
+        },
+        Signal::Logs => match ExportLogsServiceRequest::decode(&body[..]) {
+            Ok(request) => {
+                shared.received().logs.push(request);
+                let partial_success = (rejected > 0)
+                    .then_some(ExportLogsPartialSuccess { rejected_log_records: rejected, error_message });
+                ExportLogsServiceResponse { partial_success }.encode_to_vec()
+            }
+            Err(e) => return bad_request(format!("bad logs request: {e}")),
+        },
+        Signal::Metrics => match ExportMetricsServiceRequest::decode(&body[..]) {
+            Ok(request) => {
+                shared.received().metrics.push(request);
+                let partial_success = (rejected > 0)
+                    .then_some(ExportMetricsPartialSuccess { rejected_data_points: rejected, error_message });
+                ExportMetricsServiceResponse { partial_success }.encode_to_vec()
+            }
+            Err(e) => return bad_request(format!("bad metrics request: {e}")),
+        },
+    };
+    protobuf(StatusCode::OK, response)
+}
+
+/// An encoded `google.rpc.Status` whose details hold a `RetryInfo`.
+fn retry_info_status(code: i32, message: &str, delay: Duration) -> Vec<u8> {
+    let info = rpc::RetryInfo {
+        retry_delay: Some(rpc::Duration { seconds: delay.as_secs() as i64, nanos: delay.subsec_nanos() as i32 }),
+    };
+    let any = rpc::Any { type_url: rpc::RETRY_INFO.into(), value: info.encode_to_vec() };
+    rpc::Status { code, message: message.into(), details: vec![any] }.encode_to_vec()
+}
