@@ -1,5 +1,15 @@
-//! The embedded HTTP server: `/metrics` for scrapers, and the home of the
-//! debug pages.
+//! The embedded HTTP server: `/metrics` for scrapers, and the debug pages.
+//!
+//! - `/metrics`: Prometheus text or OpenMetrics, by `Accept`.
+//! - `/debug`: the service, uptime, resource, buffer fill and counters.
+//! - `/debug/traces`: recent traces with filters and paging.
+//! - `/debug/traces/{trace_id}`: one trace as a waterfall, critical path marked.
+//! - `/debug/api/...`: the same data as JSON (`overview`, `traces`,
+//!   `traces/{trace_id}`).
+//!
+//! Pages are plain HTML with inline styles and no script, served with a
+//! Content-Security-Policy that forbids scripts and remote content; every
+//! recorded string is escaped.
 //!
 //! It runs on its own named thread (`lantern-http`) with a single-threaded
 //! tokio runtime of its own, so it needs nothing from the application's
@@ -25,15 +35,20 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::oneshot;
 
+mod html;
+mod pages;
+mod waterfall;
+
 use crate::Buffer;
 use crate::metrics::Metrics;
 
 /// What the pages read.
 #[derive(Clone)]
 pub(crate) struct Sources {
-    #[allow(dead_code)] // read by the debug pages
     pub(crate) buffer: Buffer,
     pub(crate) metrics: Metrics,
+    /// When the server started: the overview's uptime.
+    pub(crate) started: std::time::Instant,
 }
 
 /// A running server; dropping it stops it.
@@ -82,7 +97,7 @@ pub fn serve(addr: SocketAddr, buffer: Buffer, metrics: Metrics) -> io::Result<H
     let addr = listener.local_addr()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let app = router(Sources { buffer, metrics });
+    let app = router(Sources { buffer, metrics, started: std::time::Instant::now() });
     let thread = std::thread::Builder::new().name("lantern-http".into()).spawn(move || {
         // The server never traces itself.
         let _quiet = tracing::dispatcher::set_default(&tracing::Dispatch::none());
@@ -100,7 +115,15 @@ pub fn serve(addr: SocketAddr, buffer: Buffer, metrics: Metrics) -> io::Result<H
 }
 
 fn router(sources: Sources) -> Router {
-    Router::new().route("/metrics", get(metrics_page)).with_state(sources)
+    Router::new()
+        .route("/metrics", get(metrics_page))
+        .route("/debug", get(pages::overview))
+        .route("/debug/traces", get(pages::traces))
+        .route("/debug/traces/{trace_id}", get(pages::trace))
+        .route("/debug/api/overview", get(pages::overview_api))
+        .route("/debug/api/traces", get(pages::traces_api))
+        .route("/debug/api/traces/{trace_id}", get(pages::trace_api))
+        .with_state(sources)
 }
 
 async fn metrics_page(State(sources): State<Sources>, headers: HeaderMap) -> Response {

@@ -1,0 +1,321 @@
+//! The overview and the trace pages, each with a JSON twin under
+//! `/debug/api/`.
+//!
+//! - `/debug` (`/debug/api/overview`): the service, uptime, resource, buffer
+//!   fill and counters.
+//! - `/debug/traces` (`/debug/api/traces`): recent traces, newest first, with
+//!   filters (`name`, `min_ms`, `errors`) and paging (`limit`, `offset`).
+//! - `/debug/traces/{trace_id}` (`/debug/api/traces/{trace_id}`): one trace as
+//!   a waterfall with the critical path marked.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value as Json_, json};
+
+use super::Sources;
+use super::html::{clock, dur, esc, page, url};
+use super::waterfall::{Waterfall, critical_path, waterfall};
+use crate::record::Value;
+use crate::{KeyValue, Trace, TraceId, TraceQuery, TraceSummary};
+
+/// Rows shown of one trace; the rest are counted in a note.
+const MAX_ROWS: usize = 2000;
+/// Traces per page at most.
+const MAX_LIMIT: usize = 500;
+
+/// Query parameters of the trace list.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct TraceParams {
+    name: Option<String>,
+    min_ms: Option<f64>,
+    errors: Option<String>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+impl TraceParams {
+    fn query(&self) -> TraceQuery {
+        TraceQuery {
+            limit: self.limit.unwrap_or(50).clamp(1, MAX_LIMIT),
+            offset: self.offset.unwrap_or(0),
+            span_name: self.name.clone().filter(|n| !n.is_empty()),
+            min_duration: self.min_ms.filter(|m| m.is_finite() && *m > 0.0).map(|m| Duration::from_secs_f64(m / 1e3)),
+            errors_only: self.errors.as_deref().is_some_and(|e| e == "1" || e == "on" || e == "true"),
+        }
+    }
+}
+
+fn overview_json(s: &Sources) -> Json_ {
+    let stats = s.buffer.stats();
+    let resource = s.buffer.resource();
+    let attrs: serde_json::Map<String, Json_> =
+        resource.attributes().iter().map(|kv| (kv.key.to_string(), value_json(&kv.value))).collect();
+    json!({
+        "service": resource.service_name(),
+        "uptime_seconds": s.started.elapsed().as_secs_f64(),
+        "resource": attrs,
+        "buffer": {
+            "bytes": stats.bytes, "max_bytes": stats.max_bytes,
+            "spans": stats.spans, "logs": stats.logs, "traces": stats.traces,
+        },
+        "counters": {
+            "spans_recorded": stats.spans_recorded, "logs_recorded": stats.logs_recorded,
+            "spans_overwritten": stats.spans_overwritten, "logs_overwritten": stats.logs_overwritten,
+            "spans_evicted": stats.spans_evicted, "logs_evicted": stats.logs_evicted,
+            "spans_dropped_trace_cap": stats.spans_dropped_trace_cap, "events_dropped": stats.events_dropped,
+        },
+    })
+}
+
+pub(crate) async fn overview_api(State(s): State<Sources>) -> Json<Json_> {
+    Json(overview_json(&s))
+}
+
+pub(crate) async fn overview(State(s): State<Sources>) -> Response {
+    let o = overview_json(&s);
+    let service = s.buffer.resource().service_name().to_owned();
+    let mut b = format!("<h1>{}</h1><div class=\"kv\">", esc(&service));
+    let fill = o["buffer"]["bytes"].as_f64().unwrap_or(0.0) / o["buffer"]["max_bytes"].as_f64().unwrap_or(1.0);
+    let uptime = Duration::from_secs_f64(o["uptime_seconds"].as_f64().unwrap_or(0.0));
+    let _ = write!(b, "<span class=\"muted\">uptime</span><span>{}</span>", dur(uptime));
+    let _ = write!(
+        b,
+        "<span class=\"muted\">buffer</span><span>{:.1}% of {} MiB: {} spans in {} traces, {} logs</span></div>",
+        fill * 100.0,
+        o["buffer"]["max_bytes"].as_u64().unwrap_or(0) >> 20,
+        o["buffer"]["spans"],
+        o["buffer"]["traces"],
+        o["buffer"]["logs"]
+    );
+    b.push_str("<h2>Counters</h2><table><tr><th>counter</th><th class=\"num\">value</th></tr>");
+    for (k, v) in o["counters"].as_object().into_iter().flatten() {
+        let _ = write!(b, "<tr><td>{}</td><td class=\"num\">{v}</td></tr>", esc(k));
+    }
+    b.push_str("</table><h2>Resource</h2><table>");
+    for (k, v) in o["resource"].as_object().into_iter().flatten() {
+        let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+        let _ = write!(b, "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>", esc(k), esc(&text));
+    }
+    b.push_str("</table><p><a href=\"/debug/traces\">Recent traces</a> · <a href=\"/debug/api/overview\">JSON</a></p>");
+    page("overview", &service, &b)
+}
+
+fn summary_json(t: &TraceSummary) -> Json_ {
+    json!({
+        "trace_id": t.trace_id.to_string(),
+        "root_name": t.root_name,
+        "has_root": t.has_root,
+        "start_unix_nanos": nanos(t.start),
+        "duration_us": t.duration.as_micros() as u64,
+        "span_count": t.span_count,
+        "dropped_spans": t.dropped_spans,
+        "error": t.error,
+    })
+}
+
+pub(crate) async fn traces_api(State(s): State<Sources>, Query(p): Query<TraceParams>) -> Json<Json_> {
+    let snap = s.buffer.snapshot();
+    let list: Vec<Json_> = snap.traces(&p.query()).iter().map(summary_json).collect();
+    Json(json!({ "service": s.buffer.resource().service_name(), "traces": list }))
+}
+
+pub(crate) async fn traces(State(s): State<Sources>, Query(p): Query<TraceParams>) -> Response {
+    let q = p.query();
+    let list = s.buffer.snapshot().traces(&q);
+    let service = s.buffer.resource().service_name().to_owned();
+    let mut b = String::from("<h1>Recent traces</h1><form class=\"filters\" method=\"get\">");
+    let _ = write!(
+        b,
+        "<label>span name<input name=\"name\" value=\"{}\"></label>\
+         <label>min duration (ms)<input name=\"min_ms\" size=\"6\" value=\"{}\"></label>\
+         <label>errors only<input type=\"checkbox\" name=\"errors\" value=\"1\"{}></label>\
+         <label>per page<input name=\"limit\" size=\"4\" value=\"{}\"></label><button>Filter</button></form>",
+        esc(q.span_name.as_deref().unwrap_or("")),
+        p.min_ms.map(|m| m.to_string()).unwrap_or_default(),
+        if q.errors_only { " checked" } else { "" },
+        q.limit
+    );
+    b.push_str(
+        "<table><tr><th>root span</th><th>service</th><th>start (UTC)</th><th class=\"num\">duration</th>\
+         <th class=\"num\">spans</th><th></th></tr>",
+    );
+    for t in &list {
+        let _ = write!(
+            b,
+            "<tr><td><a href=\"/debug/traces/{id}\">{}</a>{}</td><td>{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            esc(&t.root_name),
+            if t.has_root { "" } else { " <span class=\"muted\">(root not held)</span>" },
+            esc(&service),
+            clock(t.start),
+            dur(t.duration),
+            t.span_count,
+            if t.error { "<span class=\"err\">error</span>" } else { "" },
+            id = t.trace_id,
+        );
+    }
+    b.push_str("</table>");
+    if list.is_empty() {
+        b.push_str("<p class=\"muted\">No trace matches.</p>");
+    }
+    let keep = format!(
+        "name={}&min_ms={}&errors={}&limit={}",
+        url(q.span_name.as_deref().unwrap_or("")),
+        p.min_ms.map(|m| m.to_string()).unwrap_or_default(),
+        if q.errors_only { "1" } else { "" },
+        q.limit
+    );
+    b.push_str("<p>");
+    if q.offset > 0 {
+        let _ = write!(b, "<a href=\"?{keep}&offset={}\">← newer</a> ", q.offset.saturating_sub(q.limit));
+    }
+    if list.len() == q.limit {
+        let _ = write!(b, "<a href=\"?{keep}&offset={}\">older →</a>", q.offset + q.limit);
+    }
+    let _ = write!(b, " · <a href=\"/debug/api/traces?{keep}&offset={}\">JSON</a></p>", q.offset);
+    page("traces", &service, &b)
+}
+
+fn parse_id(id: &str) -> Result<TraceId, (StatusCode, &'static str)> {
+    id.parse().map_err(|_| (StatusCode::BAD_REQUEST, "not a trace id: 32 lower-case hex digits"))
+}
+
+fn waterfall_json(trace: &Trace, w: &Waterfall) -> Json_ {
+    let rows: Vec<Json_> = w
+        .rows
+        .iter()
+        .map(|r| {
+            let s = &r.span;
+            json!({
+                "span_id": s.span_id.to_string(),
+                "parent_span_id": s.parent_span_id.map(|p| p.to_string()),
+                "name": s.name, "kind": s.kind.as_str(), "depth": r.depth,
+                "offset_us": r.offset.as_micros() as u64, "duration_us": r.duration.as_micros() as u64,
+                "critical": r.critical, "remote_parent": r.remote_parent, "orphan": r.orphan, "error": r.error,
+                "attributes": attrs_json(&s.attributes),
+                "events": s.events.iter().map(|e| json!({
+                    "time_unix_nanos": nanos(e.time()), "severity": e.severity.as_str(),
+                    "body": e.body, "attributes": attrs_json(&e.attributes),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    // The whole path, also through rows the page leaves out.
+    let path: Vec<String> = critical_path(trace).iter().map(|id| id.to_string()).collect();
+    json!({
+        "trace_id": trace.trace_id.to_string(), "duration_us": w.total.as_micros() as u64,
+        "spans": rows, "omitted_spans": w.omitted, "dropped_spans": trace.dropped_spans,
+        "critical_path": path,
+    })
+}
+
+pub(crate) async fn trace_api(State(s): State<Sources>, Path(id): Path<String>) -> Response {
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return r.into_response(),
+    };
+    match s.buffer.snapshot().trace(id) {
+        Some(t) => Json(waterfall_json(&t, &waterfall(&t, MAX_ROWS))).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such trace in the buffer").into_response(),
+    }
+}
+
+pub(crate) async fn trace(State(s): State<Sources>, Path(id): Path<String>) -> Response {
+    let service = s.buffer.resource().service_name().to_owned();
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return r.into_response(),
+    };
+    let Some(t) = s.buffer.snapshot().trace(id) else {
+        let body = format!("<h1>Trace {id}</h1><p class=\"note\">Not in the buffer (never seen, or evicted).</p>");
+        return (StatusCode::NOT_FOUND, page("trace", &service, &body)).into_response();
+    };
+    let w = waterfall(&t, MAX_ROWS);
+    let mut b = format!(
+        "<h1>Trace <code>{id}</code></h1><p class=\"muted\">{} spans · {} · critical path in amber · \
+         <a href=\"/debug/api/traces/{id}\">JSON</a></p>",
+        t.spans.len(),
+        dur(w.total)
+    );
+    if w.omitted > 0 {
+        let _ = write!(b, "<p class=\"note\">{} more spans are not shown (the first {MAX_ROWS} are).</p>", w.omitted);
+    }
+    if t.dropped_spans > 0 {
+        let _ = write!(b, "<p class=\"note\">{} spans were dropped by the per-trace cap.</p>", t.dropped_spans);
+    }
+    b.push_str("<table class=\"waterfall\"><tr><th>span</th><th class=\"num\">duration</th><th>timeline</th></tr>");
+    let total = w.total.as_secs_f64().max(1e-9);
+    for r in &w.rows {
+        let s = &r.span;
+        let class = [(r.critical, "critical"), (r.error, "error")]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, c)| *c)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let left = r.offset.as_secs_f64() / total * 100.0;
+        let width = (r.duration.as_secs_f64() / total * 100.0).max(0.2);
+        let mut marks = String::new();
+        if r.critical {
+            marks.push_str(" <span class=\"mark-critical\" title=\"on the critical path\">◆</span>");
+        }
+        if r.remote_parent {
+            marks.push_str(" <span class=\"muted\">(remote parent)</span>");
+        }
+        if r.error {
+            marks.push_str(" <span class=\"err\">error</span>");
+        }
+        let mut details = String::new();
+        for kv in s.attributes.iter() {
+            let _ = write!(
+                details,
+                "<div><code>{}</code> = <code>{}</code></div>",
+                esc(&kv.key),
+                esc(&kv.value.to_string())
+            );
+        }
+        for e in &s.events {
+            let _ = write!(
+                details,
+                "<div class=\"muted\">{} <b>{}</b> {}</div>",
+                clock(e.time()),
+                e.severity.as_str(),
+                esc(&e.body)
+            );
+        }
+        let _ = write!(
+            b,
+            "<tr class=\"row {class}\" data-span-id=\"{}\"><td style=\"padding-left:{}em\"><details><summary>{}{marks}</summary>{details}</details></td>\
+             <td class=\"num\">{}</td><td><div class=\"bar\"><span style=\"left:{left:.3}%;width:{width:.3}%\"></span></div></td></tr>",
+            s.span_id,
+            0.7 + r.depth.min(40) as f64 * 1.1,
+            esc(&s.name),
+            dur(r.duration),
+        );
+    }
+    b.push_str("</table>");
+    page("trace", &service, &b)
+}
+
+fn attrs_json(attrs: &[KeyValue]) -> Json_ {
+    Json_::Object(attrs.iter().map(|kv| (kv.key.to_string(), value_json(&kv.value))).collect())
+}
+
+fn value_json(v: &Value) -> Json_ {
+    match v {
+        Value::Bool(b) => json!(b),
+        Value::I64(i) => json!(i),
+        Value::U64(u) => json!(u),
+        Value::F64(f) => json!(f),
+        Value::Str(s) => json!(s),
+    }
+}
+
+fn nanos(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+}
