@@ -122,3 +122,33 @@ fn bad_and_unknown_trace_ids_are_clear_errors() {
     assert_eq!(get(addr, "/debug/api/traces/4bf92f3577b34da6a3ce929d0e0e4736").0, 404);
     assert_eq!(get(addr, "/debug/traces/4bf92f3577b34da6a3ce929d0e0e4736").0, 404);
 }
+
+#[test]
+fn logs_filter_by_level_target_and_trace_and_link_to_their_trace() {
+    let lantern = start();
+    let addr = lantern.http_addr().unwrap();
+    tracing::info!("before any span");
+    let id = tracing::info_span!("request").in_scope(|| {
+        tracing::warn!(user = "<b>eve</b>", "suspicious <script>x</script>");
+        tracing::debug!("detail");
+        lantern::context::current().span_context().unwrap().trace_id()
+    });
+    let all = json(addr, "/debug/api/logs");
+    assert_eq!(all["logs"].as_array().unwrap().len(), 3);
+    assert_eq!(all["logs"][0]["body"], "detail", "newest first");
+    let warn = json(addr, "/debug/api/logs?level=warn");
+    assert_eq!(warn["logs"].as_array().unwrap().len(), 1);
+    assert_eq!(warn["logs"][0]["trace_id"], id.to_string());
+    assert_eq!(warn["logs"][0]["attributes"]["user"], "<b>eve</b>");
+    let in_trace = json(addr, &format!("/debug/api/logs?trace_id={id}"));
+    assert_eq!(in_trace["logs"].as_array().unwrap().len(), 2);
+    let by_target = json(addr, &format!("/debug/api/logs?target={}", module_path!()));
+    assert_eq!(by_target["logs"].as_array().unwrap().len(), 3);
+    assert_eq!(get(addr, "/debug/api/logs?level=LOUD").0, 400);
+    let (status, _, html) = get(addr, "/debug/logs?level=WARN");
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("href=\"/debug/traces/{id}\"")));
+    assert!(html.contains("suspicious &lt;script&gt;x&lt;/script&gt;"));
+    assert!(html.contains("&lt;b&gt;eve&lt;/b&gt;"));
+    assert!(!html.contains("<script>"));
+}

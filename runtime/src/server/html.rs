@@ -50,7 +50,7 @@ pub(crate) fn page(title: &str, service: &str, body: &str) -> Response {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{} · {}</title><style>{STYLE}</style></head><body><header><b>{}</b>\
-         <a href=\"/debug\">overview</a><a href=\"/debug/traces\">traces</a><a href=\"/metrics\">/metrics</a>\
+         <a href=\"/debug\">overview</a><a href=\"/debug/traces\">traces</a><a href=\"/debug/logs\">logs</a><a href=\"/metrics\">/metrics</a>\
          </header><main>{body}</main></body></html>",
         esc(title),
         esc(service),

@@ -4,8 +4,9 @@
 //! - `/debug`: the service, uptime, resource, buffer fill and counters.
 //! - `/debug/traces`: recent traces with filters and paging.
 //! - `/debug/traces/{trace_id}`: one trace as a waterfall, critical path marked.
+//! - `/debug/logs`: recent logs by level, target or trace id.
 //! - `/debug/api/...`: the same data as JSON (`overview`, `traces`,
-//!   `traces/{trace_id}`).
+//!   `traces/{trace_id}`, `logs`).
 //!
 //! Pages are plain HTML with inline styles and no script, served with a
 //! Content-Security-Policy that forbids scripts and remote content; every
@@ -36,6 +37,7 @@ use axum::routing::get;
 use tokio::sync::oneshot;
 
 mod html;
+mod logs;
 mod pages;
 mod waterfall;
 
@@ -120,6 +122,8 @@ fn router(sources: Sources) -> Router {
         .route("/debug", get(pages::overview))
         .route("/debug/traces", get(pages::traces))
         .route("/debug/traces/{trace_id}", get(pages::trace))
+        .route("/debug/logs", get(logs::logs))
+        .route("/debug/api/logs", get(logs::logs_api))
         .route("/debug/api/overview", get(pages::overview_api))
         .route("/debug/api/traces", get(pages::traces_api))
         .route("/debug/api/traces/{trace_id}", get(pages::trace_api))
