@@ -23,23 +23,21 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// `OTEL_SERVICE_NAME`, else `service.name` from `OTEL_RESOURCE_ATTRIBUTES`.
-pub(crate) fn service_name() -> Option<String> {
-    var("OTEL_SERVICE_NAME").or_else(|| {
-        resource_attributes().into_iter().find(|kv| kv.key == "service.name").map(|kv| kv.value.to_string())
-    })
-}
-
-/// `OTEL_RESOURCE_ATTRIBUTES`, or nothing (with a warning) when malformed.
-pub(crate) fn resource_attributes() -> Vec<KeyValue> {
-    let Some(raw) = var("OTEL_RESOURCE_ATTRIBUTES") else { return Vec::new() };
-    match parse_resource_attributes(&raw) {
-        Ok(list) => list,
-        Err(reason) => {
+/// The service name (`OTEL_SERVICE_NAME`, else `service.name` from
+/// `OTEL_RESOURCE_ATTRIBUTES`) and the other resource attributes. A
+/// malformed attribute list is ignored as a whole, with a warning.
+pub(crate) fn resource() -> (Option<String>, Vec<KeyValue>) {
+    let mut attributes = match var("OTEL_RESOURCE_ATTRIBUTES").map(|raw| parse_resource_attributes(&raw)) {
+        None => Vec::new(),
+        Some(Ok(list)) => list,
+        Some(Err(reason)) => {
             eprintln!("lantern: OTEL_RESOURCE_ATTRIBUTES ignored: {reason}");
             Vec::new()
         }
-    }
+    };
+    let from_attributes = attributes.iter().find(|kv| kv.key == "service.name").map(|kv| kv.value.to_string());
+    attributes.retain(|kv| kv.key != "service.name");
+    (var("OTEL_SERVICE_NAME").or(from_attributes), attributes)
 }
 
 pub(crate) fn parse_resource_attributes(raw: &str) -> Result<Vec<KeyValue>, String> {

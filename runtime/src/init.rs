@@ -99,10 +99,9 @@ impl Default for Builder {
     /// are set (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
     /// `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`); the setters win.
     fn default() -> Self {
-        let mut resource = crate::env::resource_attributes();
-        resource.retain(|kv| kv.key != "service.name");
+        let (service_name, resource) = crate::env::resource();
         Builder {
-            service_name: crate::env::service_name(),
+            service_name,
             resource,
             buffer: BufferConfig::default(),
             sampler: crate::env::sampler().unwrap_or_else(|| Arc::new(ParentBased::default())),

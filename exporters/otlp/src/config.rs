@@ -202,6 +202,7 @@ impl OtlpConfig {
             cfg.compression = parse_compression(&format!("{p}COMPRESSION"), &v)?;
         }
         cfg.timeout = millis(&get, &format!("{p}TIMEOUT"), cfg.timeout);
+        let shared_timeout = cfg.timeout;
         for (signal, name) in [(Signal::Traces, "TRACES"), (Signal::Metrics, "METRICS"), (Signal::Logs, "LOGS")] {
             let s = cfg.signal_mut(signal);
             let var = |field: &str| format!("{p}{name}_{field}");
@@ -215,7 +216,8 @@ impl OtlpConfig {
             if let Some(v) = get(&var("COMPRESSION")) {
                 s.compression = Some(parse_compression(&var("COMPRESSION"), &v)?);
             }
-            s.timeout = get(&var("TIMEOUT")).map(|_| millis(&get, &var("TIMEOUT"), Duration::from_secs(10)));
+            // A malformed per-signal timeout falls back to the shared one.
+            s.timeout = get(&var("TIMEOUT")).map(|_| millis(&get, &var("TIMEOUT"), shared_timeout));
             let exporter = format!("OTEL_{name}_EXPORTER");
             match get(&exporter).as_deref() {
                 None | Some("otlp") => {}

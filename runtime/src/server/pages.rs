@@ -19,7 +19,7 @@ use serde_json::{Value as Json_, json};
 
 use super::Sources;
 use super::html::{clock, dur, esc, page, url};
-use super::waterfall::{Waterfall, critical_path, waterfall};
+use super::waterfall::{Waterfall, waterfall};
 use crate::record::Value;
 use crate::{KeyValue, Trace, TraceId, TraceQuery, TraceSummary};
 
@@ -206,7 +206,7 @@ fn waterfall_json(trace: &Trace, w: &Waterfall) -> Json_ {
         })
         .collect();
     // The whole path, also through rows the page leaves out.
-    let path: Vec<String> = critical_path(trace).iter().map(|id| id.to_string()).collect();
+    let path: Vec<String> = w.critical_path.iter().map(|id| id.to_string()).collect();
     json!({
         "trace_id": trace.trace_id.to_string(), "duration_us": w.total.as_micros() as u64,
         "spans": rows, "omitted_spans": w.omitted, "dropped_spans": trace.dropped_spans,

@@ -44,7 +44,9 @@
 //! visits every span exactly once and terminates.
 
 use std::cmp::Reverse;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+#[cfg(test)]
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -85,6 +87,8 @@ pub(crate) struct Waterfall {
     pub(crate) total: Duration,
     /// Rows not returned because of `max_rows`.
     pub(crate) omitted: usize,
+    /// Every span on the critical path, rows left out included, by start.
+    pub(crate) critical_path: Vec<SpanId>,
 }
 
 /// The waterfall of `trace`: its first `max_rows` rows in depth-first order,
@@ -93,11 +97,12 @@ pub(crate) fn waterfall(trace: &Trace, max_rows: usize) -> Waterfall {
     let tree = Tree::new(trace);
     let n = tree.spans.len();
     let Some(first) = tree.spans.first() else {
-        return Waterfall { rows: Vec::new(), total: Duration::ZERO, omitted: 0 };
+        return Waterfall { rows: Vec::new(), total: Duration::ZERO, omitted: 0, critical_path: Vec::new() };
     };
     let t0 = first.start;
     let last_end = tree.spans.iter().map(|s| s.end).max().unwrap_or(t0);
     let critical = tree.critical();
+    let critical_path = tree.spans.iter().zip(&critical).filter(|(_, on)| **on).map(|(s, _)| s.span_id).collect();
 
     let mut walk = DepthFirst {
         tree: &tree,
@@ -136,7 +141,7 @@ pub(crate) fn waterfall(trace: &Trace, max_rows: usize) -> Waterfall {
     // Every span gets exactly one row, so the rest were cut by `max_rows`.
     let rows = walk.rows;
     let omitted = n - rows.len();
-    Waterfall { rows, total: last_end.saturating_duration_since(t0), omitted }
+    Waterfall { rows, total: last_end.saturating_duration_since(t0), omitted, critical_path }
 }
 
 /// The depth-first walk that makes the rows.
@@ -185,10 +190,9 @@ impl DepthFirst<'_, '_> {
 
 /// The ids of the spans on the critical path of `trace` (see the
 /// [module docs](self)); empty for an empty trace.
+#[cfg(test)]
 pub(crate) fn critical_path(trace: &Trace) -> HashSet<SpanId> {
-    let tree = Tree::new(trace);
-    let on_path = tree.critical();
-    tree.spans.iter().zip(on_path).filter(|(_, on)| *on).map(|(s, _)| s.span_id).collect()
+    waterfall(trace, 0).critical_path.into_iter().collect()
 }
 
 /// The parent id, when the parent is in this process.
