@@ -1,44 +1,49 @@
 //! Timestamps: a cheap monotonic read on the hot path, wall-clock on demand.
 //!
-//! Spans store a [`quanta::Instant`] (a TSC read where the CPU has a stable
-//! one, ~10 ns, against ~23 ns for `std::time::Instant`). Durations come from
-//! the monotonic clock, so they never go negative when NTP steps the wall
-//! clock. Wall-clock times are derived from one anchor pair taken at first use.
+//! Spans store a [`std::time::Instant`]: the kernel's monotonic clock, read
+//! through the vDSO (~20 ns). A raw TSC read would be cheaper, but a user-space
+//! TSC calibration is only as good as the moment it ran: on a loaded VM a
+//! preempted calibration loop mis-scales every later reading (seen here: wall
+//! times off by more than 50 ms), and it ignores the kernel's verdict on
+//! whether the TSC can be trusted at all. The kernel's clock source already
+//! uses the TSC when it is sound, so we take the kernel's word.
+//!
+//! Durations come from the monotonic clock, so they never go negative when
+//! NTP steps the wall clock. Wall-clock times are derived from an anchor pair
+//! (one wall reading, one monotonic reading) that is refreshed every ten
+//! seconds, so a stepped wall clock is followed within that time.
 
 use std::sync::RwLock;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Timestamp(quanta::Instant);
+pub(crate) struct Timestamp(Instant);
 
 /// One simultaneous reading of the wall clock and the monotonic clock.
 #[derive(Clone, Copy)]
 struct Anchor {
     wall: SystemTime,
-    mono: quanta::Instant,
+    mono: Instant,
 }
 
-/// How long one anchor is trusted. A calibrated TSC drifts from the wall
-/// clock by a few parts per million; re-anchoring bounds that to well under a
-/// millisecond, instead of letting it grow for the life of the process.
+/// How long one anchor is trusted: the monotonic clock and the wall clock
+/// part ways when the wall clock is stepped or slewed; re-anchoring bounds
+/// that, instead of letting it grow for the life of the process.
 const ANCHOR_TTL: Duration = Duration::from_secs(10);
 
 static ANCHOR: RwLock<Option<Anchor>> = RwLock::new(None);
 
 impl Anchor {
     fn take() -> Anchor {
-        // The first monotonic read calibrates the TSC (up to 200 ms); do it
-        // before the pair is taken, or every wall time is off by that long.
-        let _ = quanta::Instant::now();
-        let before = quanta::Instant::now();
+        let before = Instant::now();
         let wall = SystemTime::now();
-        let after = quanta::Instant::now();
+        let after = Instant::now();
         Anchor { wall, mono: before + (after - before) / 2 }
     }
 }
 
 fn anchor() -> Anchor {
-    let now = quanta::Instant::now();
+    let now = Instant::now();
     if let Some(a) = *ANCHOR.read().unwrap_or_else(|e| e.into_inner()) {
         if now.saturating_duration_since(a.mono) < ANCHOR_TTL {
             return a;
@@ -52,10 +57,10 @@ fn anchor() -> Anchor {
 impl Timestamp {
     #[inline]
     pub(crate) fn now() -> Self {
-        Timestamp(quanta::Instant::now())
+        Timestamp(Instant::now())
     }
 
-    /// Calibrates the clock and takes the anchor early, off the hot path.
+    /// Takes the anchor early, off the hot path.
     pub(crate) fn init() {
         anchor();
     }
@@ -83,8 +88,8 @@ pub(crate) fn coarse_millis() -> u64 {
 
 /// Moves [`coarse_millis`] to now.
 pub(crate) fn tick_coarse() {
-    static START: std::sync::OnceLock<quanta::Instant> = std::sync::OnceLock::new();
-    let start = *START.get_or_init(quanta::Instant::now);
-    let ms = quanta::Instant::now().saturating_duration_since(start).as_millis() as u64;
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(Instant::now);
+    let ms = Instant::now().saturating_duration_since(start).as_millis() as u64;
     COARSE_MILLIS.fetch_max(ms + 1, std::sync::atomic::Ordering::Relaxed);
 }

@@ -81,6 +81,7 @@ pub struct Builder {
     capture_log: bool,
     metrics: MetricsConfig,
     http_addr: HttpAddr,
+    http_token: Option<String>,
     exporter: Option<Arc<dyn Exporter>>,
 }
 
@@ -110,6 +111,7 @@ impl Default for Builder {
             capture_log: true,
             metrics: MetricsConfig::default(),
             http_addr: HttpAddr::Default,
+            http_token: std::env::var("LANTERN_HTTP_TOKEN").ok().filter(|t| !t.trim().is_empty()),
             exporter: None,
         }
     }
@@ -180,6 +182,27 @@ impl Builder {
         self
     }
 
+    /// The bearer token the embedded HTTP server asks for (default:
+    /// `LANTERN_HTTP_TOKEN`). Required to serve on a non-loopback address;
+    /// once set, requests without `Authorization: Bearer <token>` get 401,
+    /// on loopback too.
+    ///
+    /// ```
+    /// let lantern = lantern::builder()
+    ///     .http_addr(Some(([127, 0, 0, 1], 0).into()))
+    ///     .http_bearer_token("s3cret")
+    ///     .try_init_local();
+    /// assert!(lantern.http_addr().is_some());
+    ///
+    /// // Off loopback, no token, no server (and a line on stderr saying why).
+    /// let open = lantern::builder().http_addr(Some(([0, 0, 0, 0], 0).into())).try_init_local();
+    /// assert!(open.http_addr().is_none());
+    /// ```
+    pub fn http_bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.http_token = Some(token.into());
+        self
+    }
+
     /// Where finished sampled spans and logs go besides the ring buffer
     /// (for example `lantern-otlp`'s exporter). The [`Guard`] shuts it down
     /// when it drops.
@@ -227,6 +250,7 @@ impl Builder {
     /// is installed already, tracing still works and a warning is printed.
     pub fn try_init(self) -> Result<Guard, InitError> {
         let capture_log = self.capture_log;
+        let http_token = self.http_token.clone();
         let http_addr = match self.http_addr {
             HttpAddr::Default => env_http_addr(),
             other => other,
@@ -245,16 +269,18 @@ impl Builder {
         if let Err(e) = ::metrics::set_global_recorder(metrics.recorder()) {
             eprintln!("lantern: {e}; metrics from the `metrics` macros go to the other recorder");
         }
-        Ok(Guard { server: start_server(http_addr, &buffer, &metrics), buffer, metrics, exporter, _local: None })
+        let server = start_server(http_addr, http_token, &buffer, &metrics);
+        Ok(Guard { server, buffer, metrics, exporter, _local: None })
     }
 
     /// Installs Lantern as the default subscriber of this thread only, until
     /// the guard drops: for tests and examples that must not touch globals.
     pub fn try_init_local(self) -> Guard {
-        let http_addr = self.http_addr;
+        let (http_addr, http_token) = (self.http_addr, self.http_token.clone());
         let (subscriber, buffer, metrics, exporter) = self.subscriber();
         let local = tracing::subscriber::set_default(subscriber);
-        Guard { server: start_server(http_addr, &buffer, &metrics), buffer, metrics, exporter, _local: Some(local) }
+        let server = start_server(http_addr, http_token, &buffer, &metrics);
+        Guard { server, buffer, metrics, exporter, _local: Some(local) }
     }
 
     #[allow(clippy::type_complexity)]
@@ -325,15 +351,19 @@ type Server = crate::server::HttpServer;
 type Server = std::convert::Infallible;
 
 #[cfg(feature = "server")]
-fn start_server(addr: HttpAddr, buffer: &Buffer, metrics: &Metrics) -> Option<Server> {
+fn start_server(addr: HttpAddr, token: Option<String>, buffer: &Buffer, metrics: &Metrics) -> Option<Server> {
     let HttpAddr::At(addr) = addr else { return None };
-    crate::server::serve(addr, buffer.clone(), metrics.clone())
+    let mut config = crate::server::HttpConfig::new(addr);
+    if let Some(token) = token {
+        config = config.bearer_token(token);
+    }
+    crate::server::serve(config, buffer.clone(), metrics.clone())
         .map_err(|e| eprintln!("lantern: cannot serve on {addr}: {e}; no /metrics or debug pages"))
         .ok()
 }
 
 #[cfg(not(feature = "server"))]
-fn start_server(addr: HttpAddr, _: &Buffer, _: &Metrics) -> Option<Server> {
+fn start_server(addr: HttpAddr, _: Option<String>, _: &Buffer, _: &Metrics) -> Option<Server> {
     if let HttpAddr::At(addr) = addr {
         eprintln!("lantern: built without the `server` feature; nothing serves on {addr}");
     }

@@ -23,7 +23,14 @@
 //! - [`layer()`], [`init()`], [`builder()`]: capture, set-up.
 //! - [`context`]: the current trace context, baggage, remote parents.
 //! - [`propagation`]: W3C Trace Context and Baggage, inject and extract.
+//! - `middleware` (feature `middleware`, on by default): tower layers for
+//!   HTTP and gRPC servers and clients, and message-queue propagation.
 //! - [`sampling`]: head samplers and the recording mode.
+//! - [`metrics`]: the `metrics` recorder, RED metrics, Prometheus text.
+//! - `server` (feature `server`, on by default): the embedded HTTP server:
+//!   `/metrics` and the debug pages (`/debug`, traces, tracez, logs,
+//!   metrics, sampling), each with a JSON twin.
+//! - [`export`]: the exporter hook (`lantern-otlp` implements it).
 //! - [`Buffer`] and [`Snapshot`]: the ring buffer and its read API.
 //! - [`traced`]: the attribute macro.
 //!
@@ -37,6 +44,20 @@
 //!   Full queues overwrite their oldest entry and count it.
 //! - Remote parents are given at span creation ([`Context::child_span`]),
 //!   never patched in afterwards.
+//! - One process can host several services: a `service.name` field on a
+//!   span makes it and its descendants part of that service
+//!   ([`SpanRecord::service`]); the pages show it and exporters send each
+//!   service under its own resource.
+//!
+//! ```
+//! let lantern = lantern::builder().service_name("frontend").try_init_local();
+//! tracing::info_span!("GET /customer", service.name = "customer").in_scope(|| {
+//!     tracing::info_span!("SQL SELECT").in_scope(|| {});
+//! });
+//! let snap = lantern.buffer().snapshot();
+//! let trace = snap.trace(snap.traces(&Default::default())[0].trace_id).unwrap();
+//! assert!(trace.spans.iter().all(|s| s.service.as_deref() == Some("customer")));
+//! ```
 
 mod baggage;
 pub mod buffer;
@@ -49,6 +70,8 @@ mod ids;
 mod init;
 mod layer;
 pub mod metrics;
+#[cfg(feature = "middleware")]
+pub mod middleware;
 pub mod propagation;
 pub mod record;
 mod resource;
@@ -59,7 +82,10 @@ mod span_context;
 mod trace_state;
 
 pub use baggage::{Baggage, BaggageEntry, BaggageError};
-pub use buffer::{Buffer, BufferStats, LogQuery, OpenSpan, Snapshot, Trace, TraceQuery, TraceSummary};
+pub use buffer::{
+    Buffer, BufferStats, LATENCY_BUCKET_BOUNDS, LogQuery, OpenSpan, Snapshot, Trace, TraceQuery, TraceSummary,
+    TracezRow, TracezSample, TracezSamples, latency_bucket,
+};
 pub use config::BufferConfig;
 pub use context::Context;
 pub use ids::{ParseIdError, SpanId, TraceId};

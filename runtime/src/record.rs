@@ -307,6 +307,15 @@ pub struct SpanRecord {
     pub events: Vec<Arc<LogRecord>>,
     /// Events dropped by the per-span cap.
     pub dropped_events: u32,
+    /// The baggage in force when it ended (shared with its trace's other
+    /// spans; not exported as attributes).
+    pub baggage: crate::Baggage,
+    /// The service it belongs to when that is not the process's own
+    /// ([`crate::Resource::service_name`]): set by a `service.name` field on
+    /// it or on an ancestor in this process. One process can host several
+    /// services (a demo, a modular monolith); exporters report each under a
+    /// resource of its own.
+    pub service: Option<Arc<str>>,
     /// When it started.
     pub(crate) start: Timestamp,
     /// When it ended.
@@ -353,6 +362,10 @@ impl SpanRecord {
             + if self.attributes.spilled() { self.attributes.capacity() * size_of::<KeyValue>() } else { 0 }
             + self.links.capacity() * size_of::<SpanContext>()
             + self.events.iter().map(|e| e.accounted_size()).sum::<usize>()
+            // Shared by the trace's spans, but counted for each: the ceiling
+            // holds even when every span carries different baggage.
+            + self.baggage.iter().map(|e| e.key().len() + e.value().len() + e.properties().map_or(0, str::len) + size_of::<crate::BaggageEntry>()).sum::<usize>()
+            + self.service.as_ref().map_or(0, |s| s.len())
             + match &self.name {
                 Cow::Owned(s) => s.capacity(),
                 Cow::Borrowed(_) => 0,
@@ -378,6 +391,9 @@ pub struct LogRecord {
     pub span_id: Option<SpanId>,
     /// That trace's flags.
     pub flags: TraceFlags,
+    /// The service of the span it happened in, when not the process's own
+    /// (see [`SpanRecord::service`]).
+    pub service: Option<Arc<str>>,
     pub(crate) time: Timestamp,
 }
 

@@ -1,24 +1,10 @@
 //! The debug pages and their JSON twins, served by the embedded server.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+mod pages_support;
+use pages_support::*;
+
+use std::net::SocketAddr;
 use std::time::Duration;
-
-fn get(addr: SocketAddr, path: &str) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, head.to_lowercase(), body.to_owned())
-}
-
-fn json(addr: SocketAddr, path: &str) -> serde_json::Value {
-    let (status, _, body) = get(addr, path);
-    assert_eq!(status, 200, "{path}: {body}");
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
-}
 
 fn start() -> lantern::Guard {
     lantern::builder().service_name("pages-test").http_addr(Some(([127, 0, 0, 1], 0).into())).try_init_local()
@@ -151,4 +137,104 @@ fn logs_filter_by_level_target_and_trace_and_link_to_their_trace() {
     assert!(html.contains("suspicious &lt;script&gt;x&lt;/script&gt;"));
     assert!(html.contains("&lt;b&gt;eve&lt;/b&gt;"));
     assert!(!html.contains("<script>"));
+}
+
+fn get_with(addr: SocketAddr, path: &str, authorization: Option<&str>) -> u16 {
+    let auth = authorization.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
+    get_with_headers(addr, path, &auth).0
+}
+
+#[test]
+fn a_configured_token_is_required_on_every_page() {
+    let guard =
+        lantern::builder().http_addr(Some(([127, 0, 0, 1], 0).into())).http_bearer_token("s3cret").try_init_local();
+    let addr = guard.http_addr().expect("serving");
+    for path in ["/debug", "/debug/traces", "/debug/api/overview", "/metrics"] {
+        assert_eq!(get_with(addr, path, None), 401, "{path} without a token");
+        assert_eq!(get_with(addr, path, Some("Bearer wrong")), 401, "{path} with a wrong token");
+        assert_eq!(get_with(addr, path, Some("Basic czNjcmV0")), 401, "{path} with another scheme");
+        assert_eq!(get_with(addr, path, Some("Bearer s3cret")), 200, "{path} with the token");
+    }
+}
+
+#[test]
+fn a_non_loopback_address_without_a_token_is_refused() {
+    let layer = lantern::layer();
+    let config = lantern::server::HttpConfig::new(([0, 0, 0, 0], 0).into());
+    let err = lantern::server::serve(config, layer.buffer(), layer.metrics()).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied);
+    assert!(err.to_string().contains("LANTERN_HTTP_TOKEN"), "{err}");
+    let guard = lantern::builder().http_addr(Some(([0, 0, 0, 0], 0).into())).try_init_local();
+    assert_eq!(guard.http_addr(), None);
+}
+
+#[test]
+fn traces_filter_by_attribute_or_baggage_value() {
+    let guard = start();
+    let addr = guard.http_addr().unwrap();
+    for (customer, region) in [("ann", "eu"), ("bob", "us"), ("cy", "eu")] {
+        tracing::info_span!("order", region).in_scope(|| {
+            lantern::context::set_baggage("customer", customer).unwrap();
+            tracing::info_span!("charge", attempt = 2_u64).in_scope(|| {});
+        });
+    }
+    guard.buffer().flush();
+    let roots = |q: &str| -> Vec<String> {
+        let v = json(addr, &format!("/debug/api/traces?{q}"));
+        v["traces"].as_array().unwrap().iter().map(|t| t["trace_id"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(roots("attr=region%3Deu").len(), 2, "two orders in eu");
+    assert_eq!(roots("attr=customer%3Dbob").len(), 1, "baggage matches on the child too");
+    assert_eq!(roots("attr=attempt%3D2").len(), 3, "typed values match as they print");
+    assert!(roots("attr=customer%3Ddan").is_empty());
+    let bob = &roots("attr=customer%3Dbob")[0];
+    let trace = json(addr, &format!("/debug/api/traces/{bob}"));
+    assert!(trace["spans"].as_array().unwrap().iter().any(|s| s["baggage"]["customer"] == "bob"));
+    let (status, _, body) = get(addr, "/debug/api/traces?attr=novalue");
+    assert_eq!(status, 400, "{body}");
+    let (_, _, page) = get(addr, "/debug/traces?attr=customer%3D%3Cb%3E");
+    assert!(page.contains("value=\"customer=&lt;b&gt;\""), "the filter is echoed escaped");
+}
+
+#[test]
+fn the_overview_counts_sampled_and_exported_records() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    #[derive(Default)]
+    struct Counting(AtomicU64);
+    impl lantern::export::Exporter for Counting {
+        fn export(&self, _: lantern::export::ExportRecord) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let exporter = Arc::new(Counting::default());
+    let guard = lantern::builder()
+        .service_name("pages-test")
+        .sampler(lantern::sampling::TraceIdRatio::new(0.5))
+        .exporter(exporter.clone())
+        .http_addr(Some(([127, 0, 0, 1], 0).into()))
+        .try_init_local();
+    let addr = guard.http_addr().unwrap();
+    let mut sampled_spans = 0;
+    for i in 0..200 {
+        tracing::info_span!("root", i).in_scope(|| {
+            let sampled = lantern::context::current().span_context().unwrap().is_sampled();
+            tracing::info_span!("child").in_scope(|| tracing::info!("inside"));
+            sampled_spans += if sampled { 2 } else { 0 };
+        });
+    }
+    guard.buffer().flush();
+    let o = json(addr, "/debug/api/overview");
+    assert_eq!(o["counters"]["spans_recorded"], 400);
+    assert_eq!(o["counters"]["spans_sampled"], sampled_spans);
+    assert!(sampled_spans > 0 && sampled_spans < 400, "a ratio of 0.5 over 200 traces");
+    // Sampled spans and every log go to the exporter.
+    assert_eq!(o["counters"]["records_to_exporter"], sampled_spans + 200);
+    assert_eq!(o["counters"]["records_to_exporter"], exporter.0.load(Ordering::Relaxed));
+    assert_eq!(o["sampling"]["roots_seen"], 200);
+    assert_eq!(o["sampling"]["roots_sampled"], sampled_spans / 2);
+    let (status, _, page) = get(addr, "/debug");
+    assert_eq!(status, 200);
+    assert!(page.contains(&format!("{} of 200 traces started here sampled", sampled_spans / 2)), "{page}");
 }

@@ -40,8 +40,10 @@
 mod local;
 mod snapshot;
 mod store;
+mod tracez;
 
 pub use snapshot::{LogQuery, OpenSpan, Snapshot, Trace, TraceQuery, TraceSummary};
+pub use tracez::{LATENCY_BUCKET_BOUNDS, TracezRow, TracezSample, TracezSamples, latency_bucket};
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock, Weak};
@@ -91,6 +93,8 @@ pub(crate) struct Shared {
     pub(crate) counters: Counters,
     store: Mutex<Store>,
     ingest: OnceLock<std::thread::Thread>,
+    /// The decisions of the sampler of the layer recording here.
+    sampling: OnceLock<crate::sampling::SamplingStats>,
 }
 
 /// A handle to one Lantern ring buffer: cheap to clone, `Send + Sync`.
@@ -130,6 +134,7 @@ impl Buffer {
             config,
             counters: Counters::default(),
             ingest: OnceLock::new(),
+            sampling: OnceLock::new(),
         });
         let weak = Arc::downgrade(&shared);
         let spawned = std::thread::Builder::new().name("lantern-ingest".into()).spawn(move || ingest_loop(weak));
@@ -190,6 +195,22 @@ impl Buffer {
         let mut store = self.shared.store.lock();
         self.shared.drain_into(&mut store);
         Snapshot::new(store, &self.shared.counters)
+    }
+
+    /// The sampler of the layer that records into this buffer and its
+    /// decisions per root span name; `None` when no layer does.
+    ///
+    /// ```
+    /// let buffer = lantern::layer().buffer();
+    /// assert_eq!(buffer.sampling().unwrap().description(), "ParentBased{root=AlwaysOn}");
+    /// ```
+    pub fn sampling(&self) -> Option<crate::sampling::SamplingStats> {
+        self.shared.sampling.get().cloned()
+    }
+
+    /// Ties this buffer to the layer's sampling counters; only the first call counts.
+    pub(crate) fn set_sampling(&self, stats: crate::sampling::SamplingStats) {
+        let _ = self.shared.sampling.set(stats);
     }
 
     /// Hands sampled spans and logs to `exporter` from now on.
@@ -319,6 +340,12 @@ pub struct BufferStats {
     pub spans_recorded: u64,
     /// Logs handed to the buffer (held, evicted or overwritten).
     pub logs_recorded: u64,
+    /// Spans of sampled traces among those ingested (the others are kept
+    /// locally only, in `RecordingMode::All`).
+    pub spans_sampled: u64,
+    /// Records (sampled spans and logs) handed to the exporter, if one is
+    /// set; what it did with them is in its own counters (`otlp.*` metrics).
+    pub records_exported: u64,
     /// Spans lost because the queue was full (oldest first).
     pub spans_overwritten: u64,
     /// Logs lost because the queue was full (oldest first).

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use parking_lot::MutexGuard;
 
 use super::store::{Store, TraceEntry};
+use super::tracez::{TracezRow, TracezSample, TracezSamples};
 use super::{BufferStats, Counters};
 use crate::clock::Timestamp;
 use crate::record::{LogRecord, Severity, SpanRecord};
@@ -58,12 +59,45 @@ pub struct TraceQuery {
     pub min_duration: Option<Duration>,
     /// Only traces with an error.
     pub errors_only: bool,
+    /// Only traces with a span whose attribute, or baggage entry, `key`
+    /// has this value (compared as text: `7`, `true` and `"7"` all match
+    /// `7` as they would print).
+    ///
+    /// ```
+    /// let lantern = lantern::builder().try_init_local();
+    /// tracing::info_span!("checkout", customer = "ann").in_scope(|| {});
+    /// tracing::info_span!("checkout", customer = "bob").in_scope(|| {});
+    /// let q = lantern::TraceQuery { attribute: Some(("customer".into(), "bob".into())), ..Default::default() };
+    /// assert_eq!(lantern.buffer().snapshot().traces(&q).len(), 1);
+    /// ```
+    pub attribute: Option<(String, String)>,
 }
 
 impl Default for TraceQuery {
     fn default() -> Self {
-        TraceQuery { limit: 50, offset: 0, span_name: None, min_duration: None, errors_only: false }
+        TraceQuery { limit: 50, offset: 0, span_name: None, min_duration: None, errors_only: false, attribute: None }
     }
+}
+
+/// Whether `span` has attribute or baggage entry `key` printing as `value`.
+fn has_key_value(span: &SpanRecord, key: &str, value: &str) -> bool {
+    use std::fmt::Write;
+    struct Eq<'a>(&'a str, bool);
+    impl Write for Eq<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            match self.0.strip_prefix(s) {
+                Some(rest) => self.0 = rest,
+                None => self.1 = false,
+            }
+            Ok(())
+        }
+    }
+    let text_is = |v: &crate::Value| {
+        let mut eq = Eq(value, true);
+        let _ = write!(eq, "{v}");
+        eq.1 && eq.0.is_empty()
+    };
+    span.attribute(key).is_some_and(text_is) || span.baggage.get(key) == Some(value)
 }
 
 /// Which logs [`Snapshot::logs`] returns.
@@ -98,6 +132,9 @@ pub struct TraceSummary {
     pub trace_id: TraceId,
     /// The root span's name (or the earliest span's, when the root is absent).
     pub root_name: String,
+    /// The root's service when not the process's own (see
+    /// [`SpanRecord::service`]).
+    pub service: Option<Arc<str>>,
     /// Whether the root span (no parent, or a remote one) is in the buffer.
     pub has_root: bool,
     /// Start of the earliest span.
@@ -167,6 +204,9 @@ impl<'a> Snapshot<'a> {
             .traces
             .iter()
             .filter(|(_, e)| query.span_name.as_ref().is_none_or(|n| e.spans.iter().any(|s| s.name == *n)))
+            .filter(|(_, e)| {
+                query.attribute.as_ref().is_none_or(|(k, v)| e.spans.iter().any(|s| has_key_value(s, k, v)))
+            })
             .filter_map(|(id, e)| summarize(*id, e))
             .filter(|t| !query.errors_only || t.error)
             .filter(|t| query.min_duration.is_none_or(|d| t.duration >= d))
@@ -181,6 +221,12 @@ impl<'a> Snapshot<'a> {
         let mut spans: Vec<_> = entry.spans.iter().cloned().collect();
         spans.sort_by_key(|s| (s.start, s.span_id));
         Some(Trace { trace_id, spans, dropped_spans: entry.dropped_spans })
+    }
+
+    /// Whether the buffer holds spans of this trace; cheaper than
+    /// [`Snapshot::trace`], which copies them.
+    pub(crate) fn holds_trace(&self, trace_id: TraceId) -> bool {
+        self.store.traces.contains_key(&trace_id)
     }
 
     /// Recent logs, newest first.
@@ -222,6 +268,58 @@ impl<'a> Snapshot<'a> {
         counts.into_iter().collect()
     }
 
+    /// Tracez: per span name, by name, the open spans and the finished spans
+    /// since start by latency bucket, and the errors. Counts outlive the
+    /// records: eviction does not lower them. Running counts go by callsite
+    /// name (not `otel.name`).
+    ///
+    /// ```
+    /// let lantern = lantern::builder().try_init_local();
+    /// let _open = tracing::info_span!("poll");
+    /// tracing::info_span!("charge", error = "declined").in_scope(|| {});
+    /// let rows = lantern.buffer().snapshot().tracez();
+    /// assert_eq!((rows[0].name.as_str(), rows[0].errors, rows[0].finished()), ("charge", 1, 1));
+    /// assert_eq!((rows[1].name.as_str(), rows[1].running, rows[1].finished()), ("poll", 1, 0));
+    /// ```
+    pub fn tracez(&self) -> Vec<TracezRow> {
+        let mut rows = std::collections::BTreeMap::new();
+        for (name, stats) in self.store.tracez.names() {
+            let mut row = TracezRow::new(name.to_owned());
+            row.buckets = stats.buckets;
+            row.errors = stats.errors;
+            rows.insert(name, row);
+        }
+        for o in self.store.open.values() {
+            rows.entry(o.name).or_insert_with(|| TracezRow::new(o.name.to_owned())).running += 1;
+        }
+        rows.into_values().collect()
+    }
+
+    /// The sample spans kept for one name's latency bucket (0 to 8) or its
+    /// errors, newest first: at most 5, at most one new per second. Empty
+    /// for an unknown name or bucket.
+    ///
+    /// ```
+    /// use lantern::TracezSamples;
+    /// let lantern = lantern::builder().try_init_local();
+    /// tracing::info_span!("charge", error = "declined").in_scope(|| {});
+    /// let samples = lantern.buffer().snapshot().tracez_samples("charge", TracezSamples::Errors);
+    /// assert_eq!(samples[0].status, lantern::Status::Error(Some("declined".into())));
+    /// ```
+    pub fn tracez_samples(&self, name: &str, which: TracezSamples) -> Vec<TracezSample> {
+        self.store.tracez.samples(name, which)
+    }
+
+    /// Finished spans left out of [`Self::tracez`] because 1000 span names
+    /// were tracked already.
+    ///
+    /// ```
+    /// assert_eq!(lantern::layer().buffer().snapshot().tracez_spans_untracked(), 0);
+    /// ```
+    pub fn tracez_spans_untracked(&self) -> u64 {
+        self.store.tracez.spans_untracked
+    }
+
     /// The counters and fill.
     pub fn stats(&self) -> BufferStats {
         let s = &self.store;
@@ -231,6 +329,8 @@ impl<'a> Snapshot<'a> {
             logs_recorded: c.logs_ingested + self.counters.overwritten_logs.load(Relaxed),
             spans_overwritten: self.counters.overwritten_spans.load(Relaxed),
             logs_overwritten: self.counters.overwritten_logs.load(Relaxed),
+            spans_sampled: c.spans_sampled,
+            records_exported: c.records_exported,
             spans_evicted: c.spans_evicted,
             logs_evicted: c.logs_evicted,
             spans_dropped_trace_cap: c.spans_dropped_trace_cap,
@@ -251,13 +351,14 @@ fn summarize(trace_id: TraceId, entry: &TraceEntry) -> Option<TraceSummary> {
     let root = spans.iter().filter(|s| is_root(s)).min_by_key(|s| s.start);
     let first = spans.iter().min_by_key(|s| s.start)?;
     let last_end = spans.iter().map(|s| s.end).max().unwrap_or(first.end);
-    let (name, duration) = match root {
-        Some(r) => (r.name.to_string(), r.duration()),
-        None => (first.name.to_string(), last_end.saturating_duration_since(first.start)),
+    let (name, duration, service) = match root {
+        Some(r) => (r.name.to_string(), r.duration(), r.service.clone()),
+        None => (first.name.to_string(), last_end.saturating_duration_since(first.start), first.service.clone()),
     };
     Some(TraceSummary {
         trace_id,
         root_name: name,
+        service,
         has_root: root.is_some(),
         start: first.start_time(),
         duration,

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use super::Entry;
 use super::snapshot::OpenSpan;
+use super::tracez::Tracez;
 use crate::config::BufferConfig;
 use crate::export::{ExportRecord, Exporter};
 use crate::record::{LogRecord, Severity, SpanRecord, Status};
@@ -48,6 +49,8 @@ pub(crate) struct TraceEntry {
 #[derive(Default)]
 pub(crate) struct StoreCounters {
     pub(crate) spans_ingested: u64,
+    pub(crate) spans_sampled: u64,
+    pub(crate) records_exported: u64,
     pub(crate) logs_ingested: u64,
     pub(crate) spans_evicted: u64,
     pub(crate) logs_evicted: u64,
@@ -74,6 +77,8 @@ pub(crate) struct Store {
     pub(crate) evicted: Vec<Entry>,
     /// Where sampled spans and all logs go as they are filed.
     pub(crate) exporter: Option<Arc<dyn Exporter>>,
+    /// Counts and samples of every finished span, per name.
+    pub(crate) tracez: Tracez,
 }
 
 impl Store {
@@ -93,6 +98,7 @@ impl Store {
             counters: StoreCounters::default(),
             evicted: Vec::new(),
             exporter: None,
+            tracez: Tracez::default(),
         }
     }
 
@@ -138,6 +144,7 @@ impl Store {
     fn ingest_log(&mut self, log: Arc<LogRecord>) {
         self.counters.logs_ingested += 1;
         if let Some(exporter) = &self.exporter {
+            self.counters.records_exported += 1;
             exporter.export(ExportRecord::Log(Arc::clone(&log)));
         }
         if let Some(span_id) = log.span_id {
@@ -190,8 +197,11 @@ impl Store {
             }
             span.events = events;
         }
+        self.tracez.record(span, crate::clock::coarse_millis());
         let (trace_id, size, sampled) = (span.trace_id, span.accounted_size(), span.flags.is_sampled());
+        self.counters.spans_sampled += u64::from(sampled);
         if let (true, Some(exporter)) = (sampled, &self.exporter) {
+            self.counters.records_exported += 1;
             exporter.export(ExportRecord::Span(Arc::clone(&arc)));
         }
         let cap = self.config.max_spans_per_trace;

@@ -1,5 +1,7 @@
 //! Field visitors: `tracing` fields to typed attributes, and the special
-//! `otel.*` and `error` fields that set a span's kind, name and status.
+//! `otel.*` and `error` fields that set a span's kind, name and status, and
+//! `service.name`, which sets the service a span and its descendants
+//! belong to.
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
@@ -90,6 +92,17 @@ impl SpanFieldVisitor<'_> {
             if self.special(name, &value) {
                 return;
             }
+        } else if name == "service.name" {
+            // Not an attribute: the service this span and its descendants
+            // belong to (see `SpanRecord::service`).
+            let text = match value {
+                Value::Str(s) => s,
+                other => Cow::Owned(other.to_string()),
+            };
+            if !text.is_empty() {
+                self.record.service = Some(std::sync::Arc::from(&*text));
+            }
+            return;
         } else if name == "error" {
             match &value {
                 Value::Bool(false) => {}

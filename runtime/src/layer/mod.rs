@@ -13,9 +13,10 @@
 //!
 //! - **New span**: find the parent's state (one registry lookup), inherit its
 //!   trace id, flags, tracestate and baggage (reference counted, so free when
-//!   empty), draw a span id from a per-thread generator, read the TSC clock,
+//!   empty), draw a span id from a per-thread generator, read the monotonic clock,
 //!   record the fields as typed values, store the state in the span's
-//!   extensions. At a root, the [`Sampler`](crate::sampling::Sampler) decides.
+//!   extensions. At a root, the [`Sampler`](crate::sampling::Sampler) decides,
+//!   and the decision is counted per root name (one read lock, two atomics).
 //! - **Event**: build a log record with the ids of the span it is in and push
 //!   it into the lock-free queue. Joining it to its span as a span event and
 //!   deriving the span's error status happen later, on the ingest thread.
@@ -48,7 +49,7 @@ use crate::config::BufferConfig;
 use crate::metrics::red::RedRecorder;
 use crate::metrics::{Metrics, MetricsConfig};
 use crate::record::{LogRecord, Severity, SpanRecord};
-use crate::sampling::{ParentBased, RecordingMode, Sampler, SamplingParams};
+use crate::sampling::{ParentBased, RecordingMode, Sampler, SamplingParams, SamplingStats};
 use crate::{Baggage, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState};
 use fields::{LogFieldVisitor, SpanFieldVisitor};
 use log_counts::LogCounts;
@@ -71,6 +72,8 @@ pub struct LanternLayer {
     id: u64,
     buffer: Buffer,
     sampler: Arc<dyn Sampler>,
+    /// The sampler's decisions per root name; the buffer holds it too.
+    sampling: SamplingStats,
     mode: RecordingMode,
     hooks: Option<Hooks>,
     metrics: Metrics,
@@ -89,10 +92,14 @@ impl LanternLayer {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Relaxed);
         let metrics = Metrics::new(metrics);
+        let buffer = Buffer::new(config, resource);
+        let sampling = SamplingStats::new(sampler.clone(), mode);
+        buffer.set_sampling(sampling.clone());
         LanternLayer {
             id,
-            buffer: Buffer::new(config, resource),
+            buffer,
             sampler,
+            sampling,
             mode,
             hooks: None,
             red: RedRecorder::new(metrics.clone()),
@@ -154,6 +161,8 @@ impl LanternLayer {
             dropped_links: 0,
             events: Vec::new(),
             dropped_events: 0,
+            baggage: Default::default(),
+            service: None,
             start: now,
             end: now,
         }
@@ -189,7 +198,11 @@ impl LanternLayer {
             kind: rec.kind,
             metadata: meta,
         };
-        let sampled = self.sampler.should_sample(&params).is_sampled();
+        // `lantern.debug = true` on the span (the middleware's debug header)
+        // forces the trace to be sampled, before the sampler is asked.
+        let forced = crate::record::attribute(&rec.attributes, "lantern.debug") == Some(&crate::Value::Bool(true));
+        let sampled = forced || self.sampler.should_sample(&params).is_sampled();
+        self.sampling.count(&rec.name, sampled);
         rec.flags = flags.with_sampled(sampled);
         let baggage = remote.map(|cx| cx.baggage().clone()).unwrap_or_default();
         let recording = sampled || self.mode == RecordingMode::All;
@@ -242,6 +255,9 @@ where
                 rec.flags = inherited.flags;
                 rec.trace_state = inherited.trace_state;
                 attrs.record(&mut SpanFieldVisitor { record: &mut rec, max_attributes, replace: false });
+                if rec.service.is_none() {
+                    rec.service = inherited.service;
+                }
                 (inherited.baggage, true)
             }
             Parent::None => {
@@ -298,7 +314,7 @@ where
             }
             None => (false, None),
         };
-        self.log_counts.count(meta.level(), ids);
+        self.log_counts.count(meta.level(), ids.as_ref().map(|i| (i.trace_id, i.span_id, i.flags)));
         if in_span && ids.is_none() && self.mode == RecordingMode::SampledOnly {
             return;
         }
@@ -312,9 +328,10 @@ where
             target,
             body: Cow::Borrowed(""),
             attributes: Default::default(),
-            trace_id: ids.map(|i| i.0),
-            span_id: ids.map(|i| i.1),
-            flags: ids.map_or(TraceFlags::NONE, |i| i.2),
+            trace_id: ids.as_ref().map(|i| i.trace_id),
+            span_id: ids.as_ref().map(|i| i.span_id),
+            flags: ids.as_ref().map_or(TraceFlags::NONE, |i| i.flags),
+            service: ids.and_then(|i| i.service),
             time: Timestamp::now(),
         };
         let max_attributes = self.buffer.config().max_attributes;
@@ -335,6 +352,9 @@ where
         let Some(mut data) = span.extensions_mut().remove::<SpanData>() else { return };
         if data.recording || red.is_some() {
             data.record_mut().end = Timestamp::now();
+        }
+        if data.recording && !data.baggage.is_empty() {
+            data.record_mut().baggage = data.baggage.clone();
         }
         if let (Some(red), Some(cx)) = (red, &red_context) {
             red.record(&data.record, data.error_event, cx);

@@ -53,6 +53,7 @@ pub(crate) struct Inherited {
     pub(crate) flags: TraceFlags,
     pub(crate) trace_state: TraceState,
     pub(crate) baggage: Baggage,
+    pub(crate) service: Option<Arc<str>>,
 }
 
 /// Where a span's context comes from.
@@ -100,6 +101,7 @@ fn inherit_from<'a, R: LookupSpan<'a>>(span: &SpanRef<'a, R>) -> Option<Parent> 
         flags: r.flags,
         trace_state: r.trace_state.clone(),
         baggage: data.baggage.clone(),
+        service: r.service.clone(),
     }))
 }
 
@@ -135,12 +137,25 @@ pub(crate) fn mark_error_event<'a, R: LookupSpan<'a>>(span: &SpanRef<'a, R>) {
 
 /// Ids for a log record made inside `span`: `None` when the span is in a
 /// non-recording trace (or has no Lantern state at all).
-pub(crate) fn event_ids<'a, R: LookupSpan<'a>>(span: SpanRef<'a, R>) -> Option<(TraceId, SpanId, TraceFlags)> {
+pub(crate) fn event_ids<'a, R: LookupSpan<'a>>(span: SpanRef<'a, R>) -> Option<EventIds> {
     let ext = span.extensions();
     match ext.get::<SpanData>() {
-        Some(data) if data.recording => Some((data.record.trace_id, data.record.span_id, data.record.flags)),
+        Some(data) if data.recording => Some(EventIds {
+            trace_id: data.record.trace_id,
+            span_id: data.record.span_id,
+            flags: data.record.flags,
+            service: data.record.service.clone(),
+        }),
         _ => None,
     }
+}
+
+/// What an event takes from the span it happens in.
+pub(crate) struct EventIds {
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+    pub(crate) flags: TraceFlags,
+    pub(crate) service: Option<Arc<str>>,
 }
 
 /// The context labels of a measurement made in `span`: the allowlisted

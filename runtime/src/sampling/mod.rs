@@ -15,10 +15,15 @@
 //!
 //! The default sampler is `ParentBased(AlwaysOn)`: follow the upstream sampled
 //! flag, sample every new root.
+//!
+//! [`SamplingStats`] counts the decisions per root span name
+//! ([`crate::Buffer::sampling`], `/debug/sampling`).
 
 mod ratio;
+mod stats;
 
 pub use ratio::TraceIdRatio;
+pub use stats::{MAX_ROOT_NAMES, RootDecisions, SamplingStats};
 
 use crate::{SpanContext, SpanKind, TraceId};
 

@@ -29,6 +29,7 @@ td.num, th.num { text-align:right; font-variant-numeric: tabular-nums; white-spa
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size:.92em; }
 a { color:var(--accent); }
 .err { color:var(--err); font-weight:600; }
+.svc { display:inline-block; font-size:.8em; padding:0 .4em; margin-right:.2em; border-radius:3px; background:#e8eefb; color:#2a4a8a; }
 .muted { color:var(--muted); }
 .note { background:#fff7e0; border:1px solid #f0d88a; padding:.5em .8em; margin:.8em 0; }
 form.filters { display:flex; flex-wrap:wrap; gap:.6em; align-items:end; margin:.4em 0 1em; }
@@ -50,7 +51,9 @@ pub(crate) fn page(title: &str, service: &str, body: &str) -> Response {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{} · {}</title><style>{STYLE}</style></head><body><header><b>{}</b>\
-         <a href=\"/debug\">overview</a><a href=\"/debug/traces\">traces</a><a href=\"/debug/logs\">logs</a><a href=\"/metrics\">/metrics</a>\
+         <a href=\"/debug\">overview</a><a href=\"/debug/traces\">traces</a><a href=\"/debug/tracez\">tracez</a>\
+         <a href=\"/debug/logs\">logs</a><a href=\"/debug/metrics\">metrics</a><a href=\"/debug/sampling\">sampling</a>\
+         <a href=\"/metrics\">/metrics</a>\
          </header><main>{body}</main></body></html>",
         esc(title),
         esc(service),

@@ -5,8 +5,14 @@
 //! - `/debug/traces`: recent traces with filters and paging.
 //! - `/debug/traces/{trace_id}`: one trace as a waterfall, critical path marked.
 //! - `/debug/logs`: recent logs by level, target or trace id.
+//! - `/debug/tracez`: per span name, running spans and finished ones by
+//!   latency bucket, with errors and sample spans (JSON: `/debug/api/tracez`).
+//! - `/debug/metrics`: every metric and series, histogram percentiles,
+//!   exemplars linked to their traces.
+//! - `/debug/sampling`: the sampler in force and its decisions per root span
+//!   name.
 //! - `/debug/api/...`: the same data as JSON (`overview`, `traces`,
-//!   `traces/{trace_id}`, `logs`).
+//!   `traces/{trace_id}`, `logs`, `metrics`, `sampling`).
 //!
 //! Pages are plain HTML with inline styles and no script, served with a
 //! Content-Security-Policy that forbids scripts and remote content; every
@@ -17,7 +23,8 @@
 //! runtime and never competes with it for worker threads. Its own `tracing`
 //! output is suppressed, so serving a page never shows up in the buffer.
 //! It binds to loopback unless told otherwise: debug pages show what the
-//! process is doing, which is not for the whole network.
+//! process is doing, which is not for the whole network. Any other address
+//! needs a bearer token ([`HttpConfig`]), and requests without it get 401.
 //!
 //! ```
 //! let lantern = lantern::builder().http_addr(Some("127.0.0.1:0".parse().unwrap())).try_init_local();
@@ -36,10 +43,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::oneshot;
 
+mod auth;
 mod html;
 mod logs;
+mod metrics_page;
 mod pages;
+mod sampling_page;
+mod tracez;
 mod waterfall;
+
+pub use auth::HttpConfig;
 
 use crate::Buffer;
 use crate::metrics::Metrics;
@@ -57,7 +70,8 @@ pub(crate) struct Sources {
 ///
 /// ```
 /// let layer = lantern::layer();
-/// let server = lantern::server::serve("127.0.0.1:0".parse().unwrap(), layer.buffer(), layer.metrics()).unwrap();
+/// let config = lantern::server::HttpConfig::new("127.0.0.1:0".parse().unwrap());
+/// let server = lantern::server::serve(config, layer.buffer(), layer.metrics()).unwrap();
 /// assert_ne!(server.local_addr().port(), 0);
 /// drop(server); // stops it
 /// ```
@@ -89,17 +103,23 @@ impl Drop for HttpServer {
 }
 
 /// Serves `/metrics` (and the debug pages) for this buffer and metrics store
-/// on `addr`, on a thread of its own. For [`crate::Builder`] users this is
-/// done by `http_addr`; call it yourself when you compose your own
-/// subscriber. Binding happens before this returns, so a busy port is an
-/// error here, never later.
-pub fn serve(addr: SocketAddr, buffer: Buffer, metrics: Metrics) -> io::Result<HttpServer> {
-    let listener = std::net::TcpListener::bind(addr)?;
+/// on a thread of its own. For [`crate::Builder`] users this is done by
+/// `http_addr`; call it yourself when you compose your own subscriber.
+/// Binding happens before this returns, so a busy port is an error here,
+/// never later; so is a non-loopback address without a bearer token (see
+/// [`HttpConfig::check`]).
+pub fn serve(config: HttpConfig, buffer: Buffer, metrics: Metrics) -> io::Result<HttpServer> {
+    config.check()?;
+    let listener = std::net::TcpListener::bind(config.addr())?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let app = router(Sources { buffer, metrics, started: std::time::Instant::now() });
+    let mut app = router(Sources { buffer, metrics, started: std::time::Instant::now() });
+    if let Some(token) = config.token() {
+        app = app
+            .layer(axum::middleware::from_fn(move |request, next| auth::require_token(token.clone(), request, next)));
+    }
     let thread = std::thread::Builder::new().name("lantern-http".into()).spawn(move || {
         // The server never traces itself.
         let _quiet = tracing::dispatcher::set_default(&tracing::Dispatch::none());
@@ -123,6 +143,12 @@ fn router(sources: Sources) -> Router {
         .route("/debug/traces", get(pages::traces))
         .route("/debug/traces/{trace_id}", get(pages::trace))
         .route("/debug/logs", get(logs::logs))
+        .route("/debug/tracez", get(tracez::tracez))
+        .route("/debug/api/tracez", get(tracez::tracez_api))
+        .route("/debug/metrics", get(metrics_page::metrics))
+        .route("/debug/sampling", get(sampling_page::sampling))
+        .route("/debug/api/metrics", get(metrics_page::metrics_api))
+        .route("/debug/api/sampling", get(sampling_page::sampling_api))
         .route("/debug/api/logs", get(logs::logs_api))
         .route("/debug/api/overview", get(pages::overview_api))
         .route("/debug/api/traces", get(pages::traces_api))

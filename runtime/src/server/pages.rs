@@ -4,7 +4,8 @@
 //! - `/debug` (`/debug/api/overview`): the service, uptime, resource, buffer
 //!   fill and counters.
 //! - `/debug/traces` (`/debug/api/traces`): recent traces, newest first, with
-//!   filters (`name`, `min_ms`, `errors`) and paging (`limit`, `offset`).
+//!   filters (`name`, `min_ms`, `errors`, `attr=key=value` for an attribute or
+//!   a baggage entry) and paging (`limit`, `offset`).
 //! - `/debug/traces/{trace_id}` (`/debug/api/traces/{trace_id}`): one trace as
 //!   a waterfall with the critical path marked.
 
@@ -20,6 +21,7 @@ use serde_json::{Value as Json_, json};
 use super::Sources;
 use super::html::{clock, dur, esc, page, url};
 use super::waterfall::{Waterfall, waterfall};
+use crate::metrics::MetricValue;
 use crate::record::Value;
 use crate::{KeyValue, Trace, TraceId, TraceQuery, TraceSummary};
 
@@ -34,19 +36,29 @@ pub(crate) struct TraceParams {
     name: Option<String>,
     min_ms: Option<f64>,
     errors: Option<String>,
+    /// `key=value`: an attribute or baggage entry some span has.
+    attr: Option<String>,
     limit: Option<usize>,
     offset: Option<usize>,
 }
 
 impl TraceParams {
-    fn query(&self) -> TraceQuery {
-        TraceQuery {
+    fn query(&self) -> Result<TraceQuery, (StatusCode, &'static str)> {
+        let attribute = match self.attr.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+            None => None,
+            Some(a) => match a.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => Some((k.trim().to_owned(), v.trim().to_owned())),
+                _ => return Err((StatusCode::BAD_REQUEST, "attr is key=value (an attribute or a baggage entry)")),
+            },
+        };
+        Ok(TraceQuery {
+            attribute,
             limit: self.limit.unwrap_or(50).clamp(1, MAX_LIMIT),
             offset: self.offset.unwrap_or(0),
             span_name: self.name.clone().filter(|n| !n.is_empty()),
             min_duration: self.min_ms.filter(|m| m.is_finite() && *m > 0.0).map(|m| Duration::from_secs_f64(m / 1e3)),
             errors_only: self.errors.as_deref().is_some_and(|e| e == "1" || e == "on" || e == "true"),
-        }
+        })
     }
 }
 
@@ -55,6 +67,34 @@ fn overview_json(s: &Sources) -> Json_ {
     let resource = s.buffer.resource();
     let attrs: serde_json::Map<String, Json_> =
         resource.attributes().iter().map(|kv| (kv.key.to_string(), value_json(&kv.value))).collect();
+    let sampling = s.buffer.sampling().map(|stats| {
+        let (mut seen, mut sampled) = (0, 0);
+        for r in stats.roots().iter().chain([&stats.overflow()]) {
+            seen += r.seen;
+            sampled += r.sampled;
+        }
+        json!({ "sampler": stats.description(), "roots_seen": seen, "roots_sampled": sampled })
+    });
+    // The exporter's own counters, as it publishes them (`otlp.*`).
+    let export: serde_json::Map<String, Json_> = s
+        .metrics
+        .snapshot()
+        .into_iter()
+        .filter(|f| f.name.starts_with("otlp."))
+        .flat_map(|f| {
+            f.series.into_iter().filter_map(move |series| {
+                let labels: Vec<String> = series.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let key =
+                    if labels.is_empty() { f.name.clone() } else { format!("{}{{{}}}", f.name, labels.join(",")) };
+                let value = match series.value {
+                    MetricValue::Counter { value, .. } => json!(value),
+                    MetricValue::Gauge(value) => json!(value),
+                    _ => return None,
+                };
+                Some((key, value))
+            })
+        })
+        .collect();
     json!({
         "service": resource.service_name(),
         "uptime_seconds": s.started.elapsed().as_secs_f64(),
@@ -63,8 +103,11 @@ fn overview_json(s: &Sources) -> Json_ {
             "bytes": stats.bytes, "max_bytes": stats.max_bytes,
             "spans": stats.spans, "logs": stats.logs, "traces": stats.traces,
         },
+        "sampling": sampling,
+        "export": export,
         "counters": {
             "spans_recorded": stats.spans_recorded, "logs_recorded": stats.logs_recorded,
+            "spans_sampled": stats.spans_sampled, "records_to_exporter": stats.records_exported,
             "spans_overwritten": stats.spans_overwritten, "logs_overwritten": stats.logs_overwritten,
             "spans_evicted": stats.spans_evicted, "logs_evicted": stats.logs_evicted,
             "spans_dropped_trace_cap": stats.spans_dropped_trace_cap, "events_dropped": stats.events_dropped,
@@ -92,9 +135,32 @@ pub(crate) async fn overview(State(s): State<Sources>) -> Response {
         o["buffer"]["traces"],
         o["buffer"]["logs"]
     );
-    b.push_str("<h2>Counters</h2><table><tr><th>counter</th><th class=\"num\">value</th></tr>");
+    if let Some(sampling) = o["sampling"].as_object() {
+        let _ = write!(
+            b,
+            "<p><span class=\"muted\">sampler</span> <code>{}</code>: {} of {} traces started here sampled \
+             (<a href=\"/debug/sampling\">by root span</a>)</p>",
+            esc(sampling["sampler"].as_str().unwrap_or("")),
+            sampling["roots_sampled"],
+            sampling["roots_seen"]
+        );
+    }
+    b.push_str("<h2>Counters</h2><table class=\"counters\"><tr><th>counter</th><th class=\"num\">value</th></tr>");
     for (k, v) in o["counters"].as_object().into_iter().flatten() {
         let _ = write!(b, "<tr><td>{}</td><td class=\"num\">{v}</td></tr>", esc(k));
+    }
+    b.push_str("</table><h2>Export</h2>");
+    let export = o["export"].as_object().filter(|e| !e.is_empty());
+    match export {
+        None => b.push_str(
+            "<p class=\"muted\">No exporter counters: nothing is exported, or the exporter publishes none.</p>",
+        ),
+        Some(export) => {
+            b.push_str("<table class=\"export\"><tr><th>counter</th><th class=\"num\">value</th></tr>");
+            for (k, v) in export {
+                let _ = write!(b, "<tr><td><code>{}</code></td><td class=\"num\">{v}</td></tr>", esc(k));
+            }
+        }
     }
     b.push_str("</table><h2>Resource</h2><table>");
     for (k, v) in o["resource"].as_object().into_iter().flatten() {
@@ -105,10 +171,11 @@ pub(crate) async fn overview(State(s): State<Sources>) -> Response {
     page("overview", &service, &b)
 }
 
-fn summary_json(t: &TraceSummary) -> Json_ {
+fn summary_json(t: &TraceSummary, process_service: &str) -> Json_ {
     json!({
         "trace_id": t.trace_id.to_string(),
         "root_name": t.root_name,
+        "service": t.service.as_deref().unwrap_or(process_service),
         "has_root": t.has_root,
         "start_unix_nanos": nanos(t.start),
         "duration_us": t.duration.as_micros() as u64,
@@ -118,14 +185,22 @@ fn summary_json(t: &TraceSummary) -> Json_ {
     })
 }
 
-pub(crate) async fn traces_api(State(s): State<Sources>, Query(p): Query<TraceParams>) -> Json<Json_> {
+pub(crate) async fn traces_api(State(s): State<Sources>, Query(p): Query<TraceParams>) -> Response {
+    let q = match p.query() {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
     let snap = s.buffer.snapshot();
-    let list: Vec<Json_> = snap.traces(&p.query()).iter().map(summary_json).collect();
-    Json(json!({ "service": s.buffer.resource().service_name(), "traces": list }))
+    let service = s.buffer.resource().service_name();
+    let list: Vec<Json_> = snap.traces(&q).iter().map(|t| summary_json(t, service)).collect();
+    Json(json!({ "service": s.buffer.resource().service_name(), "traces": list })).into_response()
 }
 
 pub(crate) async fn traces(State(s): State<Sources>, Query(p): Query<TraceParams>) -> Response {
-    let q = p.query();
+    let q = match p.query() {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
     let list = s.buffer.snapshot().traces(&q);
     let service = s.buffer.resource().service_name().to_owned();
     let mut b = String::from("<h1>Recent traces</h1><form class=\"filters\" method=\"get\">");
@@ -134,10 +209,12 @@ pub(crate) async fn traces(State(s): State<Sources>, Query(p): Query<TraceParams
         "<label>span name<input name=\"name\" value=\"{}\"></label>\
          <label>min duration (ms)<input name=\"min_ms\" size=\"6\" value=\"{}\"></label>\
          <label>errors only<input type=\"checkbox\" name=\"errors\" value=\"1\"{}></label>\
+         <label>attribute or baggage<input name=\"attr\" placeholder=\"key=value\" value=\"{}\"></label>\
          <label>per page<input name=\"limit\" size=\"4\" value=\"{}\"></label><button>Filter</button></form>",
         esc(q.span_name.as_deref().unwrap_or("")),
         p.min_ms.map(|m| m.to_string()).unwrap_or_default(),
         if q.errors_only { " checked" } else { "" },
+        esc(p.attr.as_deref().unwrap_or("")),
         q.limit
     );
     b.push_str(
@@ -151,7 +228,7 @@ pub(crate) async fn traces(State(s): State<Sources>, Query(p): Query<TraceParams
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             esc(&t.root_name),
             if t.has_root { "" } else { " <span class=\"muted\">(root not held)</span>" },
-            esc(&service),
+            esc(t.service.as_deref().unwrap_or(&service)),
             clock(t.start),
             dur(t.duration),
             t.span_count,
@@ -164,10 +241,11 @@ pub(crate) async fn traces(State(s): State<Sources>, Query(p): Query<TraceParams
         b.push_str("<p class=\"muted\">No trace matches.</p>");
     }
     let keep = format!(
-        "name={}&min_ms={}&errors={}&limit={}",
+        "name={}&min_ms={}&errors={}&attr={}&limit={}",
         url(q.span_name.as_deref().unwrap_or("")),
         p.min_ms.map(|m| m.to_string()).unwrap_or_default(),
         if q.errors_only { "1" } else { "" },
+        url(p.attr.as_deref().unwrap_or("")),
         q.limit
     );
     b.push_str("<p>");
@@ -185,7 +263,7 @@ fn parse_id(id: &str) -> Result<TraceId, (StatusCode, &'static str)> {
     id.parse().map_err(|_| (StatusCode::BAD_REQUEST, "not a trace id: 32 lower-case hex digits"))
 }
 
-fn waterfall_json(trace: &Trace, w: &Waterfall) -> Json_ {
+fn waterfall_json(trace: &Trace, w: &Waterfall, process_service: &str) -> Json_ {
     let rows: Vec<Json_> = w
         .rows
         .iter()
@@ -195,9 +273,11 @@ fn waterfall_json(trace: &Trace, w: &Waterfall) -> Json_ {
                 "span_id": s.span_id.to_string(),
                 "parent_span_id": s.parent_span_id.map(|p| p.to_string()),
                 "name": s.name, "kind": s.kind.as_str(), "depth": r.depth,
+                "service": s.service.as_deref().unwrap_or(process_service),
                 "offset_us": r.offset.as_micros() as u64, "duration_us": r.duration.as_micros() as u64,
                 "critical": r.critical, "remote_parent": r.remote_parent, "orphan": r.orphan, "error": r.error,
                 "attributes": attrs_json(&s.attributes),
+                "baggage": s.baggage.iter().map(|e| (e.key().to_owned(), json!(e.value()))).collect::<serde_json::Map<_, _>>(),
                 "events": s.events.iter().map(|e| json!({
                     "time_unix_nanos": nanos(e.time()), "severity": e.severity.as_str(),
                     "body": e.body, "attributes": attrs_json(&e.attributes),
@@ -220,7 +300,9 @@ pub(crate) async fn trace_api(State(s): State<Sources>, Path(id): Path<String>) 
         Err(r) => return r.into_response(),
     };
     match s.buffer.snapshot().trace(id) {
-        Some(t) => Json(waterfall_json(&t, &waterfall(&t, MAX_ROWS))).into_response(),
+        Some(t) => {
+            Json(waterfall_json(&t, &waterfall(&t, MAX_ROWS), s.buffer.resource().service_name())).into_response()
+        }
         None => (StatusCode::NOT_FOUND, "no such trace in the buffer").into_response(),
     }
 }
@@ -250,8 +332,17 @@ pub(crate) async fn trace(State(s): State<Sources>, Path(id): Path<String>) -> R
     }
     b.push_str("<table class=\"waterfall\"><tr><th>span</th><th class=\"num\">duration</th><th>timeline</th></tr>");
     let total = w.total.as_secs_f64().max(1e-9);
+    let service_of = |s: &crate::SpanRecord| s.service.as_deref().unwrap_or(&service).to_owned();
     for r in &w.rows {
         let s = &r.span;
+        // The service shows where it changes: at the top and across calls.
+        let own = service_of(s);
+        let parent_service = s.parent_span_id.filter(|_| !s.parent_is_remote).and_then(|p| t.span(p)).map(service_of);
+        let service_tag = if parent_service.as_deref() == Some(own.as_str()) {
+            String::new()
+        } else {
+            format!("<span class=\"svc\">{}</span> ", esc(&own))
+        };
         let class = [(r.critical, "critical"), (r.error, "error")]
             .iter()
             .filter(|(on, _)| *on)
@@ -279,6 +370,14 @@ pub(crate) async fn trace(State(s): State<Sources>, Path(id): Path<String>) -> R
                 esc(&kv.value.to_string())
             );
         }
+        for entry in s.baggage.iter() {
+            let _ = write!(
+                details,
+                "<div class=\"baggage\"><span class=\"muted\">baggage</span> <code>{}</code> = <code>{}</code></div>",
+                esc(entry.key()),
+                esc(entry.value())
+            );
+        }
         for e in &s.events {
             let _ = write!(
                 details,
@@ -290,7 +389,7 @@ pub(crate) async fn trace(State(s): State<Sources>, Path(id): Path<String>) -> R
         }
         let _ = write!(
             b,
-            "<tr class=\"row {class}\" data-span-id=\"{}\"><td style=\"padding-left:{}em\"><details><summary>{}{marks}</summary>{details}</details></td>\
+            "<tr class=\"row {class}\" data-span-id=\"{}\"><td style=\"padding-left:{}em\"><details><summary>{service_tag}{}{marks}</summary>{details}</details></td>\
              <td class=\"num\">{}</td><td><div class=\"bar\"><span style=\"left:{left:.3}%;width:{width:.3}%\"></span></div></td></tr>",
             s.span_id,
             0.7 + r.depth.min(40) as f64 * 1.1,

@@ -52,6 +52,29 @@ pub(crate) fn resource(resource: &Resource) -> ProtoResource {
     ProtoResource { attributes: attributes(resource.attributes()), ..Default::default() }
 }
 
+/// The resource of `service`, a service hosted by this process besides its
+/// own (see `SpanRecord::service`): the process's resource with
+/// `service.name` replaced. An empty `service` is the process's own.
+pub(crate) fn service_resource(resource: &Resource, service: &str) -> ProtoResource {
+    let mut r = self::resource(resource);
+    if !service.is_empty() {
+        match r.attributes.iter_mut().find(|kv| kv.key == "service.name") {
+            Some(kv) => kv.value = Some(string_value(service)),
+            None => r.attributes.push(KeyValue {
+                key: "service.name".into(),
+                value: Some(string_value(service)),
+                ..Default::default()
+            }),
+        }
+    }
+    r
+}
+
+/// The key [`service_resource`] groups by.
+pub(crate) fn service_key(service: &Option<std::sync::Arc<str>>) -> &str {
+    service.as_deref().unwrap_or("")
+}
+
 /// The instrumentation scope `name`, without version or attributes.
 pub(crate) fn scope(name: &str) -> InstrumentationScope {
     InstrumentationScope { name: name.to_owned(), ..Default::default() }

@@ -9,22 +9,28 @@ use opentelemetry_proto::tonic::logs::v1::{LogRecordFlags, ResourceLogs, ScopeLo
 
 use super::common;
 
-/// All logs in one `ResourceLogs`, one `ScopeLogs` per target.
+/// One `ResourceLogs` per service (see `traces_request`), one `ScopeLogs`
+/// per target in each.
 pub(crate) fn logs_request(resource: &Resource, logs: &[Arc<LogRecord>]) -> ExportLogsServiceRequest {
-    if logs.is_empty() {
-        return ExportLogsServiceRequest::default();
-    }
-    let scope_logs = common::group_by_scope(logs.iter().map(|l| &**l), |l| &l.target, log_record)
+    let resource_logs = common::group_by_scope(logs.iter().map(|l| &**l), |l| common::service_key(&l.service), |l| l)
         .into_iter()
-        .map(|(name, log_records)| ScopeLogs { scope: Some(common::scope(name)), log_records, ..Default::default() })
+        .map(|(service, logs)| {
+            let scope_logs = common::group_by_scope(logs, |l| &l.target, log_record)
+                .into_iter()
+                .map(|(name, log_records)| ScopeLogs {
+                    scope: Some(common::scope(name)),
+                    log_records,
+                    ..Default::default()
+                })
+                .collect();
+            ResourceLogs {
+                resource: Some(common::service_resource(resource, service)),
+                scope_logs,
+                ..Default::default()
+            }
+        })
         .collect();
-    ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs {
-            resource: Some(common::resource(resource)),
-            scope_logs,
-            ..Default::default()
-        }],
-    }
+    ExportLogsServiceRequest { resource_logs }
 }
 
 /// One log record; the observed time is the event's time (Lantern sees

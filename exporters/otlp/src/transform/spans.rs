@@ -19,22 +19,24 @@ const EXCEPTION_EVENT: &str = "exception";
 /// The attribute carrying an event's severity text.
 const LEVEL_ATTRIBUTE: &str = "level";
 
-/// All spans in one `ResourceSpans`, one `ScopeSpans` per target.
+/// One `ResourceSpans` per service (the process's own, and each service a
+/// `service.name` span field set), one `ScopeSpans` per target in each.
 pub(crate) fn traces_request(resource: &Resource, spans: &[Arc<SpanRecord>]) -> ExportTraceServiceRequest {
-    if spans.is_empty() {
-        return ExportTraceServiceRequest::default();
-    }
-    let scope_spans = common::group_by_scope(spans.iter().map(|s| &**s), |s| s.target, span)
+    let resource_spans = common::group_by_scope(spans.iter().map(|s| &**s), |s| common::service_key(&s.service), |s| s)
         .into_iter()
-        .map(|(name, spans)| ScopeSpans { scope: Some(common::scope(name)), spans, ..Default::default() })
+        .map(|(service, spans)| {
+            let scope_spans = common::group_by_scope(spans, |s| s.target, span)
+                .into_iter()
+                .map(|(name, spans)| ScopeSpans { scope: Some(common::scope(name)), spans, ..Default::default() })
+                .collect();
+            ResourceSpans {
+                resource: Some(common::service_resource(resource, service)),
+                scope_spans,
+                ..Default::default()
+            }
+        })
         .collect();
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(common::resource(resource)),
-            scope_spans,
-            ..Default::default()
-        }],
-    }
+    ExportTraceServiceRequest { resource_spans }
 }
 
 /// The OTLP `flags` of a span or link: the W3C flags byte in the low 8 bits,

@@ -171,3 +171,59 @@ fn flags_bits() {
     assert_eq!(span_flags(TraceFlags::SAMPLED, true), 0x301);
     assert_eq!(span_flags(TraceFlags::from_u8(0x03), false), 0x103);
 }
+
+#[test]
+fn each_service_in_the_process_gets_its_own_resource() {
+    let guard = lantern::builder().service_name("frontend").try_init_local();
+    tracing::info_span!("dispatch").in_scope(|| {
+        tracing::info_span!("GET /customer", service.name = "customer").in_scope(|| {
+            tracing::info_span!("SQL SELECT").in_scope(|| tracing::info!("queried"));
+        });
+        tracing::info!("dispatched");
+    });
+    let spans = all_spans(&guard);
+    let req = traces_request(guard.buffer().resource(), &spans);
+    let service_of = |rs: &opentelemetry_proto::tonic::trace::v1::ResourceSpans| {
+        value(&rs.resource.as_ref().unwrap().attributes, "service.name").cloned()
+    };
+    let mut by_service: Vec<(any_value::Value, Vec<String>)> = req
+        .resource_spans
+        .iter()
+        .map(|rs| {
+            let mut names: Vec<String> = rs.scope_spans.iter().flat_map(|s| &s.spans).map(|s| s.name.clone()).collect();
+            names.sort();
+            (service_of(rs).unwrap(), names)
+        })
+        .collect();
+    by_service.sort_by_key(|(s, _)| format!("{s:?}"));
+    assert_eq!(
+        by_service,
+        vec![
+            (string("customer"), vec!["GET /customer".to_owned(), "SQL SELECT".to_owned()]),
+            (string("frontend"), vec!["dispatch".to_owned()]),
+        ]
+    );
+    // The field sets the service; it is not an attribute of the span.
+    let get = find_in(&req, "GET /customer");
+    assert!(value(&get.attributes, "service.name").is_none());
+    // Every other resource attribute is shared.
+    let n = req.resource_spans[0].resource.as_ref().unwrap().attributes.len();
+    assert!(req.resource_spans.iter().all(|rs| rs.resource.as_ref().unwrap().attributes.len() == n));
+
+    let logs: Vec<_> = guard.buffer().snapshot().logs(&Default::default());
+    let logs = crate::transform::logs_request(guard.buffer().resource(), &logs);
+    let log_services: Vec<_> = logs
+        .resource_logs
+        .iter()
+        .map(|rl| {
+            let body = rl.scope_logs[0].log_records[0].body.clone().unwrap().value.unwrap();
+            (value(&rl.resource.as_ref().unwrap().attributes, "service.name").cloned().unwrap(), body)
+        })
+        .collect();
+    assert!(log_services.contains(&(string("customer"), string("queried"))), "{log_services:?}");
+    assert!(log_services.contains(&(string("frontend"), string("dispatched"))), "{log_services:?}");
+}
+
+fn find_in<'a>(req: &'a ExportTraceServiceRequest, name: &str) -> &'a Span {
+    req.resource_spans.iter().flat_map(|r| &r.scope_spans).flat_map(|s| &s.spans).find(|s| s.name == name).unwrap()
+}

@@ -1,0 +1,466 @@
+//! The HTTP layers: a server span per request received, a client span per
+//! request sent, both with the HTTP semantic-convention attributes.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll, ready};
+
+use http::header::USER_AGENT;
+use http::request::Parts;
+use http::{HeaderName, Request, Response, StatusCode, Version};
+use pin_project_lite::pin_project;
+use tower::{Layer, Service};
+use tracing::Span;
+use tracing::field::Empty;
+
+use super::attributes as attr;
+use super::{DebugHeader, Role};
+
+type RouteFn = Arc<dyn Fn(&Parts) -> Option<String> + Send + Sync>;
+type NameFn = Arc<dyn Fn(&Parts) -> String + Send + Sync>;
+
+/// Makes a server span for every HTTP request: the child of the caller's
+/// span when the request carries `traceparent`, with the caller's baggage,
+/// named `METHOD route` (or `METHOD` when the route is unknown). See the
+/// [module docs](super) for the attributes and the status.
+///
+/// The route comes from a [`route_fn`](HttpServerLayer::route_fn) when
+/// given, else (with the `axum` feature) from axum's `MatchedPath`, which
+/// axum sets when the layer is added with `Router::layer` or
+/// `Router::route_layer`, not when it wraps the whole router from outside.
+///
+/// ```
+/// use tower::{Layer, ServiceExt};
+/// use lantern::{SpanKind, Value};
+///
+/// let lantern = lantern::builder().try_init_local();
+/// let app = tower::service_fn(|_: http::Request<()>| async {
+///     Ok::<_, std::convert::Infallible>(http::Response::new(()))
+/// });
+/// let app = lantern::middleware::HttpServerLayer::new().layer(app);
+/// let request = http::Request::get("/health")
+///     .header("host", "api.example:8080")
+///     .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+///     .body(())
+///     .unwrap();
+/// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// rt.block_on(app.oneshot(request)).unwrap();
+///
+/// let span = lantern.buffer().snapshot().spans_named("GET", 1).remove(0);
+/// assert_eq!(span.kind, SpanKind::Server);
+/// assert_eq!(span.trace_id.to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+/// assert_eq!(span.attribute("server.port"), Some(&Value::I64(8080)));
+/// assert_eq!(span.attribute("http.response.status_code"), Some(&Value::I64(200)));
+/// ```
+#[derive(Clone, Default)]
+pub struct HttpServerLayer {
+    route: Option<RouteFn>,
+    debug: DebugHeader,
+}
+
+impl HttpServerLayer {
+    /// The layer with the defaults: routes from axum's `MatchedPath`, and
+    /// the forced-sampling header `lantern-debug`.
+    ///
+    /// ```
+    /// let app = axum::Router::<()>::new().layer(lantern::middleware::HttpServerLayer::new());
+    /// # drop(app);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Finds the route template (`/users/{id}`) of a request, for servers
+    /// that are not axum or that route by other means. Returning `None`
+    /// falls back to axum's `MatchedPath` when there is one. Return a
+    /// template, never the raw path: the route is in the span name, and the
+    /// span name is a metric label.
+    ///
+    /// ```
+    /// let layer = lantern::middleware::HttpServerLayer::new().route_fn(|parts| {
+    ///     parts.uri.path().starts_with("/users/").then(|| "/users/{id}".to_owned())
+    /// });
+    /// # drop(layer);
+    /// ```
+    pub fn route_fn(mut self, route: impl Fn(&Parts) -> Option<String> + Send + Sync + 'static) -> Self {
+        self.route = Some(Arc::new(route));
+        self
+    }
+
+    /// Renames the header that forces a sampled trace (default
+    /// [`lantern-debug`](super::DEFAULT_DEBUG_HEADER)).
+    ///
+    /// ```
+    /// let layer = lantern::middleware::HttpServerLayer::new()
+    ///     .debug_header(http::HeaderName::from_static("x-acme-trace-me"));
+    /// # drop(layer);
+    /// ```
+    pub fn debug_header(mut self, name: HeaderName) -> Self {
+        self.debug = DebugHeader::new(Some(name));
+        self
+    }
+
+    /// Ignores every forced-sampling header: the sampler alone decides.
+    ///
+    /// ```
+    /// let layer = lantern::middleware::HttpServerLayer::new().without_debug_header();
+    /// # drop(layer);
+    /// ```
+    pub fn without_debug_header(mut self) -> Self {
+        self.debug = DebugHeader::new(None);
+        self
+    }
+}
+
+impl fmt::Debug for HttpServerLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpServerLayer")
+            .field("route_fn", &self.route.is_some())
+            .field("debug_header", &self.debug)
+            .finish()
+    }
+}
+
+impl<S> Layer<S> for HttpServerLayer {
+    type Service = HttpServerService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        HttpServerService { inner, layer: self.clone() }
+    }
+}
+
+/// The service [`HttpServerLayer`] wraps around a server.
+///
+/// ```
+/// use tower::Layer;
+/// let app = tower::service_fn(|_: http::Request<()>| async {
+///     Ok::<_, std::convert::Infallible>(http::Response::new(()))
+/// });
+/// let _: lantern::middleware::HttpServerService<_> = lantern::middleware::HttpServerLayer::new().layer(app);
+/// ```
+#[derive(Clone, Debug)]
+pub struct HttpServerService<S> {
+    inner: S,
+    layer: HttpServerLayer,
+}
+
+impl<S, B, ResB> Service<Request<B>> for HttpServerService<S>
+where
+    S: Service<Request<B>, Response = Response<ResB>>,
+    S::Error: fmt::Display,
+{
+    type Response = Response<ResB>;
+    type Error = S::Error;
+    type Future = HttpResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let (request, route) = match &self.layer.route {
+            Some(route_fn) => {
+                let (parts, body) = request.into_parts();
+                let route = route_fn(&parts);
+                let request = Request::from_parts(parts, body);
+                let route = route.or_else(|| matched_path(&request));
+                (request, route)
+            }
+            None => {
+                let route = matched_path(&request);
+                (request, route)
+            }
+        };
+        let span = server_span(&request, route.as_deref(), &self.layer.debug);
+        let inner = span.in_scope(|| self.inner.call(request));
+        HttpResponseFuture { inner, span: Some(span), role: Role::Server }
+    }
+}
+
+#[cfg(feature = "axum")]
+fn matched_path<B>(request: &Request<B>) -> Option<String> {
+    request.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned())
+}
+
+#[cfg(not(feature = "axum"))]
+fn matched_path<B>(_: &Request<B>) -> Option<String> {
+    None
+}
+
+fn server_span<B>(request: &Request<B>, route: Option<&str>, debug: &DebugHeader) -> Span {
+    let headers = request.headers();
+    let method = attr::method(request.method());
+    let name = match route {
+        Some(route) => format!("{} {route}", method.name),
+        None => method.name.to_owned(),
+    };
+    let scheme = attr::server_scheme(request.uri(), headers);
+    let (host, port) = match attr::server_address(request.uri(), headers) {
+        Some((host, port)) => (Some(host), port.or_else(|| attr::default_port(scheme))),
+        None => (None, None),
+    };
+    let peer = attr::peer(request.extensions());
+    let client = attr::forwarded_for(headers).map(str::to_owned).or_else(|| peer.map(|p| p.ip().to_string()));
+    let peer_address = peer.map(|p| p.ip().to_string());
+    let user_agent = headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
+    let forced = debug.is_set(headers);
+    crate::propagation::extract(headers).child_span(|| {
+        tracing::info_span!(
+            "HTTP request",
+            otel.name = name.as_str(),
+            otel.kind = "server",
+            http.request.method = method.value,
+            http.request.method_original = method.original,
+            url.path = request.uri().path(),
+            url.scheme = scheme,
+            http.route = route,
+            server.address = host.as_deref(),
+            server.port = port.map(i64::from),
+            client.address = client.as_deref(),
+            network.peer.address = peer_address.as_deref(),
+            network.peer.port = peer.map(|p| i64::from(p.port())),
+            user_agent.original = user_agent,
+            network.protocol.version = attr::protocol_version(request.version()),
+            lantern.debug = forced.then_some(true),
+            http.response.status_code = Empty,
+            error.type = Empty,
+            otel.status_code = Empty,
+            otel.status_message = Empty,
+        )
+    })
+}
+
+/// Makes a client span for every HTTP request sent through the wrapped
+/// client, and writes that span's context (`traceparent`, `tracestate`,
+/// `baggage`) into the request's headers, so the server continues the
+/// trace. The span is a child of the current span, named after the method
+/// unless [`span_name`](HttpClientLayer::span_name) says otherwise.
+///
+/// ```
+/// use tower::{Layer, ServiceExt};
+/// use lantern::{SpanKind, Value};
+///
+/// let lantern = lantern::builder().try_init_local();
+/// // A stand-in for a real client: it answers with the traceparent it was sent.
+/// let client = tower::service_fn(|request: http::Request<()>| async move {
+///     let sent = request.headers()["traceparent"].to_str().unwrap().to_owned();
+///     Ok::<_, std::convert::Infallible>(http::Response::new(sent))
+/// });
+/// let client = lantern::middleware::HttpClientLayer::new().layer(client);
+/// let request = http::Request::get("http://inventory.internal/items?sig=secret").body(()).unwrap();
+/// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// let sent = tracing::info_span!("checkout")
+///     .in_scope(|| rt.block_on(client.oneshot(request)))
+///     .unwrap()
+///     .into_body();
+///
+/// let span = lantern.buffer().snapshot().spans_named("GET", 1).remove(0);
+/// assert_eq!(span.kind, SpanKind::Client);
+/// assert!(sent.contains(&span.span_id.to_string()), "the server is told the client span is its parent");
+/// assert_eq!(span.attribute("url.full"), Some(&Value::from("http://inventory.internal/items?sig=REDACTED")));
+/// assert_eq!(span.attribute("server.port"), Some(&Value::I64(80)));
+/// ```
+#[derive(Clone, Default)]
+pub struct HttpClientLayer {
+    name: Option<NameFn>,
+}
+
+impl HttpClientLayer {
+    /// The layer with the defaults: spans named after the method.
+    ///
+    /// ```
+    /// let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+    ///     .build_http::<http_body_util::Full<bytes::Bytes>>();
+    /// let client = tower::ServiceBuilder::new()
+    ///     .layer(lantern::middleware::HttpClientLayer::new())
+    ///     .service(client);
+    /// # drop(client);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Names the client spans, for example after the endpoint called
+    /// (`GET /items/{id}`). As with server routes, keep the name
+    /// low-cardinality: no ids, no raw paths.
+    ///
+    /// ```
+    /// let layer = lantern::middleware::HttpClientLayer::new()
+    ///     .span_name(|parts| format!("{} inventory", parts.method));
+    /// # drop(layer);
+    /// ```
+    pub fn span_name(mut self, name: impl Fn(&Parts) -> String + Send + Sync + 'static) -> Self {
+        self.name = Some(Arc::new(name));
+        self
+    }
+}
+
+impl fmt::Debug for HttpClientLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClientLayer").field("span_name", &self.name.is_some()).finish()
+    }
+}
+
+impl<S> Layer<S> for HttpClientLayer {
+    type Service = HttpClientService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        HttpClientService { inner, layer: self.clone() }
+    }
+}
+
+/// The service [`HttpClientLayer`] wraps around a client.
+///
+/// ```
+/// use tower::Layer;
+/// let client = tower::service_fn(|_: http::Request<()>| async {
+///     Ok::<_, std::convert::Infallible>(http::Response::new(()))
+/// });
+/// let _: lantern::middleware::HttpClientService<_> = lantern::middleware::HttpClientLayer::new().layer(client);
+/// ```
+#[derive(Clone, Debug)]
+pub struct HttpClientService<S> {
+    inner: S,
+    layer: HttpClientLayer,
+}
+
+impl<S, B, ResB> Service<Request<B>> for HttpClientService<S>
+where
+    S: Service<Request<B>, Response = Response<ResB>>,
+    S::Error: fmt::Display,
+{
+    type Response = Response<ResB>;
+    type Error = S::Error;
+    type Future = HttpResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let (mut request, name) = match &self.layer.name {
+            Some(name_fn) => {
+                let (parts, body) = request.into_parts();
+                let name = name_fn(&parts);
+                (Request::from_parts(parts, body), name)
+            }
+            None => {
+                let name = attr::method(request.method()).name.to_owned();
+                (request, name)
+            }
+        };
+        let span = client_span(&request, &name);
+        let inner = span.in_scope(|| {
+            // Only a context to give: without one (no Lantern layer, say),
+            // headers the caller set stay as they are.
+            let cx = crate::context::current();
+            if cx.span_context().is_some() {
+                crate::propagation::inject(&cx, request.headers_mut());
+            }
+            self.inner.call(request)
+        });
+        HttpResponseFuture { inner, span: Some(span), role: Role::Client }
+    }
+}
+
+fn client_span<B>(request: &Request<B>, name: &str) -> Span {
+    let method = attr::method(request.method());
+    let scheme = request.uri().scheme_str();
+    let (host, port) = match attr::server_address(request.uri(), request.headers()) {
+        Some((host, port)) => (Some(host), port.or_else(|| scheme.and_then(attr::default_port))),
+        None => (None, None),
+    };
+    let url = attr::url_full(request.uri());
+    tracing::info_span!(
+        "HTTP client request",
+        otel.name = name,
+        otel.kind = "client",
+        http.request.method = method.value,
+        http.request.method_original = method.original,
+        url.full = url.as_deref(),
+        server.address = host.as_deref(),
+        server.port = port.map(i64::from),
+        network.protocol.version = Empty,
+        http.response.status_code = Empty,
+        error.type = Empty,
+        otel.status_code = Empty,
+        otel.status_message = Empty,
+    )
+}
+
+pin_project! {
+    /// The response future of [`HttpServerService`] and
+    /// [`HttpClientService`]: polls the inner future inside the span, and
+    /// records the response status (or the failure) and ends the span when
+    /// it completes.
+    ///
+    /// ```
+    /// use tower::{Layer, Service};
+    /// let app = tower::service_fn(|_: http::Request<()>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(()))
+    /// });
+    /// let mut app = lantern::middleware::HttpServerLayer::new().layer(app);
+    /// let future: lantern::middleware::HttpResponseFuture<_> = app.call(http::Request::new(()));
+    /// # drop(future);
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct HttpResponseFuture<F> {
+        #[pin]
+        inner: F,
+        span: Option<Span>,
+        role: Role,
+    }
+}
+
+impl<F: fmt::Debug> fmt::Debug for HttpResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponseFuture").field("inner", &self.inner).field("span", &self.span).finish()
+    }
+}
+
+impl<F, ResB, E> Future for HttpResponseFuture<F>
+where
+    F: Future<Output = Result<Response<ResB>, E>>,
+    E: fmt::Display,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Some(span) = this.span.as_ref() else { return this.inner.poll(cx) };
+        let result = ready!(span.in_scope(|| this.inner.poll(cx)));
+        // Taken, so the span ends here, before the response goes anywhere.
+        let span = this.span.take().unwrap_or_else(Span::none);
+        match &result {
+            Ok(response) => record_response(&span, response.status(), response.version(), *this.role),
+            Err(error) => record_failure(&span, error),
+        }
+        Poll::Ready(result)
+    }
+}
+
+fn record_response(span: &Span, status: StatusCode, version: Version, role: Role) {
+    span.record("http.response.status_code", i64::from(status.as_u16()));
+    if role == Role::Client {
+        if let Some(version) = attr::protocol_version(version) {
+            span.record("network.protocol.version", version);
+        }
+    }
+    let failed = match role {
+        Role::Server => status.is_server_error(),
+        Role::Client => status.is_client_error() || status.is_server_error(),
+    };
+    if failed {
+        span.record("error.type", status.as_str());
+        span.record("otel.status_code", "ERROR");
+    }
+}
+
+/// The inner service failed: no status code, an error with its text.
+pub(crate) fn record_failure(span: &Span, error: &dyn fmt::Display) {
+    span.record("error.type", "_OTHER");
+    span.record("otel.status_code", "ERROR");
+    span.record("otel.status_message", error.to_string().as_str());
+}

@@ -1,0 +1,195 @@
+//! Tower middleware: traces across HTTP, gRPC and message queues, with no
+//! hand-written propagation code.
+//!
+//! A trace is only as good as its weakest hop. Every service in a call chain
+//! has to read the caller's context from the request, make its server span a
+//! child of it, and write its own context into every request it sends on;
+//! forget one step anywhere and the trace breaks in two. The layers in this
+//! module do those steps, once, at the edge of the process, for the
+//! protocols almost every Rust service speaks:
+//!
+//! | layer               | wraps                                  | span kind | span name                  |
+//! |---------------------|----------------------------------------|-----------|----------------------------|
+//! | [`HttpServerLayer`] | an axum router, a hyper service        | server    | `GET /users/{id}` or `GET` |
+//! | [`HttpClientLayer`] | a hyper client, any tower HTTP client  | client    | `GET` (or your name)       |
+//! | [`GrpcServerLayer`] | a tonic server                         | server    | `package.Service/Method`   |
+//! | [`GrpcClientLayer`] | a tonic channel                        | client    | `package.Service/Method`   |
+//!
+//! and, for messages, [`messaging`]: helpers for producer and consumer
+//! spans and for carrying the context in message headers.
+//!
+//! All four are [`tower::Layer`]s over `http::Request<B>` services, so they
+//! fit wherever tower does: `Router::layer`, `tower::ServiceBuilder`,
+//! `tonic::transport::Server::builder().layer(..)`.
+//!
+//! # A server and a client in one trace
+//!
+//! ```
+//! use axum::{Router, routing::get};
+//! use lantern::middleware::{HttpClientLayer, HttpServerLayer};
+//!
+//! // Server side: one layer on the router.
+//! let app: Router = Router::new()
+//!     .route("/users/{id}", get(|| async { "ann" }))
+//!     .layer(HttpServerLayer::new());
+//!
+//! // Client side: one layer around the client.
+//! let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+//!     .build_http::<http_body_util::Empty<bytes::Bytes>>();
+//! let client = tower::ServiceBuilder::new().layer(HttpClientLayer::new()).service(client);
+//! # drop((app, client));
+//! ```
+//!
+//! A request made through `client` inside any span gets a client span, and
+//! its `traceparent`, `tracestate` and `baggage` headers carry that client
+//! span's context. The server reads them and makes its server span a child
+//! of the client span (with the remote-parent flag set): one trace, across
+//! processes, with baggage. The tests in `runtime/tests/middleware_http.rs`
+//! and `middleware_grpc.rs` run exactly this, over real sockets.
+//!
+//! # What the spans carry
+//!
+//! The attributes follow the OpenTelemetry semantic conventions, so any
+//! OpenTelemetry backend shows them as it shows its own:
+//!
+//! - HTTP server: `http.request.method`, `url.path`, `url.scheme`,
+//!   `http.route` (when known), `server.address` and `server.port` (from
+//!   `Host`), `client.address`, `network.peer.address` and
+//!   `network.peer.port` (when the socket peer is known),
+//!   `user_agent.original`, `network.protocol.version`, and once the
+//!   response is there `http.response.status_code`.
+//! - HTTP client: `http.request.method`, `url.full` (credentials removed,
+//!   signature query values redacted), `server.address`, `server.port`,
+//!   `network.protocol.version`, `http.response.status_code`.
+//! - gRPC: `rpc.system = "grpc"`, `rpc.service`, `rpc.method`,
+//!   `rpc.grpc.status_code`, `server.address` and `server.port` when the URI
+//!   has them.
+//!
+//! Span names are low-cardinality on purpose (`GET /users/{id}`, never
+//! `GET /users/42`): the layer derives RED metrics (`span.calls`,
+//! `span.errors`, `span.duration`) from server spans per name, so a raw path
+//! in the name would make one series per user. Without a known route the
+//! name is just the method.
+//!
+//! # Status
+//!
+//! Following the conventions, a server span is an error on a 5xx response;
+//! a client span on a 4xx or 5xx response; both on a failure of the inner
+//! service (the error's text becomes the status message). `error.type` then
+//! holds the status code, or `_OTHER` for a failure without one. gRPC
+//! spans are errors by their `grpc-status`: a client span for any code but
+//! `OK`; a server span only for the codes that mean the *server* failed —
+//! `UNKNOWN`, `DEADLINE_EXCEEDED`, `UNIMPLEMENTED`, `INTERNAL`,
+//! `UNAVAILABLE`, `DATA_LOSS` — so that a `NOT_FOUND` a client asked for
+//! does not page anybody.
+//!
+//! # When a span ends
+//!
+//! An HTTP span ends when the response head arrives: the body streams
+//! outside it. A gRPC span ends when its response *body* ends, because the
+//! status of a gRPC call comes in the trailers after the last message; the
+//! body wrapper [`GrpcResponseBody`] holds the span until then (or until
+//! the body is dropped). A trailers-only response (the usual shape of an
+//! error) ends the span at once. A call abandoned half-way (the client
+//! went away, a timeout dropped the future) ends its span then, without a
+//! status.
+//!
+//! # Forcing a trace to be sampled
+//!
+//! When a request misbehaves in production, one wants *its* trace, whatever
+//! the sampler would have said. Send the header `lantern-debug: 1` (or
+//! `true`) to a service with [`HttpServerLayer`] or [`GrpcServerLayer`] and
+//! its server span's trace is sampled even under `AlwaysOff`, a ratio
+//! sampler or an unsampled upstream, and its server span carries the
+//! attribute `lantern.debug = true`. The decision propagates as the sampled
+//! flag, so services further down sample it too when their sampler follows
+//! the parent (the default).
+//!
+//! The mechanism is a span field: the capture layer samples any new trace
+//! whose first span in this process has `lantern.debug = true`, before it
+//! asks the sampler, so a span you create yourself can force it too. The
+//! header is untrusted input and anyone who can reach the service can
+//! set it; when that matters, rename it with `.debug_header(..)` to
+//! something only your own tooling sends, or turn it off with
+//! `.without_debug_header()`.
+//!
+//! # Messages
+//!
+//! Queues have headers too. [`messaging`] injects the producer's context
+//! into a message's headers (a `HashMap<String, String>`, Kafka-style
+//! `Vec<(String, Vec<u8>)>`, or any [`Injector`](crate::propagation::Injector))
+//! and continues the trace in the consumer, with producer and consumer
+//! spans named and attributed by the messaging conventions. See
+//! `examples/channel.rs` for a producer and a consumer over a tokio channel.
+
+mod attributes;
+mod body;
+mod grpc_layer;
+mod http_layer;
+pub mod messaging;
+
+pub use body::GrpcResponseBody;
+pub use grpc_layer::{GrpcClientLayer, GrpcClientService, GrpcResponseFuture, GrpcServerLayer, GrpcServerService};
+pub use http_layer::{HttpClientLayer, HttpClientService, HttpResponseFuture, HttpServerLayer, HttpServerService};
+
+use http::HeaderName;
+
+/// The request header that forces a server span's trace to be sampled,
+/// unless renamed or turned off; its value must be `1` or `true`.
+///
+/// ```
+/// assert_eq!(lantern::middleware::DEFAULT_DEBUG_HEADER, "lantern-debug");
+/// ```
+pub const DEFAULT_DEBUG_HEADER: &str = "lantern-debug";
+
+/// Which end of a call a span is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Server,
+    Client,
+}
+
+/// The forced-sampling header a server layer reads.
+#[derive(Clone, Debug)]
+pub(crate) struct DebugHeader(Option<HeaderName>);
+
+impl Default for DebugHeader {
+    fn default() -> Self {
+        DebugHeader(Some(HeaderName::from_static(DEFAULT_DEBUG_HEADER)))
+    }
+}
+
+impl DebugHeader {
+    pub(crate) fn new(name: Option<HeaderName>) -> Self {
+        DebugHeader(name)
+    }
+
+    /// Whether `headers` ask for a forced sample: the header is there, once
+    /// or more, and one of its values is `1` or `true` (any case).
+    pub(crate) fn is_set(&self, headers: &http::HeaderMap) -> bool {
+        let Some(name) = &self.0 else { return false };
+        headers.get_all(name).iter().any(|v| {
+            v.to_str().is_ok_and(|v| {
+                let v = v.trim();
+                v == "1" || v.eq_ignore_ascii_case("true")
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_header_values() {
+        let header = DebugHeader::default();
+        let mut headers = http::HeaderMap::new();
+        assert!(!header.is_set(&headers));
+        for (value, set) in [("1", true), ("true", true), (" TRUE ", true), ("0", false), ("yes", false)] {
+            headers.insert(DEFAULT_DEBUG_HEADER, value.parse().unwrap());
+            assert_eq!(header.is_set(&headers), set, "{value:?}");
+        }
+        assert!(!DebugHeader::new(None).is_set(&headers));
+    }
+}
