@@ -238,3 +238,33 @@ fn the_overview_counts_sampled_and_exported_records() {
     assert_eq!(status, 200);
     assert!(page.contains(&format!("{} of 200 traces started here sampled", sampled_spans / 2)), "{page}");
 }
+
+#[test]
+fn a_trace_of_100_000_spans_renders_truncated_with_a_note() {
+    let config = lantern::BufferConfig {
+        max_spans_per_trace: 200_000,
+        max_records: 400_000,
+        max_bytes: 512 << 20,
+        queue_capacity: 1 << 18,
+        ..Default::default()
+    };
+    let guard = lantern::builder().buffer(config).http_addr(Some(([127, 0, 0, 1], 0).into())).try_init_local();
+    let addr = guard.http_addr().unwrap();
+    let root = tracing::info_span!("batch job");
+    let id = root.in_scope(|| {
+        for _ in 0..99_999 {
+            tracing::info_span!("item").in_scope(|| {});
+        }
+        lantern::context::current().span_context().unwrap().trace_id()
+    });
+    drop(root);
+    guard.buffer().flush();
+    assert_eq!(guard.buffer().snapshot().trace(id).unwrap().spans.len(), 100_000, "all held");
+    let page = html(addr, &format!("/debug/traces/{id}"));
+    let rows = page.matches("<tr class=\"row").count();
+    assert!(rows > 0 && rows < 100_000, "{rows} rows");
+    assert!(page.contains(&format!("{} more spans are not shown", 100_000 - rows)), "the note says what is missing");
+    let api = json(addr, &format!("/debug/api/traces/{id}"));
+    assert_eq!(api["omitted_spans"], 100_000 - rows as u64);
+    assert_eq!(api["spans"].as_array().unwrap().len(), rows);
+}
