@@ -104,7 +104,7 @@ fn client_and_server_are_one_trace_with_the_rpc_attributes() {
     let guard = lantern().try_init_local();
     let rt = runtime();
     let (addr, tenant_seen) = rt.block_on(async {
-        let addr = serve(GrpcServerLayer::new()).await;
+        let addr = serve(GrpcServerLayer::new().service_name("collector")).await;
         let mut client = client(addr).await;
         let sync = tracing::info_span!("sync");
         sync.in_scope(|| lantern::context::set_baggage("tenant", "acme").unwrap());
@@ -124,6 +124,11 @@ fn client_and_server_are_one_trace_with_the_rpc_attributes() {
     assert!(server.parent_is_remote);
     assert_eq!(store.parent_span_id, Some(server.span_id));
     assert_eq!(server.baggage.get("tenant"), Some("acme"));
+    assert_eq!(
+        [&sync, &client, &server, &store].map(|s| s.service.as_deref()),
+        [None, None, Some("collector"), Some("collector")],
+        "the server span and its children belong to the layer's service; the caller's side does not"
+    );
 
     for span in [&client, &server] {
         assert_eq!(str_attr(span, "rpc.system"), Some("grpc"));

@@ -99,7 +99,7 @@ fn client_and_server_spans_are_one_trace_with_the_semantic_convention_attributes
     let guard = lantern().try_init_local();
     let rt = runtime();
     let (addr, body) = rt.block_on(async {
-        let addr = serve(app(HttpServerLayer::new())).await;
+        let addr = serve(app(HttpServerLayer::new().service_name("users"))).await;
         let checkout = tracing::info_span!("checkout");
         checkout.in_scope(|| lantern::context::set_baggage("customer", "ann b").unwrap());
         let (status, body) =
@@ -124,6 +124,11 @@ fn client_and_server_spans_are_one_trace_with_the_semantic_convention_attributes
     assert_eq!(server.baggage.get("customer"), Some("ann b"));
     assert_eq!(client.status, Status::Unset);
     assert_eq!(server.status, Status::Unset);
+    assert_eq!(
+        [&checkout, &client, &server, &handler].map(|s| s.service.as_deref()),
+        [None, None, Some("users"), Some("users")],
+        "the server span and its children belong to the layer's service; the caller's side does not"
+    );
 
     let port = i64::from(addr.port());
     assert_eq!(str_attr(&server, "http.request.method"), Some("GET"));

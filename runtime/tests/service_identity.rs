@@ -49,3 +49,32 @@ fn a_root_span_can_name_its_service() {
     let snap = guard.buffer().snapshot();
     assert_eq!(snap.traces(&Default::default())[0].service.as_deref(), Some("frontend"));
 }
+
+#[test]
+fn the_pages_show_each_span_and_log_under_its_service() {
+    let guard =
+        lantern::builder().service_name("frontend").http_addr(Some(([127, 0, 0, 1], 0).into())).try_init_local();
+    let addr = guard.http_addr().unwrap();
+    let id = tracing::info_span!("dispatch").in_scope(|| {
+        tracing::info_span!("GET /customer", service.name = "customer").in_scope(|| tracing::info!("row found"));
+        lantern::context::current().span_context().unwrap().trace_id()
+    });
+    guard.buffer().flush();
+    let get = |path: &str| -> serde_json::Value {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        let mut r = String::new();
+        s.read_to_string(&mut r).unwrap();
+        serde_json::from_str(r.split_once("\r\n\r\n").unwrap().1).unwrap()
+    };
+    let trace = get(&format!("/debug/api/traces/{id}"));
+    let service_of =
+        |name: &str| trace["spans"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()["service"].clone();
+    assert_eq!(service_of("dispatch"), "frontend");
+    assert_eq!(service_of("GET /customer"), "customer");
+    let logs = get("/debug/api/logs");
+    assert_eq!(logs["logs"][0]["body"], "row found");
+    assert_eq!(logs["logs"][0]["service"], "customer");
+    assert_eq!(get("/debug/api/traces")["traces"][0]["service"], "frontend");
+}

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, ready};
 
 use http::{HeaderName, Request, Response};
@@ -43,6 +44,7 @@ use super::{DebugHeader, Role};
 #[derive(Clone, Debug, Default)]
 pub struct GrpcServerLayer {
     debug: DebugHeader,
+    service: Option<Arc<str>>,
 }
 
 impl GrpcServerLayer {
@@ -79,13 +81,45 @@ impl GrpcServerLayer {
         self.debug = DebugHeader::new(None);
         self
     }
+
+    /// Names the service the calls belong to, for a process that hosts
+    /// several: the server span gets the field `service.name = name`, so it
+    /// and everything inside it belong to that service
+    /// ([`SpanRecord::service`](crate::SpanRecord::service)), as with
+    /// [`HttpServerLayer::service_name`](super::HttpServerLayer::service_name).
+    ///
+    /// ```
+    /// use tower::{Layer, ServiceExt};
+    ///
+    /// let lantern = lantern::builder().service_name("rides").try_init_local();
+    /// let server = tower::service_fn(|_: http::Request<()>| async {
+    ///     tracing::info_span!("GetDriver").in_scope(|| {});
+    ///     // A trailers-only answer: `grpc-status` in the head.
+    ///     let response = http::Response::builder().header("grpc-status", "0").body(http_body_util::Empty::<bytes::Bytes>::new());
+    ///     Ok::<_, std::convert::Infallible>(response.unwrap())
+    /// });
+    /// let server = lantern::middleware::GrpcServerLayer::new().service_name("driver").layer(server);
+    /// let request = http::Request::post("/driver.DriverService/FindNearest").body(()).unwrap();
+    /// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// drop(rt.block_on(server.oneshot(request)).unwrap());
+    ///
+    /// let snap = lantern.buffer().snapshot();
+    /// let call = snap.spans_named("driver.DriverService/FindNearest", 1).remove(0);
+    /// let child = snap.spans_named("GetDriver", 1).remove(0);
+    /// assert_eq!(call.service.as_deref(), Some("driver"));
+    /// assert_eq!(child.service.as_deref(), Some("driver"), "and its children");
+    /// ```
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service = Some(Arc::from(name.into()));
+        self
+    }
 }
 
 impl<S> Layer<S> for GrpcServerLayer {
     type Service = GrpcServerService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        GrpcServerService { inner, debug: self.debug.clone() }
+        GrpcServerService { inner, debug: self.debug.clone(), service: self.service.clone() }
     }
 }
 
@@ -102,6 +136,7 @@ impl<S> Layer<S> for GrpcServerLayer {
 pub struct GrpcServerService<S> {
     inner: S,
     debug: DebugHeader,
+    service: Option<Arc<str>>,
 }
 
 impl<S, B, ResB> Service<Request<B>> for GrpcServerService<S>
@@ -118,7 +153,7 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let span = server_span(&request, &self.debug);
+        let span = server_span(&request, &self.debug, self.service.as_deref());
         let inner = span.in_scope(|| self.inner.call(request));
         GrpcResponseFuture { inner, call: Some(Call { span, role: Role::Server }) }
     }
@@ -136,7 +171,7 @@ fn rpc_names(path: &str) -> (String, Option<&str>, Option<&str>) {
     }
 }
 
-fn server_span<B>(request: &Request<B>, debug: &DebugHeader) -> Span {
+fn server_span<B>(request: &Request<B>, debug: &DebugHeader, service_name: Option<&str>) -> Span {
     let headers = request.headers();
     let (name, service, method) = rpc_names(request.uri().path());
     let scheme = request.uri().scheme_str().unwrap_or("http");
@@ -162,6 +197,9 @@ fn server_span<B>(request: &Request<B>, debug: &DebugHeader) -> Span {
             network.peer.address = peer_address.as_deref(),
             network.peer.port = peer.map(|p| i64::from(p.port())),
             lantern.debug = forced.then_some(true),
+            // Set at creation (no field when `None`), so every child and
+            // log inside inherits it.
+            service.name = service_name,
             rpc.grpc.status_code = Empty,
             error.type = Empty,
             otel.status_code = Empty,

@@ -58,6 +58,7 @@ type NameFn = Arc<dyn Fn(&Parts) -> String + Send + Sync>;
 pub struct HttpServerLayer {
     route: Option<RouteFn>,
     debug: DebugHeader,
+    service: Option<Arc<str>>,
 }
 
 impl HttpServerLayer {
@@ -112,6 +113,38 @@ impl HttpServerLayer {
         self.debug = DebugHeader::new(None);
         self
     }
+
+    /// Names the service the requests belong to, for a process that hosts
+    /// several: the server span gets the field `service.name = name`, so it
+    /// and everything inside it (child spans, logs, spawned work that
+    /// carries the span) belong to that service
+    /// ([`SpanRecord::service`](crate::SpanRecord::service)), on the debug
+    /// pages and in the resource the OTLP exporter sends them under.
+    /// Without it, they belong to the process's own service.
+    ///
+    /// ```
+    /// use tower::{Layer, ServiceExt};
+    ///
+    /// let lantern = lantern::builder().service_name("shop").try_init_local();
+    /// let app = tower::service_fn(|_: http::Request<()>| async {
+    ///     tracing::info_span!("SQL SELECT").in_scope(|| tracing::info!("row found"));
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(()))
+    /// });
+    /// let app = lantern::middleware::HttpServerLayer::new().service_name("customer").layer(app);
+    /// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// rt.block_on(app.oneshot(http::Request::get("/customer").body(()).unwrap())).unwrap();
+    ///
+    /// let snap = lantern.buffer().snapshot();
+    /// let server = snap.spans_named("GET", 1).remove(0);
+    /// let query = snap.spans_named("SQL SELECT", 1).remove(0);
+    /// assert_eq!(server.service.as_deref(), Some("customer"));
+    /// assert_eq!(query.service.as_deref(), Some("customer"), "and its children");
+    /// assert_eq!(lantern.buffer().resource().service_name(), "shop", "the process's own is unchanged");
+    /// ```
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service = Some(Arc::from(name.into()));
+        self
+    }
 }
 
 impl fmt::Debug for HttpServerLayer {
@@ -119,6 +152,7 @@ impl fmt::Debug for HttpServerLayer {
         f.debug_struct("HttpServerLayer")
             .field("route_fn", &self.route.is_some())
             .field("debug_header", &self.debug)
+            .field("service_name", &self.service)
             .finish()
     }
 }
@@ -173,7 +207,7 @@ where
                 (request, route)
             }
         };
-        let span = server_span(&request, route.as_deref(), &self.layer.debug);
+        let span = server_span(&request, route.as_deref(), &self.layer.debug, self.layer.service.as_deref());
         let inner = span.in_scope(|| self.inner.call(request));
         HttpResponseFuture { inner, span: Some(span), role: Role::Server }
     }
@@ -189,7 +223,7 @@ fn matched_path<B>(_: &Request<B>) -> Option<String> {
     None
 }
 
-fn server_span<B>(request: &Request<B>, route: Option<&str>, debug: &DebugHeader) -> Span {
+fn server_span<B>(request: &Request<B>, route: Option<&str>, debug: &DebugHeader, service_name: Option<&str>) -> Span {
     let headers = request.headers();
     let method = attr::method(request.method());
     let name = match route {
@@ -224,6 +258,9 @@ fn server_span<B>(request: &Request<B>, route: Option<&str>, debug: &DebugHeader
             user_agent.original = user_agent,
             network.protocol.version = attr::protocol_version(request.version()),
             lantern.debug = forced.then_some(true),
+            // Set at creation (no field when `None`), so every child and
+            // log inside inherits it.
+            service.name = service_name,
             http.response.status_code = Empty,
             error.type = Empty,
             otel.status_code = Empty,

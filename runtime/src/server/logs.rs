@@ -51,7 +51,7 @@ impl LogParams {
     }
 }
 
-fn log_json(l: &LogRecord) -> Json_ {
+fn log_json(l: &LogRecord, process_service: &str) -> Json_ {
     let attributes: serde_json::Map<String, Json_> =
         l.attributes.iter().map(|kv| (kv.key.to_string(), json!(kv.value.to_string()))).collect();
     json!({
@@ -61,6 +61,7 @@ fn log_json(l: &LogRecord) -> Json_ {
         "target": l.target,
         "body": l.body,
         "attributes": attributes,
+        "service": l.service.as_deref().unwrap_or(process_service),
         "trace_id": l.trace_id.map(|t| t.to_string()),
         "span_id": l.span_id.map(|s| s.to_string()),
     })
@@ -69,7 +70,8 @@ fn log_json(l: &LogRecord) -> Json_ {
 pub(crate) async fn logs_api(State(s): State<Sources>, Query(p): Query<LogParams>) -> Response {
     match p.query() {
         Ok(q) => {
-            let list: Vec<Json_> = s.buffer.snapshot().logs(&q).iter().map(|l| log_json(l)).collect();
+            let service = s.buffer.resource().service_name();
+            let list: Vec<Json_> = s.buffer.snapshot().logs(&q).iter().map(|l| log_json(l, service)).collect();
             Json(json!({ "logs": list })).into_response()
         }
         Err(e) => e.into_response(),
@@ -103,7 +105,8 @@ pub(crate) async fn logs(State(s): State<Sources>, Query(p): Query<LogParams>) -
         q.trace_id.map(|t| t.to_string()).unwrap_or_default()
     );
     b.push_str(
-        "<table><tr><th>time (UTC)</th><th>level</th><th>target</th><th>message</th><th>fields</th><th>trace</th></tr>",
+        "<table><tr><th>time (UTC)</th><th>level</th><th>service</th><th>target</th><th>message</th><th>fields</th>\
+         <th>trace</th></tr>",
     );
     for l in &list {
         let fields: Vec<String> =
@@ -115,10 +118,11 @@ pub(crate) async fn logs(State(s): State<Sources>, Query(p): Query<LogParams>) -
         let level_class = if l.severity >= Severity::Warn { " class=\"err\"" } else { "" };
         let _ = write!(
             b,
-            "<tr class=\"log\"><td class=\"num\">{}</td><td{level_class}>{}</td><td><code>{}</code></td><td>{}</td>\
+            "<tr class=\"log\"><td class=\"num\">{}</td><td{level_class}>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td>\
              <td><code>{}</code></td><td>{trace}</td></tr>",
             clock(l.time()),
             l.severity.as_str(),
+            esc(l.service.as_deref().unwrap_or(&service)),
             esc(&l.target),
             esc(&l.body),
             fields.join(" "),

@@ -1,0 +1,213 @@
+//! HotROD, the ride-sharing demo of *Mastering Distributed Tracing* (ch. 2):
+//! four services (frontend, customer, driver over gRPC, route) in one
+//! process on one tokio runtime, traced by Lantern. See
+//! `examples/hotrod/mod.rs` for how the pieces fit.
+//!
+//! ```text
+//! cargo run --release --example hotrod                 # UI on :8080, debug pages on :9464
+//! cargo run --release --example hotrod -- --load 2     # plus 2 rides a second
+//! cargo run --release --example hotrod -- --ports-from-zero --latency-scale 0.2
+//! OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 cargo run --release --example hotrod
+//! ```
+//!
+//! It prints the UI's URL, the debug pages' URL and what to try, then serves
+//! until Ctrl-C. `LANTERN_HTTP_ADDR` moves the debug pages, as for every
+//! Lantern program. With `OTEL_EXPORTER_OTLP_ENDPOINT` (or
+//! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) set, spans, logs and metrics are
+//! also exported over OTLP, one resource per service.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+
+use lantern_examples::hotrod::{self, Config, Hotrod};
+
+const USAGE: &str = "\
+HotROD: the ride-sharing demo of Mastering Distributed Tracing, on Lantern
+
+usage: cargo run --release --example hotrod -- [options]
+
+  --load N             request N rides a second (random customers) in the background; default 0
+  --frontend-port P    the UI and /dispatch (HTTP); default 8080
+  --customer-port P    the customer service (HTTP); default 8081
+  --driver-port P      the driver service (gRPC); default 8082
+  --route-port P       the route service (HTTP); default 8083
+  --ports-from-zero    every service on a free port the system picks
+  --latency-scale F    multiply the simulated latencies by F (0.1: ten times faster); default 1
+  -h, --help           this text
+
+LANTERN_HTTP_ADDR moves Lantern's debug pages (default 127.0.0.1:9464);
+OTEL_EXPORTER_OTLP_ENDPOINT also exports over OTLP.";
+
+struct Args {
+    config: Config,
+    load: f64,
+}
+
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    let mut config = Config::default();
+    let mut load = 0.0;
+    while let Some(arg) = args.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |what: &str| inline.clone().or_else(|| args.next()).ok_or(format!("{name} needs {what}"));
+        let port = |text: String| text.parse::<u16>().map_err(|_| format!("{name}: {text:?} is not a port"));
+        match name.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--load" => {
+                let text = value("a rate")?;
+                load = text
+                    .parse()
+                    .ok()
+                    .filter(|n: &f64| n.is_finite() && *n >= 0.0)
+                    .ok_or(format!("--load: {text:?} is not a rate (requests a second, 0 or more)"))?;
+            }
+            "--frontend-port" => config.frontend_port = port(value("a port")?)?,
+            "--customer-port" => config.customer_port = port(value("a port")?)?,
+            "--driver-port" => config.driver_port = port(value("a port")?)?,
+            "--route-port" => config.route_port = port(value("a port")?)?,
+            "--ports-from-zero" => {
+                config = Config { latencies: config.latencies, debug_pages: config.debug_pages, ..Config::ephemeral() }
+            }
+            "--latency-scale" => {
+                let text = value("a factor")?;
+                let factor: f64 = text
+                    .parse()
+                    .ok()
+                    .filter(|f: &f64| f.is_finite() && *f >= 0.0)
+                    .ok_or(format!("--latency-scale: {text:?} is not a factor"))?;
+                config.latencies = hotrod::Latencies::default().scaled(factor);
+            }
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    Ok(Some(Args { config, load }))
+}
+
+fn main() -> ExitCode {
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("hotrod: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let otlp = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|v| !v.trim().is_empty()));
+    let exporter = if otlp {
+        match lantern_otlp::OtlpExporter::from_env() {
+            Ok(exporter) => Some(exporter),
+            Err(e) => {
+                eprintln!("hotrod: bad OTLP configuration: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        None
+    };
+    let mut builder = lantern::builder()
+        .service_name("hotrod")
+        .max_level(tracing::Level::INFO) // the services' spans, not h2's and tower's own
+        .metrics(hotrod::metrics_config());
+    if let Some(exporter) = &exporter {
+        builder = builder.exporter(exporter.clone());
+    }
+    let lantern = builder.init();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("hotrod: no tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut config = args.config;
+    let debug = lantern.http_addr().map(|addr| format!("http://{addr}"));
+    config.debug_pages = debug.clone();
+    let code = rt.block_on(async {
+        let hotrod = match Hotrod::start(config).await {
+            Ok(hotrod) => hotrod,
+            Err(e) => {
+                eprintln!("hotrod: cannot listen: {e} (another HotROD running? try --ports-from-zero)");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("hotrod: UI: {}", hotrod.ui_url());
+        println!(
+            "hotrod: services: frontend {} (HTTP), customer {} (HTTP), driver {} (gRPC), route {} (HTTP)",
+            hotrod.frontend, hotrod.customer, hotrod.driver, hotrod.route
+        );
+        match &debug {
+            Some(base) => {
+                println!("hotrod: debug pages: {base}/debug");
+                println!("hotrod: recent traces: {base}/debug/traces");
+                println!("hotrod: metrics: {base}/debug/metrics (Prometheus text: {base}/metrics)");
+            }
+            None => println!("hotrod: Lantern's debug pages are off (LANTERN_HTTP_ADDR=off, or the port was taken)"),
+        }
+        if let Some(exporter) = &exporter {
+            let endpoint = exporter.config().signal_endpoint(lantern_otlp::Signal::Traces).unwrap_or_default();
+            println!("hotrod: exporting over OTLP to {endpoint}, one resource per service");
+        }
+        println!(
+            "hotrod: try: click a customer in the UI, or curl 'http://{}/dispatch?customer=123' and open \
+             its trace_id at {}/debug/traces/<trace_id>",
+            hotrod.frontend,
+            debug.as_deref().unwrap_or("<debug pages>")
+        );
+        let load = (args.load > 0.0).then(|| hotrod::load::spawn(hotrod.frontend, args.load));
+        if load.is_some() {
+            println!("hotrod: requesting {} rides a second in the background", args.load);
+        }
+        println!("hotrod: Ctrl-C to stop");
+        let _ = std::io::stdout().flush();
+        let _ = tokio::signal::ctrl_c().await;
+        if let Some((task, stats)) = load {
+            task.abort();
+            println!(
+                "hotrod: load: {} ok, {} failed, {} skipped",
+                stats.ok.load(Ordering::Relaxed),
+                stats.failed.load(Ordering::Relaxed),
+                stats.skipped.load(Ordering::Relaxed)
+            );
+        }
+        hotrod.shutdown().await;
+        ExitCode::SUCCESS
+    });
+    drop(rt);
+    drop(lantern); // flushes, and exports what is left
+    println!("hotrod: stopped");
+    code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    fn args(line: &str) -> Result<Option<super::Args>, String> {
+        parse(line.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn options_parse() {
+        let a = args("--load 2.5 --frontend-port 9000 --route-port=9003").unwrap().unwrap();
+        assert_eq!(
+            (a.load, a.config.frontend_port, a.config.customer_port, a.config.route_port),
+            (2.5, 9000, 8081, 9003)
+        );
+        let a = args("--latency-scale 0.5 --ports-from-zero").unwrap().unwrap();
+        assert_eq!([a.config.frontend_port, a.config.customer_port, a.config.driver_port, a.config.route_port], [0; 4]);
+        assert_eq!(a.config.latencies, lantern_examples::hotrod::Latencies::default().scaled(0.5), "kept");
+        assert!(args("--help").unwrap().is_none());
+        assert!(args("--load").is_err());
+        assert!(args("--load -1").is_err());
+        assert!(args("--driver-port 70000").is_err());
+        assert!(args("--bogus").is_err());
+    }
+}

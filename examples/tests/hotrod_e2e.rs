@@ -1,0 +1,181 @@
+//! HotROD end to end: the four services on ephemeral ports in this process,
+//! Lantern installed globally, one ride requested over HTTP, then the ring
+//! buffer and the metrics asked what happened.
+//!
+//! One test function: the global subscriber and `metrics` recorder can be
+//! installed once per process. The simulated latencies are a tenth of the
+//! demo's, so the ride takes well under a second. The servers stop at the
+//! end (and the runtime with them).
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use lantern::metrics::MetricValue;
+use lantern::{LogQuery, SpanKind, SpanRecord, Trace, TraceId, Value};
+use lantern_examples::hotrod::frontend::Dispatch;
+use lantern_examples::hotrod::{self, Config, Hotrod, Latencies};
+
+/// GETs `path` from `addr` with a plain (untraced) client: the status and body.
+async fn get(addr: SocketAddr, path: &str) -> (http::StatusCode, String) {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let request = http::Request::get(format!("http://{addr}{path}")).body(Empty::new()).unwrap();
+    let response = client.request(request).await.unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+fn spans<'a>(trace: &'a Trace, name: &str, kind: SpanKind) -> Vec<&'a SpanRecord> {
+    trace.spans.iter().filter(|s| s.name == name && s.kind == kind).map(|s| &**s).collect()
+}
+
+fn only<'a>(trace: &'a Trace, name: &str, kind: SpanKind) -> &'a SpanRecord {
+    let found = spans(trace, name, kind);
+    assert_eq!(found.len(), 1, "one {kind:?} span {name}");
+    found[0]
+}
+
+fn service(span: &SpanRecord) -> Option<&str> {
+    span.service.as_deref()
+}
+
+/// The server span is the remote child of the client span that called it:
+/// the link across the process boundary that propagation has to make.
+fn assert_called_by(server: &SpanRecord, client: &SpanRecord) {
+    assert_eq!(server.trace_id, client.trace_id);
+    assert_eq!(server.parent_span_id, Some(client.span_id), "{} is the child of {}", server.name, client.name);
+    assert!(server.parent_is_remote, "{}'s parent came over the wire", server.name);
+    assert_eq!(client.kind, SpanKind::Client);
+    assert_eq!(server.kind, SpanKind::Server);
+}
+
+#[test]
+fn a_ride_is_one_trace_across_four_services() {
+    let lantern = lantern::builder()
+        .service_name("hotrod-e2e")
+        .http_addr(None)
+        .max_level(tracing::Level::INFO)
+        .metrics(hotrod::metrics_config())
+        .try_init()
+        .expect("the only global install of this test binary");
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let config = Config { latencies: Latencies::default().scaled(0.1), ..Config::ephemeral() };
+    let hotrod = rt.block_on(Hotrod::start(config)).expect("ephemeral ports are free");
+    let ports = [hotrod.frontend, hotrod.customer, hotrod.driver, hotrod.route].map(|a| a.port());
+    assert!(ports.iter().all(|p| *p != 0), "the real ports were learnt: {ports:?}");
+
+    let (status, body) = rt.block_on(get(hotrod.frontend, "/dispatch?customer=123"));
+    assert_eq!(status, http::StatusCode::OK, "{body}");
+    let dispatch: Dispatch = serde_json::from_str(&body).unwrap();
+    assert!(dispatch.driver.starts_with("T7") && dispatch.driver.ends_with('C'), "{dispatch:?}");
+    assert!(dispatch.eta_seconds >= 120.0, "{dispatch:?}");
+    let trace_id = TraceId::from_hex(&dispatch.trace_id).expect("the answer names its trace");
+
+    // Every span closed before the frontend answered: no waiting.
+    lantern.buffer().flush();
+    let snap = lantern.buffer().snapshot();
+    let trace = snap.trace(trace_id).expect("the ride's trace is in the buffer");
+    println!("one dispatch: {} spans in trace {trace_id}", trace.spans.len());
+    assert!(trace.spans.len() >= 30, "about fifty spans expected, got {}", trace.spans.len());
+    assert_eq!(trace.dropped_spans, 0);
+
+    // Four services, and every span belongs to one of them.
+    let services: BTreeSet<_> = trace.spans.iter().map(|s| service(s).unwrap_or("(the process)")).collect();
+    assert_eq!(services, BTreeSet::from(["customer", "driver", "frontend", "route"]));
+
+    // The frontend's server span is the root; its client spans its children.
+    let root = only(&trace, "GET /dispatch", SpanKind::Server);
+    assert_eq!(trace.root().map(|r| r.span_id), Some(root.span_id));
+    assert_eq!((root.parent_span_id, service(root)), (None, Some("frontend")));
+    assert_eq!(root.attribute("http.response.status_code"), Some(&Value::I64(200)));
+    let clients = trace.spans.iter().filter(|s| s.kind == SpanKind::Client && service(s) == Some("frontend"));
+    for client in clients {
+        assert_eq!(client.parent_span_id, Some(root.span_id), "{} is the dispatch's own call", client.name);
+    }
+
+    // frontend -> customer (HTTP), and the query inside.
+    let customer = only(&trace, "GET /customer", SpanKind::Server);
+    assert_called_by(customer, only(&trace, "GET /customer", SpanKind::Client));
+    assert_eq!(service(customer), Some("customer"));
+    let query = only(&trace, "SQL SELECT", SpanKind::Client);
+    assert_eq!((query.parent_span_id, service(query)), (Some(customer.span_id), Some("customer")));
+    assert_eq!(query.attribute("db.system").and_then(Value::as_str), Some("mysql"));
+    let statement = query.attribute("db.statement").and_then(Value::as_str).unwrap();
+    assert!(statement.contains("customer_id=123"), "{statement}");
+
+    // frontend -> driver (gRPC), and the Redis calls inside.
+    let find_nearest = "driver.DriverService/FindNearest";
+    let driver = only(&trace, find_nearest, SpanKind::Server);
+    assert_called_by(driver, only(&trace, find_nearest, SpanKind::Client));
+    assert_eq!(service(driver), Some("driver"));
+    assert_eq!(driver.attribute("rpc.grpc.status_code"), Some(&Value::I64(0)));
+    let find_ids = only(&trace, "FindDriverIDs", SpanKind::Client);
+    assert_eq!((find_ids.parent_span_id, service(find_ids)), (Some(driver.span_id), Some("driver")));
+    let get_driver = spans(&trace, "GetDriver", SpanKind::Client);
+    assert!(get_driver.len() >= 10, "one GetDriver per driver, plus retries: {}", get_driver.len());
+    for span in &get_driver {
+        assert_eq!((span.parent_span_id, service(span)), (Some(driver.span_id), Some("driver")));
+    }
+    let driver_id = |s: &SpanRecord| s.attribute("driver_id").and_then(Value::as_str).unwrap().to_owned();
+    let tried: BTreeSet<_> = get_driver.iter().map(|s| driver_id(s)).collect();
+    let found: BTreeSet<_> = get_driver.iter().filter(|s| !s.is_error()).map(|s| driver_id(s)).collect();
+    let failed = get_driver.iter().filter(|s| s.is_error()).count();
+    println!("GetDriver: {} spans, {failed} timed out (each retried in a new span)", get_driver.len());
+    assert_eq!(tried.len(), 10, "ten drivers near the customer");
+    assert_eq!(get_driver.len(), found.len() + failed, "one success per driver found, after its failures");
+    // A driver is left out only after three timeouts in a row (1 in 8000).
+    assert!(found.len() >= 9, "{found:?}");
+
+    // frontend -> route (HTTP), once per driver found, each with the baggage.
+    let route_clients = spans(&trace, "GET /route", SpanKind::Client);
+    let route_servers = spans(&trace, "GET /route", SpanKind::Server);
+    assert_eq!(route_clients.len(), found.len(), "one route per driver");
+    assert_eq!(route_servers.len(), route_clients.len());
+    for server in &route_servers {
+        let client = route_clients.iter().find(|c| Some(c.span_id) == server.parent_span_id).expect("its caller");
+        assert_called_by(server, client);
+        assert_eq!(service(server), Some("route"));
+        assert_eq!(server.baggage.get("customer"), Some("123"), "the frontend's baggage reached the route service");
+        assert!(server.baggage.get("session").is_some_and(|s| !s.is_empty()));
+        let compute = trace.children(server.span_id).find(|s| s.name == "compute_route").expect("compute_route");
+        assert_eq!(service(compute), Some("route"));
+    }
+
+    // The driver service's logs carry the trace id.
+    let logs = snap.logs(&LogQuery { trace_id: Some(trace_id), limit: 1000, ..Default::default() });
+    let driver_log = logs.iter().find(|l| l.service.as_deref() == Some("driver")).expect("a log of the driver service");
+    println!("a driver log in the trace: {:?}", driver_log.body);
+    assert!(logs.iter().any(|l| l.service.as_deref() == Some("frontend") && l.body == "dispatch successful"));
+    drop(snap);
+
+    // route.calc.time, recorded in the route service, labelled by customer.
+    let family = lantern.metrics().snapshot().into_iter().find(|f| f.name == hotrod::route::CALC_TIME).unwrap();
+    let for_123: u64 = family
+        .series
+        .iter()
+        .filter(|s| s.labels.iter().any(|(k, v)| k == "customer" && v == "123"))
+        .map(|s| match &s.value {
+            MetricValue::Histogram(h) => h.count,
+            other => panic!("a histogram, not {other:?}"),
+        })
+        .sum();
+    assert_eq!(for_123, found.len() as u64, "one route calculation per driver, for customer 123");
+    assert!(family.series.iter().all(|s| s.labels.iter().any(|(k, _)| k == "session")), "and by session");
+
+    // The UI, and the errors.
+    let (status, index) = rt.block_on(get(hotrod.frontend, "/"));
+    assert_eq!(status, http::StatusCode::OK);
+    assert_eq!(index.matches("action=\"/ui/dispatch\"").count(), 4, "one button per customer");
+    assert!(index.contains("Rachel&#x27;s Floral Designs"));
+    let (status, page) = rt.block_on(get(hotrod.frontend, "/ui/dispatch?customer=392&session=e2e"));
+    assert_eq!(status, http::StatusCode::OK, "{page}");
+    assert!(page.contains("HotROD T7") && page.contains("Trom Chocolatier"), "{page}");
+    assert_eq!(rt.block_on(get(hotrod.frontend, "/dispatch?customer=999")).0, http::StatusCode::NOT_FOUND);
+    assert_eq!(rt.block_on(get(hotrod.frontend, "/dispatch")).0, http::StatusCode::BAD_REQUEST);
+
+    rt.block_on(hotrod.shutdown());
+}
