@@ -113,6 +113,7 @@ fn a_ride_is_one_trace_across_four_services() {
     assert_called_by(driver, only(&trace, find_nearest, SpanKind::Client));
     assert_eq!(service(driver), Some("driver"));
     assert_eq!(driver.attribute("rpc.grpc.status_code"), Some(&Value::I64(0)));
+    assert!(!driver.is_error(), "Redis timeouts are retried: the call itself succeeds");
     let find_ids = only(&trace, "FindDriverIDs", SpanKind::Client);
     assert_eq!((find_ids.parent_span_id, service(find_ids)), (Some(driver.span_id), Some("driver")));
     let get_driver = spans(&trace, "GetDriver", SpanKind::Client);

@@ -25,3 +25,17 @@ fn open_spans_are_listed_with_their_age_and_leave_when_closed() {
     drop(a2);
     assert!(guard.buffer().snapshot().open_spans().is_empty());
 }
+
+#[test]
+fn open_spans_go_by_the_name_the_finished_span_will_have() {
+    let guard = lantern::builder().try_init_local();
+    let running = tracing::info_span!("HTTP request", otel.name = "GET /users/{id}");
+    tracing::info_span!("HTTP request", otel.name = "GET /users/{id}").in_scope(|| {});
+    let snap = guard.buffer().snapshot();
+    assert_eq!(snap.open_span_counts(), vec![("GET /users/{id}", 1)]);
+    let rows = snap.tracez();
+    assert_eq!(rows.len(), 1, "one row, running and finished together: {rows:?}");
+    assert_eq!((rows[0].name.as_str(), rows[0].running, rows[0].finished()), ("GET /users/{id}", 1, 1));
+    drop(snap);
+    drop(running);
+}

@@ -22,8 +22,8 @@ pub struct OpenSpan {
     pub trace_id: TraceId,
     /// Its id.
     pub span_id: SpanId,
-    /// The callsite name.
-    pub name: &'static str,
+    /// Its name: `otel.name` when given at creation, else the callsite's.
+    pub name: std::borrow::Cow<'static, str>,
     /// The callsite target.
     pub target: &'static str,
     pub(crate) start: Timestamp,
@@ -260,18 +260,17 @@ impl<'a> Snapshot<'a> {
     }
 
     /// Open spans counted per name, by name.
-    pub fn open_span_counts(&self) -> Vec<(&'static str, usize)> {
+    pub fn open_span_counts(&self) -> Vec<(&str, usize)> {
         let mut counts = std::collections::BTreeMap::new();
         for o in self.store.open.values() {
-            *counts.entry(o.name).or_insert(0) += 1;
+            *counts.entry(&*o.name).or_insert(0) += 1;
         }
         counts.into_iter().collect()
     }
 
     /// Tracez: per span name, by name, the open spans and the finished spans
     /// since start by latency bucket, and the errors. Counts outlive the
-    /// records: eviction does not lower them. Running counts go by callsite
-    /// name (not `otel.name`).
+    /// records: eviction does not lower them.
     ///
     /// ```
     /// let lantern = lantern::builder().try_init_local();
@@ -290,7 +289,7 @@ impl<'a> Snapshot<'a> {
             rows.insert(name, row);
         }
         for o in self.store.open.values() {
-            rows.entry(o.name).or_insert_with(|| TracezRow::new(o.name.to_owned())).running += 1;
+            rows.entry(&*o.name).or_insert_with(|| TracezRow::new(o.name.to_string())).running += 1;
         }
         rows.into_values().collect()
     }

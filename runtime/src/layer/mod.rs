@@ -269,7 +269,7 @@ where
             self.buffer.push(Entry::Start(OpenSpan {
                 trace_id: rec.trace_id,
                 span_id: rec.span_id,
-                name: meta.name(),
+                name: rec.name.clone(),
                 target: meta.target(),
                 start: rec.start,
             }));

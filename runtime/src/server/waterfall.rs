@@ -5,8 +5,10 @@
 //!
 //! One row per span, depth first: a span, then its children by start time,
 //! recursively; the top-level spans (roots, and orphans whose local parent is
-//! not in the trace) by start time. Offsets are measured from the earliest
-//! start of all the trace's spans.
+//! not in the trace) by start time. A span whose parent is remote nests under
+//! that parent when the parent is in the trace too (a client span of another
+//! service hosted by this process) and is top-level otherwise. Offsets are
+//! measured from the earliest start of all the trace's spans.
 //!
 //! # Critical path
 //!
@@ -205,7 +207,7 @@ fn local_parent(span: &SpanRecord) -> Option<SpanId> {
 /// start).
 struct Tree<'a> {
     spans: Vec<&'a Arc<SpanRecord>>,
-    /// The index of each span's local parent, when it is in the trace.
+    /// The index of each span's parent, when it is in the trace.
     parent: Vec<Option<usize>>,
     offsets: Vec<usize>,
     children: Vec<usize>,
@@ -222,8 +224,9 @@ impl<'a> Tree<'a> {
             // A duplicated id names the earliest span that has it.
             by_id.entry(s.span_id).or_insert(i);
         }
+        // Any parent held, remote or not: services in one process nest.
         let parent: Vec<Option<usize>> =
-            spans.iter().map(|s| local_parent(s).and_then(|p| by_id.get(&p).copied())).collect();
+            spans.iter().map(|s| s.parent_span_id.and_then(|p| by_id.get(&p).copied())).collect();
         let mut offsets = vec![0; n + 1];
         for &p in parent.iter().flatten() {
             offsets[p + 1] += 1;
@@ -486,6 +489,28 @@ mod tests {
         assert!(w.rows[0].remote_parent && !w.rows[0].orphan);
         assert!(!w.rows[1].remote_parent);
         assert!(w.rows.iter().all(|r| r.critical));
+    }
+
+    #[test]
+    fn a_remote_parent_held_in_the_trace_nests_and_carries_the_critical_path() {
+        let guard = lantern();
+        tracing::info_span!("GET /dispatch").in_scope(|| {
+            let mut headers = http::HeaderMap::new();
+            let client = tracing::info_span!("GET /customer", otel.kind = "client");
+            client.in_scope(|| crate::propagation::inject_current(&mut headers));
+            let _client = client.enter();
+            crate::propagation::extract(&headers)
+                .child_span(|| tracing::info_span!("server GET /customer", service.name = "customer"))
+                .in_scope(|| tracing::info_span!("SQL SELECT").in_scope(|| ms(2)));
+        });
+        let t = only_trace(&guard);
+        let w = waterfall(&t, 100);
+        assert_eq!(
+            rows(&w),
+            [("GET /dispatch", 0), ("GET /customer", 1), ("server GET /customer", 2), ("SQL SELECT", 3)]
+        );
+        assert!(w.rows[2].remote_parent && !w.rows[2].orphan);
+        assert!(w.rows.iter().all(|r| r.critical), "the path runs through the server into the query");
     }
 
     #[test]
