@@ -154,6 +154,7 @@ fn a_configured_token_is_required_on_every_page() {
         assert_eq!(get_with(addr, path, Some("Bearer wrong")), 401, "{path} with a wrong token");
         assert_eq!(get_with(addr, path, Some("Basic czNjcmV0")), 401, "{path} with another scheme");
         assert_eq!(get_with(addr, path, Some("Bearer s3cret")), 200, "{path} with the token");
+        assert_eq!(get_with(addr, path, Some("bearer  s3cret")), 200, "{path}: the scheme is case-insensitive");
     }
 }
 
@@ -267,4 +268,24 @@ fn a_trace_of_100_000_spans_renders_truncated_with_a_note() {
     let api = json(addr, &format!("/debug/api/traces/{id}"));
     assert_eq!(api["omitted_spans"], 100_000 - rows as u64);
     assert_eq!(api["spans"].as_array().unwrap().len(), rows);
+}
+
+#[test]
+fn out_of_range_filters_are_no_match_not_a_crash() {
+    let guard = start();
+    let addr = guard.http_addr().unwrap();
+    tracing::info_span!("work").in_scope(|| {});
+    for q in [
+        "min_ms=1e23",
+        "min_ms=1e308",
+        "min_ms=-5",
+        "min_ms=NaN",
+        "limit=18446744073709551615&offset=18446744073709551615",
+    ] {
+        let (status, _, body) = get(addr, &format!("/debug/api/traces?{q}"));
+        assert!(status == 200 || status == 400, "{q}: {status} {body}");
+    }
+    let v = json(addr, "/debug/api/traces?min_ms=1e23");
+    assert!(v["traces"].as_array().unwrap().is_empty(), "nothing lasts 10^20 s");
+    assert_eq!(get(addr, "/debug/traces?min_ms=1e23").0, 200);
 }

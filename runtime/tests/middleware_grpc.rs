@@ -208,6 +208,36 @@ fn the_debug_metadata_forces_a_sampled_server_trace() {
     assert_eq!(server.attribute("lantern.debug"), Some(&Value::Bool(true)));
     let trace = snap.trace(server.trace_id).unwrap();
     assert!(only(&trace, "store", SpanKind::Internal).is_sampled());
+    drop(snap);
+    // The sampler decided for the callers, never for the forced server span.
+    let roots = guard.buffer().sampling().unwrap().roots();
+    let decided: Vec<_> = roots.iter().map(|r| (r.name.as_str(), r.seen, r.sampled)).collect();
+    // The unforced server root was the sampler's (AlwaysOff) to decide; the
+    // forced one was not, and is not counted.
+    assert_eq!(decided, [("caller", 2, 0), (NAME, 1, 0)], "forced roots are not the sampler's decisions");
+}
+
+#[test]
+fn a_method_the_server_lacks_does_not_mint_a_span_name() {
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+    use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
+    let guard = lantern().try_init_local();
+    let rt = runtime();
+    let status = rt.block_on(async {
+        let addr = serve(GrpcServerLayer::new()).await;
+        let channel =
+            tonic::transport::Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+        let mut logs = LogsServiceClient::new(channel);
+        logs.export(ExportLogsServiceRequest::default()).await.unwrap_err()
+    });
+    drop(rt);
+    assert_eq!(status.code(), Code::Unimplemented);
+    let snap = guard.buffer().snapshot();
+    let servers = snap.spans_named("grpc", 10);
+    assert_eq!(servers.len(), 1, "the server span is named `grpc`, not after the path");
+    assert_eq!(servers[0].attribute("rpc.method").and_then(Value::as_str), Some("_OTHER"));
+    assert_eq!(servers[0].attribute("rpc.grpc.status_code"), Some(&Value::I64(12)));
+    assert!(snap.spans_named("opentelemetry.proto.collector.logs.v1.LogsService/Export", 10).is_empty());
 }
 
 #[test]

@@ -78,3 +78,19 @@ fn the_pages_show_each_span_and_log_under_its_service() {
     assert_eq!(logs["logs"][0]["service"], "customer");
     assert_eq!(get("/debug/api/traces")["traces"][0]["service"], "frontend");
 }
+
+#[test]
+fn red_metrics_are_per_service() {
+    let guard = lantern::builder().service_name("all").try_init_local();
+    for service in ["customer", "customer", "route"] {
+        tracing::info_span!("GET /health", otel.kind = "server", service.name = service).in_scope(|| {});
+    }
+    tracing::info_span!("GET /health", otel.kind = "server").in_scope(|| {});
+    let text = guard.metrics().prometheus_text();
+    assert!(
+        text.contains(r#"span_calls_total{span_name="GET /health",span_kind="server",service_name="customer"} 2"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"span_calls_total{span_name="GET /health",span_kind="server",service_name="route"} 1"#));
+    assert!(text.contains(r#"span_calls_total{span_name="GET /health",span_kind="server"} 1"#), "the process's own");
+}

@@ -40,7 +40,7 @@
 mod local;
 mod snapshot;
 mod store;
-mod tracez;
+pub(crate) mod tracez;
 
 pub use snapshot::{LogQuery, OpenSpan, Snapshot, Trace, TraceQuery, TraceSummary};
 pub use tracez::{LATENCY_BUCKET_BOUNDS, TracezRow, TracezSample, TracezSamples, latency_bucket};

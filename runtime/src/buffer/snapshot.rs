@@ -288,8 +288,15 @@ impl<'a> Snapshot<'a> {
             row.errors = stats.errors;
             rows.insert(name, row);
         }
+        use super::tracez::{MAX_NAME_BYTES, MAX_NAMES, cut};
         for o in self.store.open.values() {
-            rows.entry(&*o.name).or_insert_with(|| TracezRow::new(o.name.to_string())).running += 1;
+            // Open spans go by the same cut names, under the same cap.
+            let name = cut(&o.name, MAX_NAME_BYTES);
+            if let Some(row) = rows.get_mut(name) {
+                row.running += 1;
+            } else if rows.len() < MAX_NAMES {
+                rows.entry(name).or_insert_with(|| TracezRow::new(name.to_owned())).running += 1;
+            }
         }
         rows.into_values().collect()
     }

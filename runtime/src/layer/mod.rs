@@ -202,7 +202,10 @@ impl LanternLayer {
         // forces the trace to be sampled, before the sampler is asked.
         let forced = crate::record::attribute(&rec.attributes, "lantern.debug") == Some(&crate::Value::Bool(true));
         let sampled = forced || self.sampler.should_sample(&params).is_sampled();
-        self.sampling.count(&rec.name, sampled);
+        if !forced {
+            // A forced trace is not the sampler's decision.
+            self.sampling.count(&rec.name, sampled);
+        }
         rec.flags = flags.with_sampled(sampled);
         let baggage = remote.map(|cx| cx.baggage().clone()).unwrap_or_default();
         let recording = sampled || self.mode == RecordingMode::All;

@@ -7,7 +7,9 @@
 //! of unsampled traces (server and consumer spans, usually) still count;
 //! spans *inside* an unsampled trace keep no state in that mode, so a
 //! `#[traced]` fn there is not counted. Each span name and kind is
-//! one series (per allowlisted baggage values):
+//! one series (per allowlisted baggage values), and per service when the
+//! span belongs to one hosted by the process (label `service.name`; spans of
+//! the process's own service have no such label):
 //!
 //! - `span.calls` (counter): spans ended;
 //! - `span.errors` (counter): of those, spans with error status or an ERROR
@@ -56,7 +58,16 @@ impl RedRecorder {
     }
 
     pub(crate) fn record(&self, rec: &SpanRecord, error: bool, cx: &MetricContext) {
-        let labels = || vec![Label::new("span.name", rec.name.to_string()), Label::new("span.kind", rec.kind.as_str())];
+        let labels = || {
+            let mut labels = vec![
+                Label::new("span.name", crate::buffer::tracez::cut(&rec.name, 256).to_owned()),
+                Label::new("span.kind", rec.kind.as_str()),
+            ];
+            if let Some(service) = &rec.service {
+                labels.push(Label::new("service.name", service.to_string()));
+            }
+            labels
+        };
         let registry = &self.metrics.0;
         let source = || Source::Given(cx);
         if let Ok(h) = registry.handle(&Key::from_parts(CALLS, labels()), MetricKind::Counter, true) {

@@ -43,6 +43,9 @@ const CODE_NAMES: [&str; 17] = [
 /// Whether a status code makes the span an error. A client fails on any
 /// code but OK. A server fails only on the codes that say it failed, not
 /// on those that answer a bad request (NOT_FOUND, INVALID_ARGUMENT, ...).
+/// The `grpc-status` of a method the server does not have.
+const UNIMPLEMENTED: i32 = 12;
+
 fn is_error(code: i32, role: Role) -> bool {
     match role {
         Role::Client => code != 0,
@@ -97,6 +100,12 @@ impl Call {
     fn finish(self, code: i32, message: Option<&str>) {
         let span = &self.span;
         span.record("rpc.grpc.status_code", i64::from(code));
+        if code == UNIMPLEMENTED && self.role == Role::Server {
+            // A method this server does not have: any client can invent
+            // those, so they share one name instead of minting series.
+            span.record("otel.name", "grpc");
+            span.record("rpc.method", "_OTHER");
+        }
         if is_error(code, self.role) {
             let name = usize::try_from(code).ok().and_then(|c| CODE_NAMES.get(c)).copied().unwrap_or("_OTHER");
             span.record("error.type", name);
@@ -180,7 +189,9 @@ impl<B: Body> Body for GrpcResponseBody<B> {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        // While the call is open its status is still to come: a body that
+        // says it is over would never be polled, and the span never told.
+        self.call.is_none() && self.inner.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {

@@ -161,10 +161,18 @@ where
 
 /// The span name, `rpc.service` and `rpc.method` of a request path:
 /// `/package.Service/Method` (after any prefix the client's origin adds).
+/// A path that is not of that shape (protobuf identifiers, at most 128
+/// bytes each) is named `grpc`: span names become metric series and
+/// table rows, so a client must not be able to mint them at will.
 fn rpc_names(path: &str) -> (String, Option<&str>, Option<&str>) {
+    let identifier = |s: &str, dots: bool| {
+        !s.is_empty()
+            && s.len() <= 128
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || (dots && b == b'.'))
+    };
     let mut segments = path.rsplitn(3, '/');
     match (segments.next(), segments.next()) {
-        (Some(method), Some(service)) if !method.is_empty() && !service.is_empty() => {
+        (Some(method), Some(service)) if identifier(method, false) && identifier(service, true) => {
             (format!("{service}/{method}"), Some(service), Some(method))
         }
         _ => ("grpc".to_owned(), None, None),
@@ -389,5 +397,10 @@ mod tests {
         assert_eq!(rpc_names("/prefix/pkg.S/M").0, "pkg.S/M");
         assert_eq!(rpc_names("/").0, "grpc");
         assert_eq!(rpc_names("/pkg.S/").0, "grpc");
+        // Paths a client invents cannot mint names.
+        assert_eq!(rpc_names("/pkg.S/M<script>").0, "grpc");
+        assert_eq!(rpc_names("/pkg.S/a b").0, "grpc");
+        assert_eq!(rpc_names(&format!("/pkg.S/{}", "m".repeat(129))).0, "grpc");
+        assert_eq!(rpc_names("/pkg.S/Method_2").0, "pkg.S/Method_2");
     }
 }

@@ -2,8 +2,11 @@
 //!
 //! The layer counts one decision each time the sampler is asked: at every
 //! local root, including a root whose parent is remote. Children follow
-//! their parent's decision and are never counted. The counts are read by
-//! [`SamplingStats::roots`] and shown on `/debug/sampling`.
+//! their parent's decision and are never counted, and so are roots whose
+//! sampling was forced (`lantern.debug`, the middleware's debug header): the
+//! sampler was not asked. Names are kept by their first 256 bytes. The
+//! counts are read by [`SamplingStats::roots`] and shown on
+//! `/debug/sampling`.
 //!
 //! # Cost on the write path
 //!
@@ -113,6 +116,8 @@ impl SamplingStats {
     /// Counts one decision of the sampler at a root named `name`.
     #[inline]
     pub(crate) fn count(&self, name: &str, sampled: bool) {
+        // Names are kept by their first bytes, as tracez keeps them.
+        let name = crate::buffer::tracez::cut(name, crate::buffer::tracez::MAX_NAME_BYTES);
         {
             let names = self.0.names.read();
             if let Some(counts) = names.get(name) {

@@ -50,6 +50,7 @@ impl HttpConfig {
     /// ```
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
         let token = token.into();
+        let token = token.trim();
         self.token = (!token.is_empty()).then(|| Arc::from(token));
         self
     }
@@ -96,8 +97,9 @@ pub(crate) async fn require_token(token: Arc<str>, request: Request, next: Next)
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim);
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
     if given.is_some_and(|given| same(given.as_bytes(), token.as_bytes())) {
         return next.run(request).await;
     }

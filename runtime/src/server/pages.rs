@@ -56,7 +56,10 @@ impl TraceParams {
             limit: self.limit.unwrap_or(50).clamp(1, MAX_LIMIT),
             offset: self.offset.unwrap_or(0),
             span_name: self.name.clone().filter(|n| !n.is_empty()),
-            min_duration: self.min_ms.filter(|m| m.is_finite() && *m > 0.0).map(|m| Duration::from_secs_f64(m / 1e3)),
+            min_duration: self
+                .min_ms
+                .filter(|m| m.is_finite() && *m > 0.0)
+                .map(|m| Duration::try_from_secs_f64(m / 1e3).unwrap_or(Duration::MAX)),
             errors_only: self.errors.as_deref().is_some_and(|e| e == "1" || e == "on" || e == "true"),
         })
     }

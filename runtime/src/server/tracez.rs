@@ -119,7 +119,11 @@ fn read(s: &Sources, view: View) -> Data {
             Data::Samples { samples: samples.collect(), name, which }
         }
         View::Running { name, limit } => {
-            let open: Vec<OpenSpan> = snap.open_spans().into_iter().filter(|o| o.name == name).collect();
+            let open: Vec<OpenSpan> = snap
+                .open_spans()
+                .into_iter()
+                .filter(|o| crate::buffer::tracez::cut(&o.name, crate::buffer::tracez::MAX_NAME_BYTES) == name)
+                .collect();
             let total = open.len();
             let spans = open
                 .into_iter()
