@@ -289,3 +289,11 @@ fn out_of_range_filters_are_no_match_not_a_crash() {
     assert!(v["traces"].as_array().unwrap().is_empty(), "nothing lasts 10^20 s");
     assert_eq!(get(addr, "/debug/traces?min_ms=1e23").0, 200);
 }
+
+#[test]
+fn the_index_answers_with_a_trailing_slash_too() {
+    let guard = start();
+    let (status, head, _) = get(guard.http_addr().unwrap(), "/debug/");
+    assert_eq!(status, 308, "{head}");
+    assert!(head.contains("location: /debug\r\n"), "{head}");
+}

@@ -140,6 +140,7 @@ fn router(sources: Sources) -> Router {
     Router::new()
         .route("/metrics", get(metrics_page))
         .route("/debug", get(pages::overview))
+        .route("/debug/", get(|| async { axum::response::Redirect::permanent("/debug") }))
         .route("/debug/traces", get(pages::traces))
         .route("/debug/traces/{trace_id}", get(pages::trace))
         .route("/debug/logs", get(logs::logs))
