@@ -15,7 +15,6 @@
 use std::collections::HashMap;
 
 use lantern::middleware::messaging::{consumer_span, extract_message, inject_message, producer_span};
-use lantern::{SpanRecord, Trace};
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
@@ -81,28 +80,7 @@ fn main() {
     };
     let trace = snap.trace(request.trace_id).expect("the request's trace");
     println!("\ntrace {} ({} spans):", trace.trace_id, trace.spans.len());
-    print_tree(&trace, &request, 1);
+    lantern_examples::print_tree(&trace, &request, 1);
     let consumers = trace.spans.iter().filter(|s| s.kind == lantern::SpanKind::Consumer).count();
     println!("\nproducer and consumer in one trace: {}", consumers == 2);
-}
-
-/// Prints a span and its children, remote ones included: a consumer span's
-/// parent is remote, as it came through the message's headers.
-fn print_tree(trace: &Trace, span: &SpanRecord, depth: usize) {
-    let remote = if span.parent_is_remote { "  (remote parent)" } else { "" };
-    let customer = span.baggage.get("customer").map(|c| format!("  baggage customer={c}")).unwrap_or_default();
-    println!(
-        "{:indent$}{} [{}] {:?}{remote}{customer}",
-        "",
-        span.name,
-        span.kind.as_str(),
-        span.duration(),
-        indent = depth * 2
-    );
-    for event in &span.events {
-        println!("{:indent$}- {}", "", event.body, indent = depth * 2 + 2);
-    }
-    for child in trace.spans.iter().filter(|s| s.parent_span_id == Some(span.span_id)) {
-        print_tree(trace, child, depth + 1);
-    }
 }

@@ -147,7 +147,7 @@ fn print_report(buffer: &lantern::Buffer) {
         let mark = if summary.error { "  [error]" } else { "" };
         println!("trace {}  {} spans  {:?}{mark}", summary.trace_id, summary.span_count, summary.duration);
         if let Some(root) = trace.root() {
-            print_tree(&trace, root, 1);
+            lantern_examples::print_tree(&trace, root, 1);
         }
         println!();
     }
@@ -165,20 +165,4 @@ fn print_report(buffer: &lantern::Buffer) {
         stats.bytes / 1024,
         stats.max_bytes >> 20
     );
-}
-
-fn print_tree(trace: &lantern::Trace, span: &lantern::SpanRecord, depth: usize) {
-    let status = if span.is_error() { "  ERROR" } else { "" };
-    let baggage_customer = span.attribute("customer").map(|v| format!("  customer={v}")).unwrap_or_default();
-    println!(
-        "{:indent$}{} ({}) {:?}{status}{baggage_customer}",
-        "",
-        span.name,
-        span.kind.as_str(),
-        span.duration(),
-        indent = depth * 2
-    );
-    for child in trace.children(span.span_id) {
-        print_tree(trace, child, depth + 1);
-    }
 }

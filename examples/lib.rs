@@ -2,3 +2,37 @@
 //! demo run by `cargo run --release --example hotrod`.
 
 pub mod hotrod;
+
+use lantern::{SpanRecord, Trace};
+
+/// Prints `span` and, indented below it, its events and its children
+/// (remote children included): name, kind, duration, error, remote parent,
+/// baggage.
+///
+/// ```
+/// let lantern = lantern::builder().try_init_local();
+/// tracing::info_span!("order").in_scope(|| tracing::info_span!("pay").in_scope(|| tracing::info!("paid")));
+/// let snap = lantern.buffer().snapshot();
+/// let trace = snap.trace(snap.traces(&Default::default())[0].trace_id).unwrap();
+/// lantern_examples::print_tree(&trace, trace.root().unwrap(), 0);
+/// ```
+pub fn print_tree(trace: &Trace, span: &SpanRecord, depth: usize) {
+    let error = if span.is_error() { "  ERROR" } else { "" };
+    let remote = if span.parent_is_remote { "  (remote parent)" } else { "" };
+    let baggage: Vec<String> = span.baggage.iter().map(|e| format!("{}={}", e.key(), e.value())).collect();
+    let baggage = if baggage.is_empty() { String::new() } else { format!("  baggage {}", baggage.join(",")) };
+    println!(
+        "{:indent$}{} [{}] {:?}{error}{remote}{baggage}",
+        "",
+        span.name,
+        span.kind.as_str(),
+        span.duration(),
+        indent = depth * 2
+    );
+    for event in &span.events {
+        println!("{:indent$}- {}", "", event.body, indent = depth * 2 + 2);
+    }
+    for child in trace.children(span.span_id) {
+        print_tree(trace, child, depth + 1);
+    }
+}

@@ -8,11 +8,14 @@
 //! spans are in the buffer when the call returns.
 #![cfg(feature = "middleware")]
 
+mod trace_support;
+use trace_support::{only, str_attr, trace_of};
+
 use std::net::SocketAddr;
 
 use lantern::middleware::{GrpcClientLayer, GrpcServerLayer};
 use lantern::sampling::{AlwaysOff, RecordingMode};
-use lantern::{SpanKind, SpanRecord, Status, Trace, Value};
+use lantern::{SpanKind, Status, Value};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
@@ -76,23 +79,6 @@ fn request(answer: Option<&str>) -> tonic::Request<ExportTraceServiceRequest> {
         request.metadata_mut().insert("x-answer", answer.parse().unwrap());
     }
     request
-}
-
-fn only(trace: &Trace, name: &str, kind: SpanKind) -> SpanRecord {
-    let found: Vec<_> = trace.spans.iter().filter(|s| s.name == name && s.kind == kind).collect();
-    assert_eq!(found.len(), 1, "one {kind:?} span {name}: {:?}", trace.spans);
-    (**found[0]).clone()
-}
-
-fn str_attr<'a>(span: &'a SpanRecord, key: &str) -> Option<&'a str> {
-    span.attribute(key).and_then(Value::as_str)
-}
-
-fn trace_of(buffer: &lantern::Buffer, name: &str) -> Trace {
-    let snap = buffer.snapshot();
-    let spans = snap.spans_named(name, 10);
-    assert_eq!(spans.len(), 1, "one span named {name}");
-    snap.trace(spans[0].trace_id).unwrap()
 }
 
 fn lantern() -> lantern::Builder {

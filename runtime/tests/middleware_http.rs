@@ -11,6 +11,9 @@
 //! the request returns: no sleeps.
 #![cfg(feature = "middleware")]
 
+mod trace_support;
+use trace_support::{only, str_attr, trace_of};
+
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -22,7 +25,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use lantern::middleware::{HttpClientLayer, HttpServerLayer};
 use lantern::sampling::{AlwaysOff, RecordingMode};
-use lantern::{SpanKind, SpanRecord, Status, Trace, Value};
+use lantern::{SpanKind, Status, Value};
 use tower::{Layer, ServiceBuilder, ServiceExt};
 use tracing::Instrument;
 
@@ -74,24 +77,6 @@ async fn send_traced(request: http::Request<Full<Bytes>>) -> (StatusCode, String
     let status = response.status();
     let body = response.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8(body.to_vec()).unwrap())
-}
-
-fn only(trace: &Trace, name: &str, kind: SpanKind) -> SpanRecord {
-    let found: Vec<_> = trace.spans.iter().filter(|s| s.name == name && s.kind == kind).collect();
-    assert_eq!(found.len(), 1, "one {kind:?} span {name}: {:?}", trace.spans);
-    (**found[0]).clone()
-}
-
-fn str_attr<'a>(span: &'a SpanRecord, key: &str) -> Option<&'a str> {
-    span.attribute(key).and_then(Value::as_str)
-}
-
-/// The trace a span named `name` is in.
-fn trace_of(buffer: &lantern::Buffer, name: &str) -> Trace {
-    let snap = buffer.snapshot();
-    let spans = snap.spans_named(name, 10);
-    assert_eq!(spans.len(), 1, "one span named {name}");
-    snap.trace(spans[0].trace_id).unwrap()
 }
 
 #[test]

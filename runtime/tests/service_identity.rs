@@ -1,6 +1,8 @@
 //! Several services in one process: a `service.name` field on a span sets
 //! the service of that span and its descendants, and of the logs inside.
 
+mod pages_support;
+
 use lantern::{LogQuery, Trace};
 
 fn service<'a>(trace: &'a Trace, name: &str) -> Option<&'a str> {
@@ -56,18 +58,14 @@ fn the_pages_show_each_span_and_log_under_its_service() {
         lantern::builder().service_name("frontend").http_addr(Some(([127, 0, 0, 1], 0).into())).try_init_local();
     let addr = guard.http_addr().unwrap();
     let id = tracing::info_span!("dispatch").in_scope(|| {
-        tracing::info_span!("GET /customer", service.name = "customer").in_scope(|| tracing::info!("row found"));
+        tracing::info_span!("GET /customer", service.name = "customer").in_scope(|| {
+            tracing::info!("row found");
+            tracing::info_span!("SQL SELECT").in_scope(|| {});
+        });
         lantern::context::current().span_context().unwrap().trace_id()
     });
     guard.buffer().flush();
-    let get = |path: &str| -> serde_json::Value {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(addr).unwrap();
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-        let mut r = String::new();
-        s.read_to_string(&mut r).unwrap();
-        serde_json::from_str(r.split_once("\r\n\r\n").unwrap().1).unwrap()
-    };
+    let get = |path: &str| pages_support::json(addr, path);
     let trace = get(&format!("/debug/api/traces/{id}"));
     let service_of =
         |name: &str| trace["spans"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()["service"].clone();
@@ -77,6 +75,11 @@ fn the_pages_show_each_span_and_log_under_its_service() {
     assert_eq!(logs["logs"][0]["body"], "row found");
     assert_eq!(logs["logs"][0]["service"], "customer");
     assert_eq!(get("/debug/api/traces")["traces"][0]["service"], "frontend");
+    // The page tags the service where it changes: the root, then the
+    // customer subtree (not the span inside it).
+    let page = pages_support::html(addr, &format!("/debug/traces/{id}"));
+    let tags: Vec<&str> = page.split("<span class=\"svc\">").skip(1).map(|t| t.split('<').next().unwrap()).collect();
+    assert_eq!(tags, ["frontend", "customer"], "{page}");
 }
 
 #[test]

@@ -37,3 +37,21 @@ fn recent_traces_are_newest_first_with_their_summary() {
     assert_eq!(trace.children(root.span_id).map(|s| s.name.to_string()).collect::<Vec<_>>(), ["step"]);
     assert!(snap.trace(lantern::TraceId::random()).is_none());
 }
+
+#[test]
+fn children_include_a_remote_child_whose_parent_is_in_the_trace() {
+    let guard = lantern::builder().try_init_local();
+    let mut headers = http::HeaderMap::new();
+    let client = tracing::info_span!("GET /customer", otel.kind = "client");
+    client.in_scope(|| lantern::propagation::inject_current(&mut headers));
+    lantern::propagation::extract(&headers)
+        .child_span(|| tracing::info_span!("server", otel.kind = "server"))
+        .in_scope(|| {});
+    drop(client);
+    let snap = guard.buffer().snapshot();
+    let trace = snap.trace(snap.traces(&Default::default())[0].trace_id).unwrap();
+    let client = trace.spans.iter().find(|s| s.name == "GET /customer").unwrap();
+    let children: Vec<_> = trace.children(client.span_id).map(|s| (s.name.to_string(), s.parent_is_remote)).collect();
+    assert_eq!(children, [("server".to_owned(), true)]);
+    assert_eq!(trace.root().map(|r| r.name.to_string()).as_deref(), Some("GET /customer"));
+}

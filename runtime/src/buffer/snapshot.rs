@@ -167,9 +167,12 @@ impl Trace {
         self.spans.iter().find(|s| is_root(s)).map(|s| &**s)
     }
 
-    /// The direct children of `span_id`, earliest first.
+    /// The direct children of `span_id`, earliest first: a child whose
+    /// parent is remote too, when that parent is in this trace (a service
+    /// called another hosted by the same process, or a consumer continued
+    /// a producer's trace).
     pub fn children(&self, span_id: SpanId) -> impl Iterator<Item = &SpanRecord> {
-        self.spans.iter().filter(move |s| s.parent_span_id == Some(span_id) && !s.parent_is_remote).map(|s| &**s)
+        self.spans.iter().filter(move |s| s.parent_span_id == Some(span_id)).map(|s| &**s)
     }
 
     /// The span with this id.

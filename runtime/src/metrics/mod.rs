@@ -132,10 +132,17 @@ impl Metrics {
     /// assert!(matches!(families[0].series[0].value, lantern::metrics::MetricValue::Counter { value: 1, .. }));
     /// ```
     pub fn snapshot(&self) -> Vec<MetricFamily> {
+        self.snapshot_where(|_| true)
+    }
+
+    /// Like [`Metrics::snapshot`], for the metrics whose name `keep` accepts:
+    /// the others' series are not read at all.
+    pub(crate) fn snapshot_where(&self, keep: impl Fn(&str) -> bool) -> Vec<MetricFamily> {
         let descriptions = self.0.descriptions.read().clone();
         self.0
             .families()
             .into_iter()
+            .filter(|f| keep(&f.name))
             .map(|f| {
                 let (unit, description) =
                     descriptions.get(&f.name).cloned().map_or((None, None), |(u, d)| (u, Some(d)));

@@ -62,6 +62,32 @@ pub(crate) fn server_address(uri: &Uri, headers: &HeaderMap) -> Option<(String, 
     Some((host.to_owned(), authority.port_u16()))
 }
 
+/// Both ends of a request a server received: `server.address` and
+/// `server.port`, `client.address`, `network.peer.address` and
+/// `network.peer.port`.
+pub(crate) struct ServerEnds {
+    pub(crate) host: Option<String>,
+    pub(crate) port: Option<u16>,
+    pub(crate) client: Option<String>,
+    pub(crate) peer_address: Option<String>,
+    pub(crate) peer_port: Option<u16>,
+}
+
+/// The [`ServerEnds`] of `request`, received over `scheme` (the port's
+/// default when the request names none). The client is the first hop of
+/// `X-Forwarded-For`, else the socket peer, as the conventions say.
+pub(crate) fn server_ends<B>(request: &http::Request<B>, scheme: &str) -> ServerEnds {
+    let headers = request.headers();
+    let (host, port) = match server_address(request.uri(), headers) {
+        Some((host, port)) => (Some(host), port.or_else(|| default_port(scheme))),
+        None => (None, None),
+    };
+    let peer = peer(request.extensions());
+    let peer_address = peer.map(|p| p.ip().to_string());
+    let client = forwarded_for(headers).map(str::to_owned).or_else(|| peer_address.clone());
+    ServerEnds { host, port, client, peer_address, peer_port: peer.map(|p| p.port()) }
+}
+
 /// `url.scheme` on a server: the URI's, else `X-Forwarded-Proto` when it is
 /// `http` or `https` (a proxy terminated TLS), else `http`.
 pub(crate) fn server_scheme<'a>(uri: &'a Uri, headers: &HeaderMap) -> &'a str {

@@ -183,13 +183,7 @@ fn server_span<B>(request: &Request<B>, debug: &DebugHeader, service_name: Optio
     let headers = request.headers();
     let (name, service, method) = rpc_names(request.uri().path());
     let scheme = request.uri().scheme_str().unwrap_or("http");
-    let (host, port) = match attr::server_address(request.uri(), headers) {
-        Some((host, port)) => (Some(host), port.or_else(|| attr::default_port(scheme))),
-        None => (None, None),
-    };
-    let peer = attr::peer(request.extensions());
-    let client = attr::forwarded_for(headers).map(str::to_owned).or_else(|| peer.map(|p| p.ip().to_string()));
-    let peer_address = peer.map(|p| p.ip().to_string());
+    let ends = attr::server_ends(request, scheme);
     let forced = debug.is_set(headers);
     crate::propagation::extract(headers).child_span(|| {
         tracing::info_span!(
@@ -199,11 +193,11 @@ fn server_span<B>(request: &Request<B>, debug: &DebugHeader, service_name: Optio
             rpc.system = "grpc",
             rpc.service = service,
             rpc.method = method,
-            server.address = host.as_deref(),
-            server.port = port.map(i64::from),
-            client.address = client.as_deref(),
-            network.peer.address = peer_address.as_deref(),
-            network.peer.port = peer.map(|p| i64::from(p.port())),
+            server.address = ends.host.as_deref(),
+            server.port = ends.port.map(i64::from),
+            client.address = ends.client.as_deref(),
+            network.peer.address = ends.peer_address.as_deref(),
+            network.peer.port = ends.peer_port.map(i64::from),
             lantern.debug = forced.then_some(true),
             // Set at creation (no field when `None`), so every child and
             // log inside inherits it.

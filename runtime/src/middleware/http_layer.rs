@@ -231,13 +231,7 @@ fn server_span<B>(request: &Request<B>, route: Option<&str>, debug: &DebugHeader
         None => method.name.to_owned(),
     };
     let scheme = attr::server_scheme(request.uri(), headers);
-    let (host, port) = match attr::server_address(request.uri(), headers) {
-        Some((host, port)) => (Some(host), port.or_else(|| attr::default_port(scheme))),
-        None => (None, None),
-    };
-    let peer = attr::peer(request.extensions());
-    let client = attr::forwarded_for(headers).map(str::to_owned).or_else(|| peer.map(|p| p.ip().to_string()));
-    let peer_address = peer.map(|p| p.ip().to_string());
+    let ends = attr::server_ends(request, scheme);
     let user_agent = headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
     let forced = debug.is_set(headers);
     crate::propagation::extract(headers).child_span(|| {
@@ -250,11 +244,11 @@ fn server_span<B>(request: &Request<B>, route: Option<&str>, debug: &DebugHeader
             url.path = request.uri().path(),
             url.scheme = scheme,
             http.route = route,
-            server.address = host.as_deref(),
-            server.port = port.map(i64::from),
-            client.address = client.as_deref(),
-            network.peer.address = peer_address.as_deref(),
-            network.peer.port = peer.map(|p| i64::from(p.port())),
+            server.address = ends.host.as_deref(),
+            server.port = ends.port.map(i64::from),
+            client.address = ends.client.as_deref(),
+            network.peer.address = ends.peer_address.as_deref(),
+            network.peer.port = ends.peer_port.map(i64::from),
             user_agent.original = user_agent,
             network.protocol.version = attr::protocol_version(request.version()),
             lantern.debug = forced.then_some(true),

@@ -54,8 +54,7 @@ struct MetricsView {
 
 impl MetricsView {
     fn collect(s: &Sources, filter: Option<&str>) -> MetricsView {
-        let families: Vec<MetricFamily> =
-            s.metrics.snapshot().into_iter().filter(|f| filter.is_none_or(|n| f.name.contains(n))).collect();
+        let families: Vec<MetricFamily> = s.metrics.snapshot_where(|name| filter.is_none_or(|n| name.contains(n)));
         let wanted: HashSet<TraceId> =
             families.iter().flat_map(|f| &f.series).flat_map(|s| exemplars(&s.value)).map(|e| e.trace_id).collect();
         // The snapshot holds the store's lock: look the ids up, drop it.

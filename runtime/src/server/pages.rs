@@ -81,9 +81,8 @@ fn overview_json(s: &Sources) -> Json_ {
     // The exporter's own counters, as it publishes them (`otlp.*`).
     let export: serde_json::Map<String, Json_> = s
         .metrics
-        .snapshot()
+        .snapshot_where(|name| name.starts_with("otlp."))
         .into_iter()
-        .filter(|f| f.name.starts_with("otlp."))
         .flat_map(|f| {
             f.series.into_iter().filter_map(move |series| {
                 let labels: Vec<String> = series.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -335,17 +334,18 @@ pub(crate) async fn trace(State(s): State<Sources>, Path(id): Path<String>) -> R
     }
     b.push_str("<table class=\"waterfall\"><tr><th>span</th><th class=\"num\">duration</th><th>timeline</th></tr>");
     let total = w.total.as_secs_f64().max(1e-9);
-    let service_of = |s: &crate::SpanRecord| s.service.as_deref().unwrap_or(&service).to_owned();
+    // The service of the row last seen at each depth: rows are depth
+    // first, so a row's parent is the one just above it at `depth - 1`.
+    let mut services: Vec<&str> = Vec::new();
     for r in &w.rows {
         let s = &r.span;
+        let own = s.service.as_deref().unwrap_or(&service);
+        services.truncate(r.depth);
         // The service shows where it changes: at the top and across calls.
-        let own = service_of(s);
-        let parent_service = s.parent_span_id.filter(|_| !s.parent_is_remote).and_then(|p| t.span(p)).map(service_of);
-        let service_tag = if parent_service.as_deref() == Some(own.as_str()) {
-            String::new()
-        } else {
-            format!("<span class=\"svc\">{}</span> ", esc(&own))
-        };
+        let same_as_parent = !r.remote_parent && r.depth > 0 && services.last() == Some(&own);
+        services.push(own);
+        let service_tag =
+            if same_as_parent { String::new() } else { format!("<span class=\"svc\">{}</span> ", esc(own)) };
         let class = [(r.critical, "critical"), (r.error, "error")]
             .iter()
             .filter(|(on, _)| *on)

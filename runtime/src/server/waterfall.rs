@@ -62,8 +62,8 @@ use crate::record::SpanRecord;
 pub(crate) struct WaterfallRow {
     /// The span.
     pub(crate) span: Arc<SpanRecord>,
-    /// Nesting depth: 0 for spans whose parent is absent from the trace or
-    /// remote (and for the span where a parent-id cycle is broken).
+    /// Nesting depth: 0 for spans whose parent is absent from the trace
+    /// (and for the span where a parent-id cycle is broken).
     pub(crate) depth: usize,
     /// Start, after the earliest start of all the trace's spans.
     pub(crate) offset: Duration,
