@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
-use lantern::export::{ExportContext, ExportRecord, Exporter};
+use lantern::export::{ExportRecord, Exporter};
 use lantern_otlp::{OtlpConfig, OtlpExporter, Protocol};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
@@ -49,16 +49,19 @@ fn receiver() -> (SocketAddr, Arc<AtomicU64>) {
 }
 
 /// One realistic span record: four attributes and one event.
-fn sample_span() -> (Arc<lantern::SpanRecord>, lantern::metrics::Metrics, lantern::Resource) {
+fn sample_span() -> (Arc<lantern::record::SpanRecord>, lantern::Handle) {
     let guard = lantern::builder().service_name("bench").try_init_local();
     tracing::info_span!("GET /dispatch", otel.kind = "server", http.route = "/dispatch", customer = 123_u64)
         .in_scope(|| tracing::info!(driver = "T757183C", "driver found"));
     let snap = guard.buffer().snapshot();
     let trace = snap.trace(snap.traces(&Default::default())[0].trace_id).unwrap();
-    (trace.spans[0].clone(), guard.metrics().clone(), guard.buffer().resource().clone())
+    (trace.spans[0].clone(), guard.handle().clone())
 }
 
-fn exporter(addr: SocketAddr, queue: usize) -> (OtlpExporter, lantern::metrics::Metrics, Arc<lantern::SpanRecord>) {
+fn exporter(
+    addr: SocketAddr,
+    queue: usize,
+) -> (OtlpExporter, lantern::metrics::Metrics, Arc<lantern::record::SpanRecord>) {
     let mut cfg =
         OtlpConfig { protocol: Protocol::HttpProtobuf, endpoint: Some(format!("http://{addr}")), ..Default::default() };
     cfg.batch.max_queue_size = queue;
@@ -66,9 +69,9 @@ fn exporter(addr: SocketAddr, queue: usize) -> (OtlpExporter, lantern::metrics::
     cfg.metrics.enabled = false;
     cfg.logs.enabled = false;
     let exporter = OtlpExporter::new(cfg).unwrap();
-    let (span, metrics, resource) = sample_span();
-    exporter.start(&ExportContext { resource, metrics: metrics.clone() });
-    (exporter, metrics, span)
+    let (span, handle) = sample_span();
+    exporter.start(&handle);
+    (exporter, handle.metrics().clone(), span)
 }
 
 fn throughput(c: &mut Criterion) {

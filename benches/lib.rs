@@ -17,7 +17,7 @@ pub fn floor() -> Dispatch {
 }
 
 /// Lantern with its defaults: every span recorded and sampled.
-pub fn lantern_sampled() -> (Dispatch, lantern::Buffer) {
+pub fn lantern_sampled() -> (Dispatch, lantern::buffer::Buffer) {
     let layer = lantern::layer();
     let buffer = layer.buffer();
     (Dispatch::new(tracing_subscriber::registry().with(layer)), buffer)
@@ -35,7 +35,7 @@ pub fn lantern_unsampled() -> Dispatch {
 /// Prints what the buffer did during the Lantern case: at this rate the
 /// ingest thread may fall behind, and spans overwritten in the queue are
 /// work the application thread did not pay for in full.
-pub fn report(buffer: &lantern::Buffer) {
+pub fn report(buffer: &lantern::buffer::Buffer) {
     buffer.flush();
     let s = buffer.stats();
     eprintln!(

@@ -81,6 +81,6 @@ fn main() {
     let trace = snap.trace(request.trace_id).expect("the request's trace");
     println!("\ntrace {} ({} spans):", trace.trace_id, trace.spans.len());
     lantern_examples::print_tree(&trace, &request, 1);
-    let consumers = trace.spans.iter().filter(|s| s.kind == lantern::SpanKind::Consumer).count();
+    let consumers = trace.spans.iter().filter(|s| s.kind == lantern::record::SpanKind::Consumer).count();
     println!("\nproducer and consumer in one trace: {}", consumers == 2);
 }

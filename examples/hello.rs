@@ -16,7 +16,8 @@
 use std::io::Write;
 use std::time::Duration;
 
-use lantern::{LogQuery, TraceId, TraceQuery};
+use lantern::TraceId;
+use lantern::buffer::{LogQuery, TraceQuery};
 use tracing::Instrument;
 
 /// Between two orders while serving.
@@ -87,7 +88,7 @@ fn main() {
     let ann = rt.block_on(place_order("ann", basket, CUSTOMER_NOTES[0]));
     rt.block_on(place_order("bob", basket, CUSTOMER_NOTES[1]));
     lantern.buffer().flush();
-    print_report(lantern.buffer());
+    print_report(lantern.handle());
     if once {
         return;
     }
@@ -134,14 +135,14 @@ fn main() {
     println!("lantern: stopped");
 }
 
-fn is_error_trace(buffer: &lantern::Buffer, id: TraceId) -> bool {
+fn is_error_trace(buffer: &lantern::buffer::Buffer, id: TraceId) -> bool {
     let snap = buffer.snapshot();
     snap.traces(&TraceQuery { errors_only: true, limit: 1000, ..Default::default() }).iter().any(|t| t.trace_id == id)
 }
 
-fn print_report(buffer: &lantern::Buffer) {
-    let snap = buffer.snapshot();
-    println!("Recent traces of {} (newest first):\n", buffer.resource().service_name());
+fn print_report(handle: &lantern::Handle) {
+    let snap = handle.buffer().snapshot();
+    println!("Recent traces of {} (newest first):\n", handle.resource().service_name());
     for summary in snap.traces(&TraceQuery::default()) {
         let Some(trace) = snap.trace(summary.trace_id) else { continue };
         let mark = if summary.error { "  [error]" } else { "" };

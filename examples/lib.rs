@@ -3,7 +3,8 @@
 
 pub mod hotrod;
 
-use lantern::{SpanRecord, Trace};
+use lantern::buffer::Trace;
+use lantern::record::SpanRecord;
 
 /// Prints `span` and, indented below it, its events and its children
 /// (remote children included): name, kind, duration, error, remote parent,

@@ -211,7 +211,7 @@ def check_critical(dom, twin):
 def tracez_entry(name):
     """The row of /debug/api/tracez for spans named `name`: {"name",
     "running", "buckets": [9 counts], "errors", "finished"} in "rows"
-    (runtime/src/server/tracez.rs); returns (finished, errors)."""
+    (runtime/src/server/tracez_page.rs); returns (finished, errors)."""
     twin = get_json("/debug/api/tracez")
     rows = [r for r in twin["rows"] if r["name"] == name]
     check(len(rows) == 1, f"/debug/api/tracez: {len(rows)} rows named {name}")

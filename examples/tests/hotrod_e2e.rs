@@ -14,8 +14,10 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use lantern::TraceId;
+use lantern::buffer::{LogQuery, Trace};
 use lantern::metrics::MetricValue;
-use lantern::{LogQuery, SpanKind, SpanRecord, Trace, TraceId, Value};
+use lantern::record::{SpanKind, SpanRecord, Value};
 use lantern_examples::hotrod::frontend::Dispatch;
 use lantern_examples::hotrod::{self, Config, Hotrod, Latencies};
 

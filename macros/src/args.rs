@@ -32,8 +32,8 @@ pub(crate) struct FieldArg {
 #[derive(Default)]
 pub(crate) struct Args {
     pub(crate) name: Option<LitStr>,
-    /// `::tracing::Level::X`.
-    pub(crate) level: Option<TokenStream>,
+    /// The `tracing::Level` constant: `TRACE` ... `ERROR`.
+    pub(crate) level: Option<Ident>,
     pub(crate) target: Option<LitStr>,
     pub(crate) skips: Vec<Ident>,
     pub(crate) skip_all: bool,
@@ -43,11 +43,31 @@ pub(crate) struct Args {
     pub(crate) err: Option<ErrArg>,
     pub(crate) ret: Option<Format>,
     pub(crate) parent: Option<Expr>,
+    /// `crate = path`: the path of the `lantern` crate, re-exported; the
+    /// generated code then finds `tracing` at `path::__private::tracing`.
+    pub(crate) krate: Option<syn::Path>,
+}
+
+impl Args {
+    /// The path the generated code names `tracing` by: `::tracing` unless
+    /// `crate = path` names a re-exported `lantern`, whose hidden
+    /// `__private::tracing` is then used.
+    pub(crate) fn tracing(&self) -> TokenStream {
+        self.krate.as_ref().map_or_else(|| quote!(::tracing), |krate| quote!(#krate::__private::tracing))
+    }
+
+    /// The span's level, `INFO` by default, as a `tracing::Level` constant.
+    pub(crate) fn level(&self) -> TokenStream {
+        let tracing = self.tracing();
+        let level = self.level.clone().unwrap_or_else(|| Ident::new("INFO", Span::call_site()));
+        quote!(#tracing::Level::#level)
+    }
 }
 
 const KINDS: [&str; 5] = ["server", "client", "producer", "consumer", "internal"];
 const LEVELS: [&str; 5] = ["trace", "debug", "info", "warn", "error"];
-const ARGUMENTS: [&str; 10] = ["name", "level", "target", "skip", "skip_all", "fields", "kind", "err", "ret", "parent"];
+const ARGUMENTS: [&str; 11] =
+    ["name", "level", "target", "skip", "skip_all", "fields", "kind", "err", "ret", "parent", "crate"];
 
 impl Parse for Args {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
@@ -58,7 +78,7 @@ impl Parse for Args {
             let key = ident.to_string();
             if !ARGUMENTS.contains(&key.as_str()) {
                 let msg = "unknown argument: expected one of `name`, `level`, `target`, `skip`, `skip_all`, \
-                           `fields`, `kind`, `err`, `ret`, `parent`";
+                           `fields`, `kind`, `err`, `ret`, `parent`, `crate`";
                 return Err(syn::Error::new_spanned(ident, msg));
             }
             if seen.iter().any(|s| *s == key) {
@@ -106,6 +126,10 @@ impl Parse for Args {
                     input.parse::<Token![=]>()?;
                     args.parent = Some(input.parse()?);
                 }
+                "crate" => {
+                    input.parse::<Token![=]>()?;
+                    args.krate = Some(parse_path(input)?);
+                }
                 _ => unreachable!("checked against ARGUMENTS"),
             }
             if !input.is_empty() {
@@ -123,8 +147,8 @@ fn parse_value<T: Parse>(input: ParseStream<'_>) -> syn::Result<T> {
 }
 
 /// `level = "info"` (any case) or `level = Level::INFO` (any path ending in
-/// one of the five constants).
-fn parse_level(input: ParseStream<'_>) -> syn::Result<TokenStream> {
+/// one of the five constants); gives the constant's name.
+fn parse_level(input: ParseStream<'_>) -> syn::Result<Ident> {
     let (name, tokens) = if input.peek(LitStr) {
         let lit: LitStr = input.parse()?;
         (lit.value().to_ascii_lowercase(), lit.into_token_stream())
@@ -139,8 +163,18 @@ fn parse_level(input: ParseStream<'_>) -> syn::Result<TokenStream> {
                    (any case) or `Level::TRACE` ... `Level::ERROR`";
         return Err(syn::Error::new_spanned(tokens, msg));
     }
-    let ident = Ident::new(&name.to_ascii_uppercase(), Span::call_site());
-    Ok(quote!(::tracing::Level::#ident))
+    Ok(Ident::new(&name.to_ascii_uppercase(), Span::call_site()))
+}
+
+/// `crate = some::path` or `crate = "some::path"`: a path without generic
+/// arguments.
+fn parse_path(input: ParseStream<'_>) -> syn::Result<syn::Path> {
+    let msg = "expected the path of the `lantern` crate: `crate = some::path` or `crate = \"some::path\"`";
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        return lit.parse_with(syn::Path::parse_mod_style).map_err(|_| syn::Error::new_spanned(lit, msg));
+    }
+    syn::Path::parse_mod_style(input).map_err(|e| syn::Error::new(e.span(), msg))
 }
 
 /// The optional `(Display)` / `(Debug)` after `err` and `ret`.

@@ -1,5 +1,6 @@
-//! Code generation for `#[traced]`. The output names only `::tracing` and
-//! `::core`, so an instrumented function works under any subscriber.
+//! Code generation for `#[traced]`. The output names only `tracing` (as
+//! `::tracing`, or the path given by `crate = path`) and `::core`, so an
+//! instrumented function works under any subscriber.
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
@@ -65,6 +66,7 @@ fn recording(ty: &Type) -> Recording {
 /// `name = value` for each argument that is recorded: named (not
 /// destructured), not `self`, not skipped, not overridden by `fields(...)`.
 fn argument_fields(item: &ItemFn, args: &Args, user_fields: &[String]) -> syn::Result<Vec<TokenStream>> {
+    let tracing = args.tracing();
     let named: Vec<(&Ident, &Type)> = item
         .sig
         .inputs
@@ -95,8 +97,8 @@ fn argument_fields(item: &ItemFn, args: &Args, user_fields: &[String]) -> syn::R
         .filter(|(ident, _)| !args.skips.contains(ident) && !user_fields.contains(&ident.to_string()))
         .map(|(ident, ty)| match recording(ty) {
             Recording::Value => quote!(#ident = #ident),
-            Recording::Display => quote!(#ident = ::tracing::field::display(&#ident)),
-            Recording::Debug => quote!(#ident = ::tracing::field::debug(&#ident)),
+            Recording::Display => quote!(#ident = #tracing::field::display(&#ident)),
+            Recording::Debug => quote!(#ident = #tracing::field::debug(&#ident)),
         })
         .collect())
 }
@@ -118,6 +120,7 @@ fn destructures(item: &ItemFn, ident: &Ident) -> bool {
 
 /// The expression creating the span (through `parent.child_span` if given).
 fn span_expr(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
+    let tracing = args.tracing();
     let fn_name = item.sig.ident.to_string();
     let user_fields: Vec<String> = args.fields.iter().filter_map(|f| f.name.clone()).collect();
     let declared = |name: &str| user_fields.iter().any(|f| f == name);
@@ -133,16 +136,16 @@ fn span_expr(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
         for name in ["otel.status_code", "otel.status_message"] {
             if !declared(name) {
                 let key: TokenStream = name.parse().expect("a dotted field name");
-                fields.push(quote!(#key = ::tracing::field::Empty));
+                fields.push(quote!(#key = #tracing::field::Empty));
             }
         }
     }
     fields.extend(args.fields.iter().map(|f| f.tokens.clone()));
 
     let name = args.name.as_ref().map_or_else(|| fn_name.to_token_stream(), ToTokens::to_token_stream);
-    let level = args.level.clone().unwrap_or_else(|| quote!(::tracing::Level::INFO));
+    let level = args.level();
     let target = args.target.as_ref().map(|t| quote!(target: #t,));
-    let span = quote!(::tracing::span!(#target #level, #name, #(#fields),*));
+    let span = quote!(#tracing::span!(#target #level, #name, #(#fields),*));
     Ok(match &args.parent {
         Some(parent) => quote!((#parent).child_span(|| #span)),
         None => span,
@@ -239,7 +242,8 @@ pub(crate) fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
     let inner = attrs.iter().filter(|a| matches!(a.style, AttrStyle::Inner(_)));
     let stmts = &block.stmts;
     let anchor = return_type_anchor(&sig.output);
-    let level = args.level.clone().unwrap_or_else(|| quote!(::tracing::Level::INFO));
+    let tracing = args.tracing();
+    let level = args.level();
     let target = args.target.as_ref().map(|t| quote!(target: #t,));
 
     // `__lantern_record` is the span again (a clone, for async fns, whose
@@ -249,16 +253,16 @@ pub(crate) fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
     let on_err = args.err.as_ref().map(|err| {
         let (status, exception) = match err.format {
             Format::Display => {
-                (quote!(::tracing::field::display(__lantern_error)), quote!(exception.message = %__lantern_error))
+                (quote!(#tracing::field::display(__lantern_error)), quote!(exception.message = %__lantern_error))
             }
             Format::Debug => {
-                (quote!(::tracing::field::debug(__lantern_error)), quote!(exception.message = ?__lantern_error))
+                (quote!(#tracing::field::debug(__lantern_error)), quote!(exception.message = ?__lantern_error))
             }
         };
         quote! {
             __lantern_record.record("otel.status_code", "ERROR");
             __lantern_record.record("otel.status_message", #status);
-            ::tracing::event!(#target ::tracing::Level::ERROR, #exception, "exception");
+            #tracing::event!(#target #tracing::Level::ERROR, #exception, "exception");
         }
     });
     let ret_event = |value: TokenStream| {
@@ -266,7 +270,7 @@ pub(crate) fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
             Some(Format::Display) => quote!(return = %#value),
             _ => quote!(return = ?#value),
         };
-        quote!(::tracing::event!(#target #level, #field);)
+        quote!(#tracing::event!(#target #level, #field);)
     };
     let inspect = match (&on_err, args.ret.is_some()) {
         (Some(on_err), true) => {
@@ -288,14 +292,14 @@ pub(crate) fn expand(args: Args, item: ItemFn) -> syn::Result<TokenStream> {
     let body = match (sig.asyncness.is_some(), inspect) {
         (true, None) => quote! {
             let __lantern_span = #make_span;
-            ::tracing::Instrument::instrument(async move { #anchor #(#stmts)* }, __lantern_span).await
+            #tracing::Instrument::instrument(async move { #anchor #(#stmts)* }, __lantern_span).await
         },
         (true, Some(inspect)) => {
             let record = args.err.as_ref().map(|_| quote!(let __lantern_record = __lantern_span.clone();));
             quote! {
                 let __lantern_span = #make_span;
                 #record
-                ::tracing::Instrument::instrument(
+                #tracing::Instrument::instrument(
                     async move {
                         #[allow(unknown_lints, clippy::diverging_sub_expression)]
                         let __lantern_result = async move { #anchor #(#stmts)* }.await;

@@ -2,7 +2,8 @@
 //!
 //! This crate is re-exported as `lantern::traced`; it can be used on its own
 //! with nothing but `tracing`. The code it generates names only `::tracing`
-//! (the crate using the attribute must depend on `tracing`), so an
+//! (the crate using the attribute must depend on `tracing`, or name a
+//! re-exported `lantern` with [`crate = path`](#a-re-exported-lantern-crate)), so an
 //! instrumented function works under any subscriber: under Lantern its span
 //! becomes a span record like any other, under `tracing-subscriber`'s `fmt`
 //! layer it is printed, and with no subscriber it costs next to nothing.
@@ -65,6 +66,7 @@
 //! | `err`, `err(Debug)` | for functions returning `Result`: on `Err`, marks the span as failed and emits an exception event |
 //! | `ret`, `ret(Display)` | emits an event with the returned value |
 //! | `parent = expr` | creates the span as `expr.child_span(\|\| span)`, e.g. under a `lantern::Context` extracted from a request |
+//! | `crate = path` or `crate = "path"` | the path of a re-exported `lantern` crate, through which the generated code reaches `tracing`; by default it names `::tracing` |
 //!
 //! Each argument may be given once, and `skip` and `skip_all` not together.
 //!
@@ -194,12 +196,37 @@
 //! # assert_eq!(handle(&Under(tracing::Span::none()), "/users"), 6);
 //! ```
 //!
+//! # A re-exported `lantern`: `crate`
+//!
+//! The generated code names `::tracing`, so by default the crate using the
+//! attribute depends on `tracing`. A crate that wraps Lantern for others
+//! re-exports `lantern`, and its users, who may not depend on `tracing`
+//! themselves, name that re-export with `crate = path` (or `crate =
+//! "path"`, as a string): every item the generated code uses from `tracing`
+//! is then taken through `path` (from Lantern's hidden re-export of
+//! `tracing`). The path is resolved where the function is, like any path
+//! written in it.
+//!
+//! ```
+//! /// A stand-in for a crate that wraps Lantern.
+//! mod obs {
+//!     pub use lantern;
+//! }
+//!
+//! #[obs::lantern::traced(crate = obs::lantern, level = "debug", err)]
+//! fn parse(text: &str) -> Result<u8, std::num::ParseIntError> {
+//!     text.parse()
+//! }
+//! # assert_eq!(parse("7"), Ok(7));
+//! ```
+//!
 //! # Mistakes are compile errors
 //!
 //! An unknown argument, a level or kind that does not exist, `skip` naming
 //! something that is not an argument, `err` on a function returning
 //! nothing, or an argument given twice is a compile error pointing at the
-//! argument:
+//! argument. The function is then kept as written, without a span, so that
+//! the one error is all there is: calls to it still compile.
 //!
 //! ```compile_fail
 //! #[lantern_macros::traced(level = "loud")]
@@ -228,7 +255,17 @@ use proc_macro::TokenStream;
 /// ```
 #[proc_macro_attribute]
 pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
-    let args = syn::parse_macro_input!(args as args::Args);
-    let item = syn::parse_macro_input!(item as syn::ItemFn);
-    expand::expand(args, item).unwrap_or_else(syn::Error::into_compile_error).into()
+    let expanded = syn::parse::<args::Args>(args)
+        .and_then(|args| Ok((args, syn::parse::<syn::ItemFn>(item.clone())?)))
+        .and_then(|(args, function)| expand::expand(args, function));
+    match expanded {
+        Ok(tokens) => tokens.into(),
+        // The item is kept as written: without it, every use of the function
+        // would be one more error.
+        Err(error) => {
+            let mut tokens = TokenStream::from(error.into_compile_error());
+            tokens.extend(item);
+            tokens
+        }
+    }
 }

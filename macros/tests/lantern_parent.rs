@@ -2,7 +2,9 @@
 //! the child of the remote caller's span, and the macro's fields become
 //! Lantern's kind, status and attributes.
 
-use lantern::{Context, SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState, Value};
+use lantern::context::{SpanContext, TraceFlags, TraceState};
+use lantern::record::{SpanKind, Status, Value};
+use lantern::{Context, SpanId, TraceId};
 use lantern_macros::traced;
 
 #[traced(parent = cx, skip(cx), kind = "server", err)]

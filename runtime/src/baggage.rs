@@ -25,6 +25,8 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+
 /// At most this many members.
 pub(crate) const MAX_MEMBERS: usize = 64;
 /// At most this many bytes in the serialised header.
@@ -33,7 +35,7 @@ pub(crate) const MAX_BYTES: usize = 8192;
 /// One baggage member: a key, a value and optional properties (`ttl=30;private`).
 ///
 /// ```
-/// let mut b = lantern::Baggage::default();
+/// let mut b = lantern::context::Baggage::default();
 /// b.insert_with_properties("k", "v", Some("ttl=30")).unwrap();
 /// assert_eq!(b.entry("k").unwrap().properties(), Some("ttl=30"));
 /// ```
@@ -48,7 +50,7 @@ impl BaggageEntry {
     /// The key.
     ///
     /// ```
-    /// let mut b = lantern::Baggage::default();
+    /// let mut b = lantern::context::Baggage::default();
     /// b.insert("k", "v").unwrap();
     /// assert_eq!(b.iter().next().unwrap().key(), "k");
     /// ```
@@ -78,10 +80,7 @@ impl BaggageEntry {
 
     /// Bytes this member takes in a `baggage` header.
     pub(crate) fn encoded_len(&self) -> usize {
-        self.key.len()
-            + 1
-            + crate::propagation::encoded_value_len(&self.value)
-            + self.properties.as_ref().map_or(0, |p| p.len() + 1)
+        self.key.len() + 1 + encoded_value_len(&self.value) + self.properties.as_ref().map_or(0, |p| p.len() + 1)
     }
 
     /// A member whose key and properties the caller has validated.
@@ -105,7 +104,7 @@ impl BaggageEntry {
 ///   members that would.
 ///
 /// ```
-/// let mut b = lantern::Baggage::default();
+/// let mut b = lantern::context::Baggage::default();
 /// b.insert("customer", "123").unwrap();
 /// let copy = b.clone(); // shares the list
 /// b.insert("tenant", "acme").unwrap(); // copies it
@@ -120,7 +119,7 @@ pub struct Baggage {
 /// Why a baggage entry was refused.
 ///
 /// ```
-/// let err = lantern::Baggage::default().insert("bad key", "v").unwrap_err();
+/// let err = lantern::context::Baggage::default().insert("bad key", "v").unwrap_err();
 /// assert_eq!(err.to_string(), "invalid baggage key: expected an RFC 7230 token");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,7 +204,7 @@ impl Baggage {
     /// Sets `key` to `value`; see [`Baggage::insert_with_properties`].
     ///
     /// ```
-    /// let mut b = lantern::Baggage::default();
+    /// let mut b = lantern::context::Baggage::default();
     /// b.insert("k", "v1").unwrap();
     /// b.insert("k", "v2").unwrap();
     /// assert_eq!((b.len(), b.get("k")), (1, Some("v2")));
@@ -220,7 +219,7 @@ impl Baggage {
     /// break the W3C limits (64 members, 8192 bytes serialised).
     ///
     /// ```
-    /// let mut b = lantern::Baggage::default();
+    /// let mut b = lantern::context::Baggage::default();
     /// let err = b.insert("big", &"x".repeat(9000)).unwrap_err();
     /// assert_eq!(err.to_string(), "baggage would exceed 8192 bytes");
     /// assert!(b.is_empty());
@@ -257,10 +256,10 @@ impl Baggage {
     /// Removes `key`, returning its member if it was there.
     ///
     /// ```
-    /// let mut b = lantern::Baggage::default();
+    /// let mut b = lantern::context::Baggage::default();
     /// b.insert("k", "v").unwrap();
     /// assert_eq!(b.remove("k").unwrap().value(), "v");
-    /// assert!(b.is_empty() && b == lantern::Baggage::default());
+    /// assert!(b.is_empty() && b == lantern::context::Baggage::default());
     /// ```
     pub fn remove(&mut self, key: &str) -> Option<BaggageEntry> {
         let index = self.iter().position(|e| e.key == key)?;
@@ -294,7 +293,7 @@ impl Baggage {
     /// Whether there is no member.
     ///
     /// ```
-    /// assert!(lantern::Baggage::default().is_empty());
+    /// assert!(lantern::context::Baggage::default().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -326,4 +325,14 @@ impl fmt::Debug for Baggage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.iter().map(|e| (e.key(), e.value()))).finish()
     }
+}
+
+/// Everything outside the W3C `baggage-octet` set (0x21, 0x23-0x2B,
+/// 0x2D-0x3A, 0x3C-0x5B, 0x5D-0x7E), and `%` itself. Non-ASCII bytes are
+/// always encoded.
+pub(crate) const NOT_BAGGAGE_OCTET: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b',').add(b';').add(b'\\').add(b'%');
+
+/// The length of `value` percent-encoded, without building the string.
+pub(crate) fn encoded_value_len(value: &str) -> usize {
+    utf8_percent_encode(value, NOT_BAGGAGE_OCTET).map(str::len).sum()
 }

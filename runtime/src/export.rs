@@ -6,56 +6,20 @@
 //! span's events are joined to it and its status is final. `export` runs on
 //! the ingest thread, so it must only enqueue (and count what it cannot
 //! keep): encoding and network work belong on the exporter's own thread.
-//! Metrics are pulled, not pushed: [`ExportContext::metrics`] gives the
-//! store to read on the exporter's own schedule.
+//! Metrics are pulled, not pushed: [`Exporter::start`] is given the
+//! [`Handle`], whose metrics store the exporter reads on its own schedule,
+//! and whose [`Resource`] says who produces the telemetry.
 //!
 //! ```
 //! use std::sync::atomic::{AtomicUsize, Ordering};
 //! use std::sync::Arc;
-//! use lantern::export::{ExportRecord, Exporter};
-//!
-//! #[derive(Default)]
-//! struct CountingExporter(AtomicUsize);
-//!
-//! impl Exporter for CountingExporter {
-//!     fn export(&self, record: ExportRecord) {
-//!         if let ExportRecord::Span(_) = record {
-//!             self.0.fetch_add(1, Ordering::Relaxed);
-//!         }
-//!     }
-//! }
-//!
-//! let exporter = Arc::new(CountingExporter::default());
-//! let lantern = lantern::builder().exporter(exporter.clone()).try_init_local();
-//! tracing::info_span!("work").in_scope(|| {});
-//! drop(lantern); // flushes the buffer, then shuts the exporter down
-//! assert_eq!(exporter.0.load(Ordering::Relaxed), 1);
-//! ```
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::Resource;
-use crate::metrics::Metrics;
-use crate::record::{LogRecord, SpanRecord};
+pub use crate::buffer::entry::ExportRecord;
+pub use crate::resource::Resource;
 
-/// One record for an exporter.
-#[derive(Clone, Debug)]
-pub enum ExportRecord {
-    /// A finished span of a sampled trace, with its events and final status.
-    Span(Arc<SpanRecord>),
-    /// A log record.
-    Log(Arc<LogRecord>),
-}
-
-/// What an exporter is told once, before the first record.
-#[derive(Clone, Debug)]
-pub struct ExportContext {
-    /// Who produces the telemetry.
-    pub resource: Resource,
-    /// The metrics store, to read on the exporter's own schedule.
-    pub metrics: Metrics,
-}
+use crate::handle::Handle;
 
 /// Receives finished spans and logs. Implementations must never block in
 /// [`Exporter::export`]: enqueue, or drop and count.
@@ -67,9 +31,10 @@ pub trait Exporter: Send + Sync + 'static {
     /// Takes one record. Called on Lantern's ingest thread.
     fn export(&self, record: ExportRecord);
 
-    /// Called once when Lantern starts, before any record.
-    fn start(&self, context: &ExportContext) {
-        let _ = context;
+    /// Called once when Lantern starts, before any record, with the read
+    /// handle: the resource to send with every batch, the metrics to pull.
+    fn start(&self, handle: &Handle) {
+        let _ = handle;
     }
 
     /// Sends what is queued, waiting at most `timeout`, then stops. Called
@@ -84,8 +49,8 @@ impl<E: Exporter + ?Sized> Exporter for Arc<E> {
         (**self).export(record)
     }
 
-    fn start(&self, context: &ExportContext) {
-        (**self).start(context)
+    fn start(&self, handle: &Handle) {
+        (**self).start(handle)
     }
 
     fn shutdown(&self, timeout: Duration) {

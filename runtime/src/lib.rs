@@ -18,21 +18,68 @@
 //! assert_eq!(logs[0].trace_id, Some(summary.trace_id));
 //! ```
 //!
+//! ## The flow
+//!
+//! Data moves one way: the application writes, Lantern's own threads file
+//! and ship it, and readers read through one [`Handle`].
+//!
+//! ```text
+//!  application threads
+//!  tracing spans and events, #[traced], log crate       metrics macros
+//!        |                                                    |
+//!        v                                                    v
+//!  LanternLayer (capture: ids, parent links,          LanternRecorder (labels
+//!  baggage, head sampling, RED metrics)               from allowlisted baggage
+//!        | span close / event                         and span fields, exemplars)
+//!        v                                                    |
+//!  per-thread batch --full--> bounded queue                   |
+//!        |                        |                           v
+//!        +--------> ingest thread ("lantern-ingest")     series store
+//!                   joins events to spans, caps,          (atomics, hdrhistogram)
+//!                   evicts: the store (ring buffer)           |
+//!                         |              |                    |
+//!                         |              v                    |
+//!                         |     Exporter (lantern-otlp:       |
+//!                         |     own thread, bounded queues) <-+  (pulls metrics)
+//!                         v
+//!  Handle = buffer + metrics + sampling + resource
+//!        |
+//!        +--> Snapshot (code, tests)  --> /debug pages, /metrics (`server`)
+//! ```
+//!
+//! The application's threads only append to their own batch and, once per
+//! batch, to a lock-free queue; everything that costs runs on the ingest
+//! thread. Every bounded place counts what it drops.
+//!
 //! ## Where things are
 //!
-//! - [`layer()`], [`init()`], [`builder()`]: capture, set-up.
-//! - [`context`]: the current trace context, baggage, remote parents.
-//! - [`propagation`]: W3C Trace Context and Baggage, inject and extract.
-//! - `middleware` (feature `middleware`, on by default): tower layers for
-//!   HTTP and gRPC servers and clients, and message-queue propagation.
-//! - [`sampling`]: head samplers and the recording mode.
-//! - [`metrics`]: the `metrics` recorder, RED metrics, Prometheus text.
-//! - `server` (feature `server`, on by default): the embedded HTTP server:
-//!   `/metrics` and the debug pages (`/debug`, traces, tracez, logs,
-//!   metrics, sampling), each with a JSON twin.
-//! - [`export`]: the exporter hook (`lantern-otlp` implements it).
-//! - [`Buffer`] and [`Snapshot`]: the ring buffer and its read API.
-//! - [`traced`]: the attribute macro.
+//! | path | what |
+//! |---|---|
+//! | [`init()`], [`builder()`], [`Builder`], [`Guard`] | set-up in one line or a few |
+//! | [`layer()`], [`LanternLayer`] | the capture layer, to compose your own subscriber |
+//! | [`Handle`] | the read side: buffer, metrics, sampling, resource |
+//! | [`context`] | the current [`Context`], baggage, remote parents |
+//! | [`propagation`] | W3C Trace Context and Baggage, inject and extract |
+//! | [`sampling`] | head samplers and the recording mode |
+//! | [`buffer`] | the ring buffer and its read API ([`buffer::Snapshot`]) |
+//! | [`record`] | span and log records, attributes |
+//! | [`metrics`] | the `metrics` recorder, RED metrics, Prometheus text |
+//! | [`export`] | the exporter hook (`lantern-otlp` implements it) |
+//! | `middleware` | tower layers for HTTP and gRPC, message headers |
+//! | `server` | the embedded HTTP server: `/metrics` and `/debug` pages |
+//! | [`traced`] | the attribute macro |
+//! | [`prelude`] | the names most programs use |
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `server` | on | `lantern::server`: `/metrics` and the debug pages on a thread of their own (axum, a current-thread tokio runtime) |
+//! | `middleware` | on | `lantern::middleware`: tower layers for HTTP and gRPC servers and clients, message-header propagation (tower's traits, `http-body`) |
+//! | `axum` | with `server` | the middleware reads axum's `MatchedPath` (`http.route`) and `ConnectInfo` (`client.address`) |
+//!
+//! Without `server` nothing in Lantern opens a socket; without either the
+//! runtime needs no async stack at all.
 //!
 //! ## Design decisions
 //!
@@ -46,8 +93,8 @@
 //!   never patched in afterwards.
 //! - One process can host several services: a `service.name` field on a
 //!   span makes it and its descendants part of that service
-//!   ([`SpanRecord::service`]); the pages show it and exporters send each
-//!   service under its own resource.
+//!   ([`record::SpanRecord::service`]); the pages show it and exporters send
+//!   each service under its own resource.
 //!
 //! ```
 //! let lantern = lantern::builder().service_name("frontend").try_init_local();
@@ -58,41 +105,49 @@
 //! let trace = snap.trace(snap.traces(&Default::default())[0].trace_id).unwrap();
 //! assert!(trace.spans.iter().all(|s| s.service.as_deref() == Some("customer")));
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod baggage;
 pub mod buffer;
+mod builder;
 mod clock;
-mod config;
 pub mod context;
 mod env;
 pub mod export;
+mod handle;
 mod ids;
-mod init;
 mod layer;
 pub mod metrics;
 #[cfg(feature = "middleware")]
+#[cfg_attr(docsrs, doc(cfg(feature = "middleware")))]
 pub mod middleware;
+pub mod prelude;
 pub mod propagation;
 pub mod record;
 mod resource;
 pub mod sampling;
 #[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;
 mod span_context;
+mod text;
 mod trace_state;
 
-pub use baggage::{Baggage, BaggageEntry, BaggageError};
-pub use buffer::{
-    Buffer, BufferStats, LATENCY_BUCKET_BOUNDS, LogQuery, OpenSpan, Snapshot, Trace, TraceQuery, TraceSummary,
-    TracezRow, TracezSample, TracezSamples, latency_bucket,
-};
-pub use config::BufferConfig;
-pub use context::Context;
+pub use builder::{Builder, Guard, InitError, builder, init, layer};
+pub use context::value::Context;
+pub use handle::Handle;
 pub use ids::{ParseIdError, SpanId, TraceId};
-pub use init::{Builder, Guard, InitError, buffer, builder, init, layer};
 pub use lantern_macros::traced;
 pub use layer::LanternLayer;
-pub use record::{KeyValue, LogRecord, Severity, SpanKind, SpanRecord, Status, Value};
-pub use resource::Resource;
-pub use span_context::{SpanContext, TraceFlags};
-pub use trace_state::{TraceState, TraceStateError};
+
+/// What `#[traced(crate = path)]` reaches through a re-exported Lantern.
+/// Not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use tracing;
+}
+
+/// The README's quick start, compiled as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

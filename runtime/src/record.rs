@@ -13,12 +13,14 @@ use std::time::{Duration, SystemTime};
 use smallvec::SmallVec;
 
 use crate::clock::Timestamp;
-use crate::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+use crate::ids::{SpanId, TraceId};
+use crate::span_context::{SpanContext, TraceFlags};
+use crate::trace_state::TraceState;
 
 /// A typed attribute value.
 ///
 /// ```
-/// let v = lantern::Value::from(3_i64);
+/// let v = lantern::record::Value::from(3_i64);
 /// assert_eq!(v.to_string(), "3");
 /// ```
 #[derive(Clone, Debug, PartialEq)]
@@ -40,7 +42,7 @@ impl Value {
     /// The string, when this is a string value.
     ///
     /// ```
-    /// assert_eq!(lantern::Value::from("a").as_str(), Some("a"));
+    /// assert_eq!(lantern::record::Value::from("a").as_str(), Some("a"));
     /// ```
     pub fn as_str(&self) -> Option<&str> {
         match self {
@@ -83,7 +85,7 @@ value_from!(bool => Bool, i64 => I64, u64 => U64, f64 => F64, &'static str => St
 /// One attribute: a field name and its typed value.
 ///
 /// ```
-/// let kv = lantern::KeyValue::new("http.method", "GET");
+/// let kv = lantern::record::KeyValue::new("http.method", "GET");
 /// assert_eq!(kv.value.as_str(), Some("GET"));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
@@ -98,7 +100,7 @@ impl KeyValue {
     /// Makes an attribute.
     ///
     /// ```
-    /// assert_eq!(lantern::KeyValue::new("n", 1_i64).key, "n");
+    /// assert_eq!(lantern::record::KeyValue::new("n", 1_i64).key, "n");
     /// ```
     pub fn new(key: impl Into<Cow<'static, str>>, value: impl Into<Value>) -> Self {
         KeyValue { key: key.into(), value: value.into() }
@@ -119,8 +121,8 @@ pub type Attributes = SmallVec<[KeyValue; 4]>;
 /// Finds the value of `key` in a list of attributes.
 ///
 /// ```
-/// let attrs = vec![lantern::KeyValue::new("a", 1_i64)];
-/// assert_eq!(lantern::record::attribute(&attrs, "a"), Some(&lantern::Value::I64(1)));
+/// let attrs = vec![lantern::record::KeyValue::new("a", 1_i64)];
+/// assert_eq!(lantern::record::attribute(&attrs, "a"), Some(&lantern::record::Value::I64(1)));
 /// ```
 pub fn attribute<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a Value> {
     attrs.iter().find(|kv| kv.key == key).map(|kv| &kv.value)
@@ -129,7 +131,7 @@ pub fn attribute<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a Value> {
 /// The role of a span, as OpenTelemetry defines it (from `otel.kind`).
 ///
 /// ```
-/// assert_eq!(lantern::SpanKind::parse("server"), Some(lantern::SpanKind::Server));
+/// assert_eq!(lantern::record::SpanKind::parse("server"), Some(lantern::record::SpanKind::Server));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum SpanKind {
@@ -150,7 +152,7 @@ impl SpanKind {
     /// Parses `otel.kind` values, case-insensitively.
     ///
     /// ```
-    /// assert_eq!(lantern::SpanKind::parse("CLIENT"), Some(lantern::SpanKind::Client));
+    /// assert_eq!(lantern::record::SpanKind::parse("CLIENT"), Some(lantern::record::SpanKind::Client));
     /// ```
     pub fn parse(s: &str) -> Option<SpanKind> {
         Some(match s.to_ascii_lowercase().as_str() {
@@ -166,7 +168,7 @@ impl SpanKind {
     /// The lower-case name.
     ///
     /// ```
-    /// assert_eq!(lantern::SpanKind::Producer.as_str(), "producer");
+    /// assert_eq!(lantern::record::SpanKind::Producer.as_str(), "producer");
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
@@ -182,7 +184,7 @@ impl SpanKind {
 /// The outcome of a span.
 ///
 /// ```
-/// assert!(lantern::Status::Error(None).is_error());
+/// assert!(lantern::record::Status::Error(None).is_error());
 /// ```
 #[derive(Clone, Debug, PartialEq, Default)]
 pub enum Status {
@@ -199,7 +201,7 @@ impl Status {
     /// Whether this is an error.
     ///
     /// ```
-    /// assert!(!lantern::Status::Ok.is_error());
+    /// assert!(!lantern::record::Status::Ok.is_error());
     /// ```
     pub fn is_error(&self) -> bool {
         matches!(self, Status::Error(_))
@@ -209,7 +211,7 @@ impl Status {
 /// Log severity, with the OTLP severity numbers.
 ///
 /// ```
-/// assert_eq!(lantern::Severity::from(&tracing::Level::WARN).number(), 13);
+/// assert_eq!(lantern::record::Severity::from(&tracing::Level::WARN).number(), 13);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -229,7 +231,7 @@ impl Severity {
     /// The OTLP `SeverityNumber`.
     ///
     /// ```
-    /// assert_eq!(lantern::Severity::Error.number(), 17);
+    /// assert_eq!(lantern::record::Severity::Error.number(), 17);
     /// ```
     pub fn number(self) -> i32 {
         match self {
@@ -244,7 +246,7 @@ impl Severity {
     /// The OTLP severity text (`"INFO"`, ...).
     ///
     /// ```
-    /// assert_eq!(lantern::Severity::Info.as_str(), "INFO");
+    /// assert_eq!(lantern::record::Severity::Info.as_str(), "INFO");
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
@@ -309,9 +311,9 @@ pub struct SpanRecord {
     pub dropped_events: u32,
     /// The baggage in force when it ended (shared with its trace's other
     /// spans; not exported as attributes).
-    pub baggage: crate::Baggage,
+    pub baggage: crate::baggage::Baggage,
     /// The service it belongs to when that is not the process's own
-    /// ([`crate::Resource::service_name`]): set by a `service.name` field on
+    /// ([`crate::export::Resource::service_name`]): set by a `service.name` field on
     /// it or on an ancestor in this process. One process can host several
     /// services (a demo, a modular monolith); exporters report each under a
     /// resource of its own.
@@ -323,6 +325,35 @@ pub struct SpanRecord {
 }
 
 impl SpanRecord {
+    /// A record for a span of this callsite starting now, not yet in any
+    /// trace: the layer fills in its ids, parent and fields.
+    pub(crate) fn new(meta: &'static tracing::Metadata<'static>) -> SpanRecord {
+        let now = Timestamp::now();
+        SpanRecord {
+            trace_id: TraceId::from_u128(1).expect("non-zero"),
+            span_id: SpanId::random(),
+            parent_span_id: None,
+            parent_is_remote: false,
+            flags: TraceFlags::NONE,
+            trace_state: TraceState::default(),
+            name: Cow::Borrowed(meta.name()),
+            target: meta.target(),
+            level: Severity::from(meta.level()),
+            kind: SpanKind::Internal,
+            status: Status::Unset,
+            attributes: Default::default(),
+            dropped_attributes: 0,
+            links: Vec::new(),
+            dropped_links: 0,
+            events: Vec::new(),
+            dropped_events: 0,
+            baggage: Default::default(),
+            service: None,
+            start: now,
+            end: now,
+        }
+    }
+
     /// Wall-clock start.
     pub fn start_time(&self) -> SystemTime {
         self.start.to_system_time()
@@ -364,7 +395,7 @@ impl SpanRecord {
             + self.events.iter().map(|e| e.accounted_size()).sum::<usize>()
             // Shared by the trace's spans, but counted for each: the ceiling
             // holds even when every span carries different baggage.
-            + self.baggage.iter().map(|e| e.key().len() + e.value().len() + e.properties().map_or(0, str::len) + size_of::<crate::BaggageEntry>()).sum::<usize>()
+            + self.baggage.iter().map(|e| e.key().len() + e.value().len() + e.properties().map_or(0, str::len) + size_of::<crate::baggage::BaggageEntry>()).sum::<usize>()
             + self.service.as_ref().map_or(0, |s| s.len())
             + match &self.name {
                 Cow::Owned(s) => s.capacity(),
@@ -421,5 +452,32 @@ impl LogRecord {
                 Cow::Owned(s) => s.capacity(),
                 Cow::Borrowed(_) => 0,
             }
+    }
+}
+
+/// A span that has started and not yet closed.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct OpenSpan {
+    /// Its trace.
+    pub trace_id: TraceId,
+    /// Its id.
+    pub span_id: SpanId,
+    /// Its name: `otel.name` when given at creation, else the callsite's.
+    pub name: std::borrow::Cow<'static, str>,
+    /// The callsite target.
+    pub target: &'static str,
+    pub(crate) start: Timestamp,
+}
+
+impl OpenSpan {
+    /// How long it has been open.
+    pub fn age(&self) -> Duration {
+        Timestamp::now().saturating_duration_since(self.start)
+    }
+
+    /// When it started.
+    pub fn start_time(&self) -> SystemTime {
+        self.start.to_system_time()
     }
 }

@@ -10,7 +10,7 @@ use crate::record::{KeyValue, Value};
 ///
 /// ```
 /// let lantern = lantern::builder().service_name("checkout").try_init_local();
-/// let resource = lantern.buffer().resource();
+/// let resource = lantern.handle().resource();
 /// assert_eq!(resource.service_name(), "checkout");
 /// assert_eq!(resource.attribute("telemetry.sdk.name").and_then(|v| v.as_str()), Some("lantern"));
 /// ```
@@ -56,8 +56,8 @@ impl Resource {
     /// The `service.name` attribute.
     ///
     /// ```
-    /// let buffer = lantern::layer().buffer();
-    /// assert!(!buffer.resource().service_name().is_empty());
+    /// let handle = lantern::layer().handle();
+    /// assert!(!handle.resource().service_name().is_empty());
     /// ```
     pub fn service_name(&self) -> &str {
         self.attribute("service.name").and_then(Value::as_str).unwrap_or("unknown_service")
@@ -66,8 +66,8 @@ impl Resource {
     /// The value of one attribute.
     ///
     /// ```
-    /// let buffer = lantern::layer().buffer();
-    /// assert!(buffer.resource().attribute("telemetry.sdk.language").is_some());
+    /// let handle = lantern::layer().handle();
+    /// assert!(handle.resource().attribute("telemetry.sdk.language").is_some());
     /// ```
     pub fn attribute(&self, key: &str) -> Option<&Value> {
         crate::record::attribute(&self.attributes, key)
@@ -76,8 +76,8 @@ impl Resource {
     /// Every attribute.
     ///
     /// ```
-    /// let buffer = lantern::layer().buffer();
-    /// assert!(buffer.resource().attributes().len() >= 4);
+    /// let handle = lantern::layer().handle();
+    /// assert!(handle.resource().attributes().len() >= 4);
     /// ```
     pub fn attributes(&self) -> &[KeyValue] {
         &self.attributes
@@ -87,7 +87,7 @@ impl Resource {
 /// A random id for this process, the same for every resource it makes.
 fn instance_id() -> String {
     static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ID.get_or_init(|| crate::TraceId::random().to_string()).clone()
+    ID.get_or_init(|| crate::ids::TraceId::random().to_string()).clone()
 }
 
 fn host_name() -> Option<String> {

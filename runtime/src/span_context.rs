@@ -1,11 +1,12 @@
 //! The identity of one span as other processes see it.
 
-use crate::{SpanId, TraceId, TraceState};
+use crate::ids::{SpanId, TraceId};
+use crate::trace_state::TraceState;
 
 /// The W3C trace flags byte.
 ///
 /// ```
-/// let f = lantern::TraceFlags::SAMPLED;
+/// let f = lantern::context::TraceFlags::SAMPLED;
 /// assert!(f.is_sampled());
 /// assert_eq!(f.to_u8(), 0x01);
 /// ```
@@ -23,7 +24,7 @@ impl TraceFlags {
     /// Wraps a raw flags byte (unknown bits are kept).
     ///
     /// ```
-    /// assert!(lantern::TraceFlags::from_u8(0x03).is_random());
+    /// assert!(lantern::context::TraceFlags::from_u8(0x03).is_random());
     /// ```
     pub const fn from_u8(bits: u8) -> Self {
         TraceFlags(bits)
@@ -32,7 +33,7 @@ impl TraceFlags {
     /// The raw byte.
     ///
     /// ```
-    /// assert_eq!(lantern::TraceFlags::NONE.to_u8(), 0);
+    /// assert_eq!(lantern::context::TraceFlags::NONE.to_u8(), 0);
     /// ```
     pub const fn to_u8(self) -> u8 {
         self.0
@@ -41,7 +42,7 @@ impl TraceFlags {
     /// Whether the sampled bit is set.
     ///
     /// ```
-    /// assert!(!lantern::TraceFlags::NONE.is_sampled());
+    /// assert!(!lantern::context::TraceFlags::NONE.is_sampled());
     /// ```
     pub const fn is_sampled(self) -> bool {
         self.0 & 0x01 != 0
@@ -50,7 +51,7 @@ impl TraceFlags {
     /// Whether the random bit is set.
     ///
     /// ```
-    /// assert!(lantern::TraceFlags::RANDOM.is_random());
+    /// assert!(lantern::context::TraceFlags::RANDOM.is_random());
     /// ```
     pub const fn is_random(self) -> bool {
         self.0 & 0x02 != 0
@@ -59,7 +60,7 @@ impl TraceFlags {
     /// These flags with the sampled bit set to `sampled`.
     ///
     /// ```
-    /// let f = lantern::TraceFlags::RANDOM.with_sampled(true);
+    /// let f = lantern::context::TraceFlags::RANDOM.with_sampled(true);
     /// assert_eq!(f.to_u8(), 0x03);
     /// ```
     pub const fn with_sampled(self, sampled: bool) -> Self {
@@ -70,7 +71,8 @@ impl TraceFlags {
 /// Trace id, span id, flags and tracestate of one span, local or remote.
 ///
 /// ```
-/// use lantern::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+/// use lantern::context::{SpanContext, TraceFlags, TraceState};
+/// use lantern::{SpanId, TraceId};
 /// let cx = SpanContext::new(
 ///     TraceId::from_u128(1).unwrap(),
 ///     SpanId::from_u64(2).unwrap(),
@@ -94,6 +96,7 @@ impl SpanContext {
     ///
     /// ```
     /// # use lantern::*;
+    /// # use lantern::context::*;
     /// let cx = SpanContext::new(TraceId::random(), SpanId::random(), TraceFlags::NONE, false, TraceState::default());
     /// assert!(!cx.is_sampled());
     /// ```
@@ -111,6 +114,7 @@ impl SpanContext {
     ///
     /// ```
     /// # use lantern::*;
+    /// # use lantern::context::*;
     /// let t = TraceId::random();
     /// let cx = SpanContext::new(t, SpanId::random(), TraceFlags::NONE, false, TraceState::default());
     /// assert_eq!(cx.trace_id(), t);
@@ -123,6 +127,7 @@ impl SpanContext {
     ///
     /// ```
     /// # use lantern::*;
+    /// # use lantern::context::*;
     /// let s = SpanId::random();
     /// let cx = SpanContext::new(TraceId::random(), s, TraceFlags::NONE, false, TraceState::default());
     /// assert_eq!(cx.span_id(), s);
@@ -135,6 +140,7 @@ impl SpanContext {
     ///
     /// ```
     /// # use lantern::*;
+    /// # use lantern::context::*;
     /// let cx = SpanContext::new(TraceId::random(), SpanId::random(), TraceFlags::RANDOM, false, TraceState::default());
     /// assert!(cx.flags().is_random());
     /// ```
@@ -146,6 +152,7 @@ impl SpanContext {
     ///
     /// ```
     /// # use lantern::*;
+    /// # use lantern::context::*;
     /// let cx = SpanContext::new(TraceId::random(), SpanId::random(), TraceFlags::SAMPLED, false, TraceState::default());
     /// assert!(cx.is_sampled());
     /// ```
@@ -157,6 +164,7 @@ impl SpanContext {
     ///
     /// ```
     /// # use lantern::*;
+    /// # use lantern::context::*;
     /// let cx = SpanContext::new(TraceId::random(), SpanId::random(), TraceFlags::NONE, true, TraceState::default());
     /// assert!(cx.is_remote());
     /// ```
@@ -168,6 +176,7 @@ impl SpanContext {
     ///
     /// ```
     /// # use lantern::*;
+    /// # use lantern::context::*;
     /// let cx = SpanContext::new(TraceId::random(), SpanId::random(), TraceFlags::NONE, true, TraceState::default());
     /// assert!(cx.trace_state().is_empty());
     /// ```

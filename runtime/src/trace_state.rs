@@ -48,7 +48,7 @@ const MAX_MEMBERS: usize = 32;
 /// - A member added or updated moves to the front: the list is newest first.
 ///
 /// ```
-/// let ts = lantern::TraceState::default().insert("vendor", "value").unwrap();
+/// let ts = lantern::context::TraceState::default().insert("vendor", "value").unwrap();
 /// assert_eq!(ts.get("vendor"), Some("value"));
 /// assert_eq!(ts.header_value(), "vendor=value");
 /// ```
@@ -61,7 +61,7 @@ pub struct TraceState {
 /// Why a `tracestate` key, value or header was refused.
 ///
 /// ```
-/// let err = lantern::TraceState::default().insert("Upper", "v").unwrap_err();
+/// let err = lantern::context::TraceState::default().insert("Upper", "v").unwrap_err();
 /// assert_eq!(err.to_string(), "invalid tracestate key: expected [a-z0-9][_0-9a-z-*/]* or tenant@system");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,7 +139,7 @@ impl TraceState {
     /// The value of `key`, if present.
     ///
     /// ```
-    /// let ts = lantern::TraceState::default().insert("congo", "t61rcWkgMzE").unwrap();
+    /// let ts = lantern::context::TraceState::default().insert("congo", "t61rcWkgMzE").unwrap();
     /// assert_eq!(ts.get("congo"), Some("t61rcWkgMzE"));
     /// assert_eq!(ts.get("rojo"), None);
     /// ```
@@ -152,7 +152,7 @@ impl TraceState {
     /// key or value that breaks the grammar (see [`TraceState`]).
     ///
     /// ```
-    /// let ts = lantern::TraceState::default().insert("a", "1").unwrap().insert("b", "2").unwrap();
+    /// let ts = lantern::context::TraceState::default().insert("a", "1").unwrap().insert("b", "2").unwrap();
     /// assert_eq!(ts.header_value(), "b=2,a=1");
     /// let ts = ts.insert("a", "3").unwrap();
     /// assert_eq!(ts.header_value(), "a=3,b=2");
@@ -176,7 +176,7 @@ impl TraceState {
     /// A copy without `key` (the same list if `key` is absent).
     ///
     /// ```
-    /// let ts = lantern::TraceState::default().insert("a", "1").unwrap().insert("b", "2").unwrap();
+    /// let ts = lantern::context::TraceState::default().insert("a", "1").unwrap().insert("b", "2").unwrap();
     /// assert_eq!(ts.remove("a").header_value(), "b=2");
     /// assert!(ts.remove("a").remove("b").is_empty());
     /// ```
@@ -190,7 +190,7 @@ impl TraceState {
     /// The members in order, newest first.
     ///
     /// ```
-    /// let ts = lantern::TraceState::default().insert("a", "1").unwrap();
+    /// let ts = lantern::context::TraceState::default().insert("a", "1").unwrap();
     /// assert_eq!(ts.iter().collect::<Vec<_>>(), [("a", "1")]);
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -200,7 +200,7 @@ impl TraceState {
     /// The number of members, at most 32.
     ///
     /// ```
-    /// let ts = lantern::TraceState::default().insert("a", "1").unwrap();
+    /// let ts = lantern::context::TraceState::default().insert("a", "1").unwrap();
     /// assert_eq!(ts.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
@@ -210,7 +210,7 @@ impl TraceState {
     /// Whether there is no member.
     ///
     /// ```
-    /// assert!(lantern::TraceState::default().is_empty());
+    /// assert!(lantern::context::TraceState::default().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.members.is_none()
@@ -220,9 +220,9 @@ impl TraceState {
     /// member (and then the header is not sent at all).
     ///
     /// ```
-    /// let ts = lantern::TraceState::default().insert("rojo", "00f067aa0ba902b7").unwrap();
+    /// let ts = lantern::context::TraceState::default().insert("rojo", "00f067aa0ba902b7").unwrap();
     /// assert_eq!(ts.header_value(), "rojo=00f067aa0ba902b7");
-    /// assert_eq!(lantern::TraceState::default().header_value(), "");
+    /// assert_eq!(lantern::context::TraceState::default().header_value(), "");
     /// ```
     pub fn header_value(&self) -> String {
         let mut out = String::with_capacity(self.iter().map(|(k, v)| k.len() + v.len() + 2).sum());

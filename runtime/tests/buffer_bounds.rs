@@ -1,6 +1,6 @@
 //! The ring buffer stays under its ceilings; newest wins; losses are counted.
 
-use lantern::BufferConfig;
+use lantern::buffer::BufferConfig;
 
 fn buffer_with(config: BufferConfig) -> lantern::Guard {
     lantern::builder().buffer(config).try_init_local()
@@ -21,7 +21,7 @@ fn the_count_ceiling_keeps_the_newest_records() {
     assert_eq!(stats.spans_recorded, 1000);
     assert_eq!(stats.spans_evicted + stats.spans_overwritten, 900);
     let newest = snap.spans_named("s", 1).pop().unwrap();
-    assert_eq!(newest.attribute("i"), Some(&lantern::Value::U64(999)), "newest wins");
+    assert_eq!(newest.attribute("i"), Some(&lantern::record::Value::U64(999)), "newest wins");
 }
 
 #[test]
@@ -55,5 +55,5 @@ fn a_full_queue_overwrites_its_oldest_entries_and_counts_them() {
     assert!(stats.spans_overwritten >= 64, "{stats:?}");
     assert_eq!(stats.spans + stats.spans_overwritten, 100);
     let newest = snap.spans_named("q", 1).pop().unwrap();
-    assert_eq!(newest.attribute("i"), Some(&lantern::Value::U64(99)), "newest wins");
+    assert_eq!(newest.attribute("i"), Some(&lantern::record::Value::U64(99)), "newest wins");
 }

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use lantern::{SpanRecord, Trace};
+use lantern::buffer::Trace;
+use lantern::record::SpanRecord;
 use tracing::Instrument;
 
 fn span<'a>(trace: &'a Trace, name: &str) -> &'a SpanRecord {
@@ -19,7 +20,7 @@ fn assert_child(trace: &Trace, child: &str, parent: &str) {
     assert!(!c.parent_is_remote);
 }
 
-fn only_trace(buffer: &lantern::Buffer) -> Trace {
+fn only_trace(buffer: &lantern::buffer::Buffer) -> Trace {
     let snap = buffer.snapshot();
     let traces = snap.traces(&Default::default());
     assert_eq!(traces.len(), 1, "exactly one trace: {traces:?}");

@@ -109,7 +109,7 @@ fn the_name_filter_keeps_matching_families_and_bad_filters_are_400() {
 
 #[test]
 fn an_exemplar_whose_trace_was_evicted_is_marked() {
-    let buffer = lantern::BufferConfig { max_records: 4, ..Default::default() };
+    let buffer = lantern::buffer::BufferConfig { max_records: 4, ..Default::default() };
     let lantern = start(lantern::builder().sampler(AlwaysOn).buffer(buffer));
     let addr = lantern.http_addr().unwrap();
     let old = metrics::with_local_recorder(&lantern.metrics().recorder(), || {

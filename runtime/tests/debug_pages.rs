@@ -162,7 +162,7 @@ fn a_configured_token_is_required_on_every_page() {
 fn a_non_loopback_address_without_a_token_is_refused() {
     let layer = lantern::layer();
     let config = lantern::server::HttpConfig::new(([0, 0, 0, 0], 0).into());
-    let err = lantern::server::serve(config, layer.buffer(), layer.metrics()).unwrap_err();
+    let err = lantern::server::serve(config, layer.handle()).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied);
     assert!(err.to_string().contains("LANTERN_HTTP_TOKEN"), "{err}");
     let guard = lantern::builder().http_addr(Some(([0, 0, 0, 0], 0).into())).try_init_local();
@@ -242,7 +242,7 @@ fn the_overview_counts_sampled_and_exported_records() {
 
 #[test]
 fn a_trace_of_100_000_spans_renders_truncated_with_a_note() {
-    let config = lantern::BufferConfig {
+    let config = lantern::buffer::BufferConfig {
         max_spans_per_trace: 200_000,
         max_records: 400_000,
         max_bytes: 512 << 20,

@@ -166,7 +166,7 @@ fn samples_link_to_their_traces() {
 
 #[test]
 fn samples_outlive_their_evicted_traces_and_say_so() {
-    let config = lantern::BufferConfig { max_records: 2, ..Default::default() };
+    let config = lantern::buffer::BufferConfig { max_records: 2, ..Default::default() };
     let lantern = lantern::builder().buffer(config).http_addr(Some(([127, 0, 0, 1], 0).into())).try_init_local();
     let addr = lantern.http_addr().unwrap();
     let first = tracing::info_span!("first").in_scope(current_trace_id);

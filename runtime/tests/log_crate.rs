@@ -9,7 +9,7 @@ fn log_crate_records_become_logs_in_their_span() {
     let snap = guard.buffer().snapshot();
     let logs = snap.logs(&Default::default());
     let rec = logs.iter().find(|l| l.body == "slow query: 250 ms").expect("log record captured");
-    assert_eq!(rec.severity, lantern::Severity::Warn);
+    assert_eq!(rec.severity, lantern::record::Severity::Warn);
     assert_eq!(rec.target, "legacy::db");
     let trace_id = snap.traces(&Default::default())[0].trace_id;
     assert_eq!(rec.trace_id, Some(trace_id));

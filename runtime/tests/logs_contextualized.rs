@@ -1,7 +1,8 @@
 //! Every `tracing` event (and `log` record) becomes a log record with the
 //! trace and span ids of the span it happened in.
 
-use lantern::{LogQuery, Severity, Status, Value};
+use lantern::buffer::LogQuery;
+use lantern::record::{Severity, Status, Value};
 
 #[test]
 fn events_carry_the_ids_of_their_span_and_none_outside_spans() {
@@ -80,7 +81,8 @@ fn logs_can_be_queried_by_trace_and_level() {
     drop(a);
     assert!(a_trace.is_some());
     let snap = guard.buffer().snapshot();
-    let a_id = snap.traces(&lantern::TraceQuery { span_name: Some("a".into()), ..Default::default() })[0].trace_id;
+    let a_id =
+        snap.traces(&lantern::buffer::TraceQuery { span_name: Some("a".into()), ..Default::default() })[0].trace_id;
     let of_a = snap.logs(&LogQuery { trace_id: Some(a_id), ..Default::default() });
     assert_eq!(of_a.iter().map(|l| l.body.to_string()).collect::<Vec<_>>(), ["a2", "a1"]);
     let warns = snap.logs(&LogQuery { min_severity: Some(Severity::Warn), ..Default::default() });

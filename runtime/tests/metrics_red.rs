@@ -46,7 +46,7 @@ fn red_counts_are_exact_under_a_sampler_that_keeps_one_percent() {
     assert!(find(&families, "span.calls", "not a server span").is_none(), "internal spans are not RED by default");
     // Sampling really did keep only a few.
     let snap = lantern.buffer().snapshot();
-    let summaries = snap.traces(&lantern::TraceQuery { limit: usize::MAX, ..Default::default() });
+    let summaries = snap.traces(&lantern::buffer::TraceQuery { limit: usize::MAX, ..Default::default() });
     assert_eq!(summaries.len(), 4000, "every span is recorded locally (the default mode)");
     let kept = summaries.iter().filter(|t| snap.trace(t.trace_id).unwrap().spans[0].flags.is_sampled()).count();
     assert!(kept < 100, "{kept} sampled traces");
@@ -76,6 +76,7 @@ fn red_counts_unsampled_server_spans_in_sampled_only_mode() {
     let families = lantern.metrics().snapshot();
     let Some(MetricValue::Counter { value, .. }) = find(&families, "span.calls", "consume orders") else { panic!() };
     assert_eq!(*value, 1000);
-    let held = lantern.buffer().snapshot().traces(&lantern::TraceQuery { limit: usize::MAX, ..Default::default() });
+    let held =
+        lantern.buffer().snapshot().traces(&lantern::buffer::TraceQuery { limit: usize::MAX, ..Default::default() });
     assert!(held.len() < 100, "only sampled traces are recorded: {}", held.len());
 }

@@ -14,8 +14,8 @@ use trace_support::{only, str_attr, trace_of};
 use std::net::SocketAddr;
 
 use lantern::middleware::{GrpcClientLayer, GrpcServerLayer};
+use lantern::record::{SpanKind, Status, Value};
 use lantern::sampling::{AlwaysOff, RecordingMode};
-use lantern::{SpanKind, Status, Value};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
@@ -196,7 +196,7 @@ fn the_debug_metadata_forces_a_sampled_server_trace() {
     assert!(only(&trace, "store", SpanKind::Internal).is_sampled());
     drop(snap);
     // The sampler decided for the callers, never for the forced server span.
-    let roots = guard.buffer().sampling().unwrap().roots();
+    let roots = guard.handle().sampling().roots();
     let decided: Vec<_> = roots.iter().map(|r| (r.name.as_str(), r.seen, r.sampled)).collect();
     // The unforced server root was the sampler's (AlwaysOff) to decide; the
     // forced one was not, and is not counted.

@@ -24,8 +24,8 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use lantern::middleware::{HttpClientLayer, HttpServerLayer};
+use lantern::record::{SpanKind, Status, Value};
 use lantern::sampling::{AlwaysOff, RecordingMode};
-use lantern::{SpanKind, Status, Value};
 use tower::{Layer, ServiceBuilder, ServiceExt};
 use tracing::Instrument;
 

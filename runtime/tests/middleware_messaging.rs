@@ -5,9 +5,10 @@
 
 use std::collections::HashMap;
 
+use lantern::buffer::Trace;
 use lantern::middleware::messaging::{consumer_span, extract_message, inject_message, producer_span};
 use lantern::propagation::{Extractor, Injector};
-use lantern::{SpanKind, SpanRecord, Trace, Value};
+use lantern::record::{SpanKind, SpanRecord, Value};
 use tracing::Instrument;
 
 struct Message<H> {

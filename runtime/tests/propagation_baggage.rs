@@ -4,7 +4,7 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use lantern::Baggage;
+use lantern::context::Baggage;
 use lantern::propagation::{extract, format_baggage, parse_baggage, rejected};
 
 /// The rejection counters are process-wide: every test here that reads them,

@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
+use lantern::context::{Baggage, SpanContext, TraceFlags, TraceState};
 use lantern::propagation::{extract, format_baggage, inject, parse_baggage, parse_traceparent, parse_tracestate};
-use lantern::{Baggage, Context, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+use lantern::{Context, SpanId, TraceId};
 use proptest::prelude::*;
 
 /// Strings made mostly of the characters the parsers care about, so that

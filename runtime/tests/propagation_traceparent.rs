@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
+use lantern::context::{Baggage, SpanContext, TraceFlags, TraceState};
 use lantern::propagation::{Extractor, Injector, extract, format_traceparent, inject, parse_traceparent, rejected};
-use lantern::{Baggage, Context, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+use lantern::{Context, SpanId, TraceId};
 
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT: &str = "00f067aa0ba902b7";

@@ -3,8 +3,8 @@
 
 use std::sync::{Mutex, MutexGuard};
 
+use lantern::context::{TraceState, TraceStateError};
 use lantern::propagation::{extract, parse_tracestate, rejected};
-use lantern::{TraceState, TraceStateError};
 
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 

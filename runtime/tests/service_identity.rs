@@ -3,7 +3,7 @@
 
 mod pages_support;
 
-use lantern::{LogQuery, Trace};
+use lantern::buffer::{LogQuery, Trace};
 
 fn service<'a>(trace: &'a Trace, name: &str) -> Option<&'a str> {
     trace.spans.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no span {name}")).service.as_deref()

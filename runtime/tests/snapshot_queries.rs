@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use lantern::TraceQuery;
+use lantern::buffer::TraceQuery;
 
 #[test]
 fn recent_traces_are_newest_first_with_their_summary() {

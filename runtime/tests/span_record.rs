@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use lantern::{SpanKind, Status, Value};
+use lantern::record::{SpanKind, Status, Value};
 
 #[test]
 fn fields_become_typed_attributes_and_later_records_are_kept() {
@@ -35,7 +35,7 @@ fn fields_become_typed_attributes_and_later_records_are_kept() {
     assert_eq!(s.attribute("huge"), Some(&Value::from(u128::MAX.to_string())));
     assert_eq!(s.attribute("db.rows"), Some(&Value::U64(42)));
     assert_eq!(s.target, module_path!());
-    assert_eq!(s.level, lantern::Severity::Info);
+    assert_eq!(s.level, lantern::record::Severity::Info);
     assert!(s.duration() >= Duration::from_millis(5));
     assert!(s.start_time() >= before - Duration::from_millis(50));
     assert!(s.end_time() >= s.start_time());

@@ -1,7 +1,7 @@
 //! Long traces are capped: spans per trace, events per span, attributes and
 //! links per span; the overflow is counted.
 
-use lantern::BufferConfig;
+use lantern::buffer::BufferConfig;
 
 #[test]
 fn a_perpetual_trace_keeps_at_most_the_cap_and_counts_the_rest() {

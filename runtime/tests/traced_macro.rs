@@ -1,6 +1,6 @@
 //! `#[lantern::traced]` under Lantern: async fns, `err`, nesting.
 
-use lantern::{SpanKind, Status, Value};
+use lantern::record::{SpanKind, Status, Value};
 
 #[derive(Debug)]
 struct OutOfStock(&'static str);
@@ -49,6 +49,6 @@ fn async_traced_fns_nest_and_err_marks_the_span_with_an_exception_event() {
     assert_eq!(failed.status, Status::Error(Some("cake is out of stock".into())));
     let exception =
         failed.events.iter().find(|e| e.attribute("exception.message").is_some()).expect("an exception event");
-    assert_eq!(exception.severity, lantern::Severity::Error);
+    assert_eq!(exception.severity, lantern::record::Severity::Error);
     assert_eq!(exception.attribute("exception.message"), Some(&Value::from("cake is out of stock")));
 }

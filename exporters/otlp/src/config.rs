@@ -147,35 +147,132 @@ impl Default for OtlpConfig {
 
 /// A configuration that cannot work, and the variable or field at fault.
 ///
+/// Opaque on purpose: [`variable`](ConfigError::variable) names the
+/// environment variable (or, for a configuration built in code, the field)
+/// at fault, the [`Display`](fmt::Display) text says what is wrong with it,
+/// and [`source`](std::error::Error::source) gives the underlying error
+/// (an invalid URI, header name or value, or a percent-decoded header value
+/// that is not UTF-8) when there is one.
+///
 /// ```
+/// use std::error::Error as _;
+///
 /// let err = lantern_otlp::OtlpConfig::from_lookup(|k| (k == "OTEL_EXPORTER_OTLP_PROTOCOL").then(|| "carrier-pigeon".into()))
 ///     .unwrap_err();
-/// assert!(err.to_string().contains("OTEL_EXPORTER_OTLP_PROTOCOL"));
+/// assert_eq!(err.variable(), "OTEL_EXPORTER_OTLP_PROTOCOL");
+/// assert_eq!(err.to_string(), "OTEL_EXPORTER_OTLP_PROTOCOL: `carrier-pigeon` is not grpc or http/protobuf");
+/// assert!(err.source().is_none(), "an unknown protocol has no underlying error");
 /// ```
 #[derive(Debug)]
 pub struct ConfigError {
-    source: String,
-    message: String,
+    variable: String,
+    kind: Kind,
+}
+
+/// What is wrong with the variable; the underlying error, when there is one.
+#[derive(Debug)]
+enum Kind {
+    /// `http/json`, which the specification allows but Lantern does not send.
+    HttpJson,
+    /// A protocol other than `grpc`, `http/protobuf` or `http/json`.
+    Protocol(String),
+    /// A compression other than `gzip` or `none`.
+    Compression(String),
+    /// An `OTEL_*_EXPORTER` other than `otlp` or `none`.
+    Exporter(String),
+    /// An endpoint that does not parse as a URI.
+    Uri { url: String, source: http::uri::InvalidUri },
+    /// An endpoint that parses, but is not an absolute `http://` or `https://` URL.
+    Scheme(String),
+    /// A header list member without `=`.
+    HeaderMember(String),
+    /// A header value that is not UTF-8 once percent-decoded.
+    HeaderEncoding { key: String, source: std::str::Utf8Error },
+    /// A header key that is not a valid header name.
+    HeaderName { key: String, source: http::header::InvalidHeaderName },
+    /// A header value that is not a valid header value (never shown: it may be a secret).
+    HeaderValue { key: String, source: http::header::InvalidHeaderValue },
 }
 
 impl ConfigError {
-    fn new(source: impl Into<String>, message: impl Into<String>) -> ConfigError {
-        ConfigError { source: source.into(), message: message.into() }
+    fn new(variable: impl Into<String>, kind: Kind) -> ConfigError {
+        ConfigError { variable: variable.into(), kind }
     }
 
-    /// The variable (or config field) at fault.
+    /// The environment variable at fault, such as
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`; for a configuration built in
+    /// code, the field at fault (`headers`, or `Traces endpoint` and the
+    /// like for the resolved endpoint of one signal).
+    ///
+    /// ```
+    /// let err = lantern_otlp::OtlpConfig::from_lookup(|k| (k == "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT").then(|| "ftp://x".into()))
+    ///     .unwrap_err();
+    /// assert_eq!(err.variable(), "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT");
+    /// ```
     pub fn variable(&self) -> &str {
-        &self.source
+        &self.variable
     }
 }
 
+/// `<variable>: <what is wrong>`, complete on its own (the text of the
+/// underlying error included, where it says more than the message).
+/// Header values are never shown, as they may hold credentials.
+///
+/// ```
+/// let err = lantern_otlp::OtlpConfig::from_lookup(|k| (k == "OTEL_EXPORTER_OTLP_COMPRESSION").then(|| "zstd".into()))
+///     .unwrap_err();
+/// assert_eq!(err.to_string(), "OTEL_EXPORTER_OTLP_COMPRESSION: `zstd` is not gzip or none");
+/// ```
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.source, self.message)
+        write!(f, "{}: ", self.variable)?;
+        match &self.kind {
+            Kind::HttpJson => f.write_str("http/json is not supported; use grpc or http/protobuf"),
+            Kind::Protocol(v) => write!(f, "`{v}` is not grpc or http/protobuf"),
+            Kind::Compression(v) => write!(f, "`{v}` is not gzip or none"),
+            Kind::Exporter(v) => write!(f, "`{v}` is not `otlp` or `none`"),
+            Kind::Uri { url, source } => write!(f, "`{url}` is not a URL: {source}"),
+            Kind::Scheme(v) => write!(f, "`{v}` is not an http:// or https:// URL"),
+            Kind::HeaderMember(member) => write!(f, "`{member}` is not key=value"),
+            Kind::HeaderEncoding { key, .. } => {
+                write!(f, "bad escape in the value of `{key}`: it is not UTF-8 once percent-decoded")
+            }
+            Kind::HeaderName { key, .. } => write!(f, "`{key}` is not a valid header name"),
+            Kind::HeaderValue { key, .. } => write!(f, "the value of `{key}` is not a valid header value"),
+        }
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl std::error::Error for ConfigError {
+    /// The underlying error: the URI parser's for an endpoint that is not a
+    /// URL, the header parser's for an invalid header name or value, the
+    /// UTF-8 decoder's for a header value that is not UTF-8 once
+    /// percent-decoded; `None` for a value that is simply not one of those
+    /// allowed.
+    ///
+    /// ```
+    /// use std::error::Error as _;
+    ///
+    /// let err = lantern_otlp::OtlpConfig::from_lookup(|k| (k == "OTEL_EXPORTER_OTLP_ENDPOINT").then(|| "http://bad host".into()))
+    ///     .unwrap_err();
+    /// assert_eq!(err.variable(), "OTEL_EXPORTER_OTLP_ENDPOINT");
+    /// assert!(err.source().is_some(), "the URI parser's error");
+    /// ```
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            Kind::Uri { source, .. } => Some(source),
+            Kind::HeaderEncoding { source, .. } => Some(source),
+            Kind::HeaderName { source, .. } => Some(source),
+            Kind::HeaderValue { source, .. } => Some(source),
+            Kind::HttpJson
+            | Kind::Protocol(_)
+            | Kind::Compression(_)
+            | Kind::Exporter(_)
+            | Kind::Scheme(_)
+            | Kind::HeaderMember(_) => None,
+        }
+    }
+}
 
 impl OtlpConfig {
     /// The configuration the environment describes.
@@ -222,7 +319,7 @@ impl OtlpConfig {
             match get(&exporter).as_deref() {
                 None | Some("otlp") => {}
                 Some("none") => s.enabled = false,
-                Some(other) => return Err(ConfigError::new(exporter, format!("`{other}` is not `otlp` or `none`"))),
+                Some(other) => return Err(ConfigError::new(exporter, Kind::Exporter(other.to_owned()))),
             }
         }
         let b = &mut cfg.batch;
@@ -289,15 +386,12 @@ impl OtlpConfig {
     pub(crate) fn transport(&self, signal: Signal) -> Result<TransportConfig, ConfigError> {
         let s = self.signal(signal);
         let url = self.signal_endpoint(signal)?;
-        let endpoint: http::Uri =
-            url.parse().map_err(|e| ConfigError::new(format!("{signal:?} endpoint"), format!("`{url}`: {e}")))?;
+        let endpoint: http::Uri = url.parse().map_err(|source| {
+            ConfigError::new(format!("{signal:?} endpoint"), Kind::Uri { url: url.clone(), source })
+        })?;
         let mut headers = Vec::new();
         for (k, v) in self.headers.iter().chain(&s.headers) {
-            let name = http::HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes())
-                .map_err(|_| ConfigError::new("headers", format!("`{k}` is not a header name")))?;
-            let value = http::HeaderValue::from_str(v)
-                .map_err(|_| ConfigError::new("headers", format!("the value of `{k}` is not a header value")))?;
-            headers.push((name, value));
+            headers.push(header("headers", k, v)?);
         }
         Ok(TransportConfig {
             protocol: s.protocol.unwrap_or(self.protocol),
@@ -313,8 +407,8 @@ fn parse_protocol(var: &str, v: &str) -> Result<Protocol, ConfigError> {
     match v {
         "grpc" => Ok(Protocol::Grpc),
         "http/protobuf" => Ok(Protocol::HttpProtobuf),
-        "http/json" => Err(ConfigError::new(var, "http/json is not supported; use grpc or http/protobuf")),
-        other => Err(ConfigError::new(var, format!("`{other}` is not grpc or http/protobuf"))),
+        "http/json" => Err(ConfigError::new(var, Kind::HttpJson)),
+        other => Err(ConfigError::new(var, Kind::Protocol(other.to_owned()))),
     }
 }
 
@@ -322,15 +416,18 @@ fn parse_compression(var: &str, v: &str) -> Result<Compression, ConfigError> {
     match v {
         "gzip" => Ok(Compression::Gzip),
         "none" => Ok(Compression::None),
-        other => Err(ConfigError::new(var, format!("`{other}` is not gzip or none"))),
+        other => Err(ConfigError::new(var, Kind::Compression(other.to_owned()))),
     }
 }
 
 fn check_endpoint(var: &str, v: String) -> Result<String, ConfigError> {
-    let uri: http::Uri = v.parse().map_err(|e| ConfigError::new(var, format!("`{v}` is not a URL: {e}")))?;
+    let uri: http::Uri = match v.parse() {
+        Ok(uri) => uri,
+        Err(source) => return Err(ConfigError::new(var, Kind::Uri { url: v, source })),
+    };
     match uri.scheme_str() {
         Some("http") | Some("https") if uri.host().is_some() => Ok(v),
-        _ => Err(ConfigError::new(var, format!("`{v}` is not an http:// or https:// URL"))),
+        _ => Err(ConfigError::new(var, Kind::Scheme(v))),
     }
 }
 
@@ -339,20 +436,25 @@ fn parse_headers(var: &str, v: &str) -> Result<Vec<(String, String)>, ConfigErro
     let mut out = Vec::new();
     for member in v.split(',').map(str::trim).filter(|m| !m.is_empty()) {
         let (k, val) =
-            member.split_once('=').ok_or_else(|| ConfigError::new(var, format!("`{member}` is not key=value")))?;
-        let val = percent_decode(val.trim()).ok_or_else(|| ConfigError::new(var, format!("bad escape in `{k}`")))?;
-        if http::HeaderName::from_bytes(k.trim().to_ascii_lowercase().as_bytes()).is_err()
-            || http::HeaderValue::from_str(&val).is_err()
-        {
-            return Err(ConfigError::new(var, format!("`{}` is not a valid header", k.trim())));
-        }
-        out.push((k.trim().to_owned(), val));
+            member.split_once('=').ok_or_else(|| ConfigError::new(var, Kind::HeaderMember(member.to_owned())))?;
+        let k = k.trim();
+        let val = percent_encoding::percent_decode_str(val.trim())
+            .decode_utf8()
+            .map_err(|source| ConfigError::new(var, Kind::HeaderEncoding { key: k.to_owned(), source }))?
+            .into_owned();
+        header(var, k, &val)?;
+        out.push((k.to_owned(), val));
     }
     Ok(out)
 }
 
-fn percent_decode(s: &str) -> Option<String> {
-    percent_encoding::percent_decode_str(s).decode_utf8().ok().map(|v| v.into_owned())
+/// One header, checked; a key is sent lower-case.
+fn header(var: &str, key: &str, value: &str) -> Result<(http::HeaderName, http::HeaderValue), ConfigError> {
+    let name = http::HeaderName::from_bytes(key.to_ascii_lowercase().as_bytes())
+        .map_err(|source| ConfigError::new(var, Kind::HeaderName { key: key.to_owned(), source }))?;
+    let value = http::HeaderValue::from_str(value)
+        .map_err(|source| ConfigError::new(var, Kind::HeaderValue { key: key.to_owned(), source }))?;
+    Ok((name, value))
 }
 
 fn number(get: &impl Fn(&str) -> Option<String>, var: &str, default: usize) -> usize {

@@ -2,6 +2,7 @@
 //! and malformed values that name their variable.
 
 use std::collections::HashMap;
+use std::error::Error as _;
 use std::time::Duration;
 
 use lantern_otlp::{Compression, OtlpConfig, Protocol, Signal, Temporality};
@@ -74,8 +75,95 @@ fn malformed_values_are_errors_that_name_the_variable() {
     ] {
         let err = from(&[(var, value)]).expect_err(var);
         assert_eq!(err.variable(), var, "{err}");
-        assert!(err.to_string().starts_with(var));
+        assert!(err.to_string().starts_with(&format!("{var}: ")), "{err}");
     }
+}
+
+#[test]
+fn messages_say_what_is_wrong() {
+    for (var, value, message) in [
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", "http/json is not supported; use grpc or http/protobuf"),
+        ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "udp", "`udp` is not grpc or http/protobuf"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4317", "`localhost:4317` is not an http:// or https:// URL"),
+        ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "ftp://x", "`ftp://x` is not an http:// or https:// URL"),
+        ("OTEL_EXPORTER_OTLP_HEADERS", "no-equals-sign", "`no-equals-sign` is not key=value"),
+        ("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "bad header=x", "`bad header` is not a valid header name"),
+        ("OTEL_EXPORTER_OTLP_HEADERS", "x-bad=a%0Ab", "the value of `x-bad` is not a valid header value"),
+        ("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd", "`zstd` is not gzip or none"),
+        ("OTEL_TRACES_EXPORTER", "jaeger", "`jaeger` is not `otlp` or `none`"),
+    ] {
+        let err = from(&[(var, value)]).expect_err(var);
+        assert_eq!(err.to_string(), format!("{var}: {message}"));
+    }
+}
+
+#[test]
+fn header_values_are_never_shown() {
+    let err = from(&[("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%0As3cret")]).unwrap_err();
+    assert_eq!(err.variable(), "OTEL_EXPORTER_OTLP_HEADERS");
+    assert!(!err.to_string().contains("s3cret"), "{err}");
+    assert!(!format!("{err:?}").contains("s3cret"), "{err:?}");
+}
+
+#[test]
+fn the_underlying_error_is_the_source() {
+    let err = from(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://bad host:4318")]).unwrap_err();
+    assert_eq!(err.variable(), "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+    let source = err.source().expect("the URI parser's error");
+    assert!(source.is::<http::uri::InvalidUri>(), "{source:?}");
+    assert!(err.to_string().starts_with("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://bad host:4318` is not a URL: "));
+    assert!(err.to_string().ends_with(&source.to_string()), "the parser's reason is kept in the message: {err}");
+
+    let err = from(&[("OTEL_EXPORTER_OTLP_METRICS_HEADERS", "bad header=x")]).unwrap_err();
+    assert_eq!(err.variable(), "OTEL_EXPORTER_OTLP_METRICS_HEADERS");
+    assert!(err.source().expect("the header parser's error").is::<http::header::InvalidHeaderName>());
+
+    let err = from(&[("OTEL_EXPORTER_OTLP_HEADERS", "x-bad=a%0Ab")]).unwrap_err();
+    assert_eq!(err.variable(), "OTEL_EXPORTER_OTLP_HEADERS");
+    assert!(err.source().expect("the header parser's error").is::<http::header::InvalidHeaderValue>());
+
+    let err = from(&[("OTEL_EXPORTER_OTLP_HEADERS", "x-latin1=caf%E9")]).unwrap_err();
+    assert_eq!(err.variable(), "OTEL_EXPORTER_OTLP_HEADERS");
+    assert!(err.source().expect("the UTF-8 decoder's error").is::<std::str::Utf8Error>());
+    assert_eq!(
+        err.to_string(),
+        "OTEL_EXPORTER_OTLP_HEADERS: bad escape in the value of `x-latin1`: it is not UTF-8 once percent-decoded"
+    );
+}
+
+#[test]
+fn a_value_that_is_not_allowed_has_no_source() {
+    for (var, value) in [
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "udp"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://x"),
+        ("OTEL_EXPORTER_OTLP_HEADERS", "no-equals-sign"),
+        ("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"),
+        ("OTEL_LOGS_EXPORTER", "jaeger"),
+    ] {
+        let err = from(&[(var, value)]).expect_err(var);
+        assert_eq!(err.variable(), var);
+        assert!(err.source().is_none(), "{var}: {:?}", err.source());
+    }
+}
+
+#[test]
+fn a_configuration_built_in_code_names_the_field() {
+    let cfg = OtlpConfig { endpoint: Some("http://bad host:4317".into()), ..Default::default() };
+    let err = lantern_otlp::OtlpExporter::new(cfg).map(drop).unwrap_err();
+    assert_eq!(err.variable(), "Traces endpoint");
+    assert!(err.source().expect("the URI parser's error").is::<http::uri::InvalidUri>());
+
+    let cfg = OtlpConfig { headers: vec![("x-tenant".into(), "a\nb".into())], ..Default::default() };
+    let err = lantern_otlp::OtlpExporter::new(cfg).map(drop).unwrap_err();
+    assert_eq!(err.variable(), "headers");
+    assert_eq!(err.to_string(), "headers: the value of `x-tenant` is not a valid header value");
+    assert!(err.source().expect("the header parser's error").is::<http::header::InvalidHeaderValue>());
+}
+
+#[test]
+fn the_error_can_cross_threads_and_be_boxed() {
+    fn assert_error<E: std::error::Error + Send + Sync + 'static>() {}
+    assert_error::<lantern_otlp::ConfigError>();
 }
 
 #[test]

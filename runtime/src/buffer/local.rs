@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 use parking_lot::Mutex;
 
-use super::Entry;
+use super::entry::Entry;
 
 /// Entries one thread collects before handing the batch over.
 pub(crate) const BATCH: usize = 256;

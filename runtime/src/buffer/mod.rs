@@ -37,48 +37,32 @@
 //! allocations for the arena lock and doubled the cost of a span. At most 32
 //! bags wait; evictions beyond that are freed on the ingest thread.
 
+mod config;
+pub(crate) mod entry;
 mod local;
 mod snapshot;
+mod stats;
 mod store;
 pub(crate) mod tracez;
 
-pub use snapshot::{LogQuery, OpenSpan, Snapshot, Trace, TraceQuery, TraceSummary};
+pub use config::BufferConfig;
+pub use snapshot::{LogQuery, Snapshot, Trace, TraceQuery, TraceSummary};
+pub use stats::BufferStats;
 pub use tracez::{LATENCY_BUCKET_BOUNDS, TracezRow, TracezSample, TracezSamples, latency_bucket};
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use crossbeam_queue::ArrayQueue;
 use parking_lot::Mutex;
 
-use crate::Resource;
-use crate::config::BufferConfig;
-use crate::record::{LogRecord, SpanRecord};
+use entry::{Counters, Entry};
 use local::LocalBatch;
 use store::Store;
 
-/// What travels from the application to the ingest thread.
-/// Records travel as the `Arc` the store will keep: a hand-off moves a
-/// pointer, and the record is allocated once, on the thread that made it.
-pub(crate) enum Entry {
-    Start(OpenSpan),
-    Span(Arc<SpanRecord>),
-    Log(Arc<LogRecord>),
-}
-
-/// Counted on the application's threads, only when the queue overflows: the
-/// usual path touches no shared counter.
-#[derive(Default)]
-pub(crate) struct Counters {
-    pub(crate) overwritten_spans: AtomicU64,
-    pub(crate) overwritten_logs: AtomicU64,
-    pub(crate) overwritten_starts: AtomicU64,
-}
-
 pub(crate) struct Shared {
     pub(crate) config: BufferConfig,
-    resource: Resource,
     id: u64,
     /// Every thread's batch, for draining.
     batches: Mutex<Vec<Arc<LocalBatch>>>,
@@ -93,14 +77,12 @@ pub(crate) struct Shared {
     pub(crate) counters: Counters,
     store: Mutex<Store>,
     ingest: OnceLock<std::thread::Thread>,
-    /// The decisions of the sampler of the layer recording here.
-    sampling: OnceLock<crate::sampling::SamplingStats>,
 }
 
 /// A handle to one Lantern ring buffer: cheap to clone, `Send + Sync`.
 ///
 /// Get it from [`crate::LanternLayer::buffer`], from the [`crate::Guard`]
-/// that [`crate::init`] returns, or with [`crate::buffer()`] from inside the
+/// that [`crate::init`] returns, or with [`crate::buffer::Buffer::current`] from inside the
 /// subscriber that carries the layer.
 ///
 /// ```
@@ -120,12 +102,22 @@ pub struct Buffer {
 }
 
 impl Buffer {
-    pub(crate) fn new(config: BufferConfig, resource: Resource) -> Buffer {
+    /// The ring buffer of the Lantern layer in the current subscriber, if
+    /// any: the thread's default subscriber, else the global one.
+    ///
+    /// ```
+    /// let _lantern = lantern::builder().try_init_local();
+    /// assert!(lantern::buffer::Buffer::current().is_some());
+    /// ```
+    pub fn current() -> Option<Buffer> {
+        tracing::dispatcher::get_default(|d| d.downcast_ref::<Buffer>().cloned())
+    }
+
+    pub(crate) fn new(config: BufferConfig) -> Buffer {
         crate::clock::Timestamp::init();
         crate::clock::tick_coarse();
         let shared = Arc::new(Shared {
             id: local::next_buffer_id(),
-            resource,
             batches: Mutex::new(Vec::new()),
             full: ArrayQueue::new((config.queue_capacity / local::BATCH).max(1)),
             spare: ArrayQueue::new((config.queue_capacity / local::BATCH).max(1) + 8),
@@ -134,7 +126,6 @@ impl Buffer {
             config,
             counters: Counters::default(),
             ingest: OnceLock::new(),
-            sampling: OnceLock::new(),
         });
         let weak = Arc::downgrade(&shared);
         let spawned = std::thread::Builder::new().name("lantern-ingest".into()).spawn(move || ingest_loop(weak));
@@ -173,16 +164,6 @@ impl Buffer {
         }
     }
 
-    /// Who is producing this telemetry.
-    ///
-    /// ```
-    /// let buffer = lantern::builder().service_name("api").layer().buffer();
-    /// assert_eq!(buffer.resource().service_name(), "api");
-    /// ```
-    pub fn resource(&self) -> &Resource {
-        &self.shared.resource
-    }
-
     /// Moves everything queued so far into the store, then returns a read
     /// view. Writers are never blocked by it; the ingest thread waits while
     /// the snapshot is alive, so drop it soon.
@@ -197,24 +178,8 @@ impl Buffer {
         Snapshot::new(store, &self.shared.counters)
     }
 
-    /// The sampler of the layer that records into this buffer and its
-    /// decisions per root span name; `None` when no layer does.
-    ///
-    /// ```
-    /// let buffer = lantern::layer().buffer();
-    /// assert_eq!(buffer.sampling().unwrap().description(), "ParentBased{root=AlwaysOn}");
-    /// ```
-    pub fn sampling(&self) -> Option<crate::sampling::SamplingStats> {
-        self.shared.sampling.get().cloned()
-    }
-
-    /// Ties this buffer to the layer's sampling counters; only the first call counts.
-    pub(crate) fn set_sampling(&self, stats: crate::sampling::SamplingStats) {
-        let _ = self.shared.sampling.set(stats);
-    }
-
     /// Hands sampled spans and logs to `exporter` from now on.
-    pub(crate) fn set_exporter(&self, exporter: Arc<dyn crate::export::Exporter>) {
+    pub(crate) fn set_exporter(&self, exporter: entry::ExportFn) {
         self.shared.store.lock().exporter = Some(exporter);
     }
 
@@ -325,49 +290,4 @@ fn ingest_loop(shared: Weak<Shared>) {
         let mut store = shared.store.lock();
         shared.drain_into(&mut store);
     }
-}
-
-/// The ring buffer's counters and fill, at one moment.
-///
-/// ```
-/// let stats = lantern::layer().buffer().stats();
-/// assert_eq!(stats.bytes, 0);
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct BufferStats {
-    /// Spans handed to the buffer (held, evicted, capped or overwritten).
-    pub spans_recorded: u64,
-    /// Logs handed to the buffer (held, evicted or overwritten).
-    pub logs_recorded: u64,
-    /// Spans of sampled traces among those ingested (the others are kept
-    /// locally only, in `RecordingMode::All`).
-    pub spans_sampled: u64,
-    /// Records (sampled spans and logs) handed to the exporter, if one is
-    /// set; what it did with them is in its own counters (`otlp.*` metrics).
-    pub records_exported: u64,
-    /// Spans lost because the queue was full (oldest first).
-    pub spans_overwritten: u64,
-    /// Logs lost because the queue was full (oldest first).
-    pub logs_overwritten: u64,
-    /// Spans evicted by the ceilings.
-    pub spans_evicted: u64,
-    /// Logs evicted by the ceilings.
-    pub logs_evicted: u64,
-    /// Spans dropped by the per-trace cap.
-    pub spans_dropped_trace_cap: u64,
-    /// Events dropped by the per-span cap.
-    pub events_dropped: u64,
-    /// Open spans not tracked because the open-span table was full.
-    pub open_spans_untracked: u64,
-    /// Spans held now.
-    pub spans: u64,
-    /// Logs held now.
-    pub logs: u64,
-    /// Traces held now.
-    pub traces: u64,
-    /// Bytes held now, as accounted.
-    pub bytes: u64,
-    /// The byte ceiling.
-    pub max_bytes: u64,
 }

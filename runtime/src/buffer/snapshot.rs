@@ -7,44 +7,17 @@ use std::time::{Duration, SystemTime};
 
 use parking_lot::MutexGuard;
 
+use super::entry::Counters;
+use super::stats::BufferStats;
 use super::store::{Store, TraceEntry};
 use super::tracez::{TracezRow, TracezSample, TracezSamples};
-use super::{BufferStats, Counters};
-use crate::clock::Timestamp;
-use crate::record::{LogRecord, Severity, SpanRecord};
-use crate::{SpanId, TraceId};
-
-/// A span that has started and not yet closed.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct OpenSpan {
-    /// Its trace.
-    pub trace_id: TraceId,
-    /// Its id.
-    pub span_id: SpanId,
-    /// Its name: `otel.name` when given at creation, else the callsite's.
-    pub name: std::borrow::Cow<'static, str>,
-    /// The callsite target.
-    pub target: &'static str,
-    pub(crate) start: Timestamp,
-}
-
-impl OpenSpan {
-    /// How long it has been open.
-    pub fn age(&self) -> Duration {
-        Timestamp::now().saturating_duration_since(self.start)
-    }
-
-    /// When it started.
-    pub fn start_time(&self) -> SystemTime {
-        self.start.to_system_time()
-    }
-}
+use crate::ids::{SpanId, TraceId};
+use crate::record::{LogRecord, OpenSpan, Severity, SpanRecord};
 
 /// Which traces [`Snapshot::traces`] returns.
 ///
 /// ```
-/// let q = lantern::TraceQuery { errors_only: true, ..Default::default() };
+/// let q = lantern::buffer::TraceQuery { errors_only: true, ..Default::default() };
 /// assert_eq!(q.limit, 50);
 /// ```
 #[derive(Clone, Debug)]
@@ -67,7 +40,7 @@ pub struct TraceQuery {
     /// let lantern = lantern::builder().try_init_local();
     /// tracing::info_span!("checkout", customer = "ann").in_scope(|| {});
     /// tracing::info_span!("checkout", customer = "bob").in_scope(|| {});
-    /// let q = lantern::TraceQuery { attribute: Some(("customer".into(), "bob".into())), ..Default::default() };
+    /// let q = lantern::buffer::TraceQuery { attribute: Some(("customer".into(), "bob".into())), ..Default::default() };
     /// assert_eq!(lantern.buffer().snapshot().traces(&q).len(), 1);
     /// ```
     pub attribute: Option<(String, String)>,
@@ -92,7 +65,7 @@ fn has_key_value(span: &SpanRecord, key: &str, value: &str) -> bool {
             Ok(())
         }
     }
-    let text_is = |v: &crate::Value| {
+    let text_is = |v: &crate::record::Value| {
         let mut eq = Eq(value, true);
         let _ = write!(eq, "{v}");
         eq.1 && eq.0.is_empty()
@@ -103,7 +76,7 @@ fn has_key_value(span: &SpanRecord, key: &str, value: &str) -> bool {
 /// Which logs [`Snapshot::logs`] returns.
 ///
 /// ```
-/// let q = lantern::LogQuery { min_severity: Some(lantern::Severity::Warn), ..Default::default() };
+/// let q = lantern::buffer::LogQuery { min_severity: Some(lantern::record::Severity::Warn), ..Default::default() };
 /// assert_eq!(q.limit, 100);
 /// ```
 #[derive(Clone, Debug)]
@@ -185,7 +158,7 @@ fn is_root(span: &SpanRecord) -> bool {
     span.parent_span_id.is_none() || span.parent_is_remote
 }
 
-/// A read view of the ring buffer, from [`crate::Buffer::snapshot`].
+/// A read view of the ring buffer, from [`crate::buffer::Buffer::snapshot`].
 ///
 /// Results are owned (`Arc`-shared records), so they outlive the snapshot.
 /// The ingest thread waits while a snapshot is alive; the application never
@@ -228,7 +201,16 @@ impl<'a> Snapshot<'a> {
 
     /// Whether the buffer holds spans of this trace; cheaper than
     /// [`Snapshot::trace`], which copies them.
-    pub(crate) fn holds_trace(&self, trace_id: TraceId) -> bool {
+    ///
+    /// ```
+    /// let lantern = lantern::builder().try_init_local();
+    /// tracing::info_span!("work").in_scope(|| {});
+    /// let snap = lantern.buffer().snapshot();
+    /// let id = snap.traces(&Default::default())[0].trace_id;
+    /// assert!(snap.holds_trace(id));
+    /// assert!(!snap.holds_trace(lantern::TraceId::random()));
+    /// ```
+    pub fn holds_trace(&self, trace_id: TraceId) -> bool {
         self.store.traces.contains_key(&trace_id)
     }
 
@@ -291,7 +273,8 @@ impl<'a> Snapshot<'a> {
             row.errors = stats.errors;
             rows.insert(name, row);
         }
-        use super::tracez::{MAX_NAME_BYTES, MAX_NAMES, cut};
+        use super::tracez::MAX_NAMES;
+        use crate::text::{MAX_NAME_BYTES, cut};
         for o in self.store.open.values() {
             // Open spans go by the same cut names, under the same cap.
             let name = cut(&o.name, MAX_NAME_BYTES);
@@ -309,11 +292,11 @@ impl<'a> Snapshot<'a> {
     /// for an unknown name or bucket.
     ///
     /// ```
-    /// use lantern::TracezSamples;
+    /// use lantern::buffer::TracezSamples;
     /// let lantern = lantern::builder().try_init_local();
     /// tracing::info_span!("charge", error = "declined").in_scope(|| {});
     /// let samples = lantern.buffer().snapshot().tracez_samples("charge", TracezSamples::Errors);
-    /// assert_eq!(samples[0].status, lantern::Status::Error(Some("declined".into())));
+    /// assert_eq!(samples[0].status, lantern::record::Status::Error(Some("declined".into())));
     /// ```
     pub fn tracez_samples(&self, name: &str, which: TracezSamples) -> Vec<TracezSample> {
         self.store.tracez.samples(name, which)

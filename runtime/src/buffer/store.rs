@@ -11,13 +11,12 @@ use std::hash::BuildHasherDefault;
 use crate::ids::IdHasher;
 use std::sync::Arc;
 
-use super::Entry;
-use super::snapshot::OpenSpan;
+use super::config::BufferConfig;
+use super::entry::{Entry, ExportFn, ExportRecord};
 use super::tracez::Tracez;
-use crate::config::BufferConfig;
-use crate::export::{ExportRecord, Exporter};
+use crate::ids::{SpanId, TraceId};
+use crate::record::OpenSpan;
 use crate::record::{LogRecord, Severity, SpanRecord, Status};
-use crate::{SpanId, TraceId};
 
 pub(crate) type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<IdHasher>>;
 type HashSet<K> = StdHashSet<K, BuildHasherDefault<IdHasher>>;
@@ -76,7 +75,7 @@ pub(crate) struct Store {
     /// Records evicted during this drain, to be freed elsewhere.
     pub(crate) evicted: Vec<Entry>,
     /// Where sampled spans and all logs go as they are filed.
-    pub(crate) exporter: Option<Arc<dyn Exporter>>,
+    pub(crate) exporter: Option<ExportFn>,
     /// Counts and samples of every finished span, per name.
     pub(crate) tracez: Tracez,
 }
@@ -145,7 +144,7 @@ impl Store {
         self.counters.logs_ingested += 1;
         if let Some(exporter) = &self.exporter {
             self.counters.records_exported += 1;
-            exporter.export(ExportRecord::Log(Arc::clone(&log)));
+            exporter(ExportRecord::Log(Arc::clone(&log)));
         }
         if let Some(span_id) = log.span_id {
             // Events beyond the per-span cap, or beyond the table's total,
@@ -202,7 +201,7 @@ impl Store {
         self.counters.spans_sampled += u64::from(sampled);
         if let (true, Some(exporter)) = (sampled, &self.exporter) {
             self.counters.records_exported += 1;
-            exporter.export(ExportRecord::Span(Arc::clone(&arc)));
+            exporter(ExportRecord::Span(Arc::clone(&arc)));
         }
         let cap = self.config.max_spans_per_trace;
         let new_trace = !self.traces.contains_key(&trace_id);

@@ -9,7 +9,7 @@ use std::fmt::{self, Write as _};
 use tracing::field::{Field, Visit};
 
 use crate::record::{Attributes, KeyValue, LogRecord, SpanRecord, Value};
-use crate::{SpanKind, Status};
+use crate::record::{SpanKind, Status};
 
 /// Implements `Visit` by turning each field into a typed [`Value`] and
 /// handing it to the visitor's `value` method.

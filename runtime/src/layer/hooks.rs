@@ -3,40 +3,28 @@
 //!
 //! The layer is generic over its subscriber `S` only inside the `Layer`
 //! methods. When it is added to a subscriber (`on_layer`), it records
-//! monomorphised function pointers that downcast the `Dispatch` back to `S`;
-//! the free functions find them through `Dispatch::downcast_ref::<Hooks>`.
+//! monomorphised function pointers that downcast the `Dispatch` back to `S`
+//! (built here); the free functions in [`crate::context`] and the metrics
+//! recorder find them through `Dispatch::downcast_ref::<Hooks>`.
 
 use tracing::{Dispatch, Subscriber};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::state::{self, SpanData};
-use crate::metrics::registry::{LabelPlan, MetricContext};
-use crate::{Baggage, SpanContext};
+use crate::baggage::Baggage;
+use crate::context::Hooks;
+use crate::metrics::labels::{LabelPlan, MetricContext};
+use crate::span_context::SpanContext;
 
-pub(crate) type CurrentContextFn = fn(&Dispatch) -> Option<(SpanContext, Baggage)>;
-pub(crate) type WithBaggageFn = fn(&Dispatch, &mut dyn FnMut(&mut Baggage));
-pub(crate) type MetricContextFn = fn(&Dispatch, &LabelPlan) -> Option<MetricContext>;
-
-pub(crate) struct Hooks {
-    pub(crate) current_context: CurrentContextFn,
-    pub(crate) with_current_baggage: WithBaggageFn,
-    pub(crate) metric_context: MetricContextFn,
-}
-
-impl Hooks {
-    pub(crate) fn new<S>() -> Hooks
-    where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-    {
-        Hooks {
-            current_context: current_context::<S>,
-            with_current_baggage: with_current_baggage::<S>,
-            metric_context: metric_context::<S>,
-        }
-    }
-
-    pub(crate) fn of(dispatch: &Dispatch) -> Option<&Hooks> {
-        dispatch.downcast_ref::<Hooks>()
+/// The hooks for a subscriber of type `S`.
+pub(crate) fn hooks<S>() -> Hooks
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    Hooks {
+        current_context: current_context::<S>,
+        with_current_baggage: with_current_baggage::<S>,
+        metric_context: metric_context::<S>,
     }
 }
 

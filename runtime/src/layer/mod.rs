@@ -28,10 +28,7 @@
 mod cache;
 mod fields;
 mod hooks;
-mod log_counts;
-pub(crate) mod state;
-
-pub(crate) use hooks::Hooks;
+mod state;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -43,16 +40,22 @@ use tracing_log::NormalizeEvent;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::buffer::{Buffer, Entry, OpenSpan};
+use crate::baggage::Baggage;
+use crate::buffer::entry::Entry;
+use crate::buffer::{Buffer, BufferConfig};
 use crate::clock::Timestamp;
-use crate::config::BufferConfig;
+use crate::context::Hooks;
+use crate::context::value::Context as RemoteContext;
+use crate::handle::Handle;
+use crate::ids::TraceId;
+use crate::metrics::log_counts::LogCounts;
 use crate::metrics::red::RedRecorder;
 use crate::metrics::{Metrics, MetricsConfig};
-use crate::record::{LogRecord, Severity, SpanRecord};
+use crate::record::{LogRecord, OpenSpan, Severity, SpanRecord, Value};
+use crate::resource::Resource;
 use crate::sampling::{ParentBased, RecordingMode, Sampler, SamplingParams, SamplingStats};
-use crate::{Baggage, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState};
+use crate::span_context::TraceFlags;
 use fields::{LogFieldVisitor, SpanFieldVisitor};
-use log_counts::LogCounts;
 use state::{Parent, SpanData};
 
 /// The Lantern capture layer. Make one with [`crate::layer()`] or
@@ -72,8 +75,10 @@ pub struct LanternLayer {
     id: u64,
     buffer: Buffer,
     sampler: Arc<dyn Sampler>,
-    /// The sampler's decisions per root name; the buffer holds it too.
+    /// The sampler's decisions per root name; the handle holds it too.
     sampling: SamplingStats,
+    /// What readers get: the buffer, metrics, sampling and resource.
+    handle: Handle,
     mode: RecordingMode,
     hooks: Option<Hooks>,
     metrics: Metrics,
@@ -84,7 +89,7 @@ pub struct LanternLayer {
 impl LanternLayer {
     pub(crate) fn new(
         config: BufferConfig,
-        resource: crate::Resource,
+        resource: Resource,
         sampler: Arc<dyn Sampler>,
         mode: RecordingMode,
         metrics: MetricsConfig,
@@ -92,14 +97,15 @@ impl LanternLayer {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Relaxed);
         let metrics = Metrics::new(metrics);
-        let buffer = Buffer::new(config, resource);
+        let buffer = Buffer::new(config);
         let sampling = SamplingStats::new(sampler.clone(), mode);
-        buffer.set_sampling(sampling.clone());
+        let handle = Handle::new(buffer.clone(), metrics.clone(), sampling.clone(), resource);
         LanternLayer {
             id,
             buffer,
             sampler,
             sampling,
+            handle,
             mode,
             hooks: None,
             red: RedRecorder::new(metrics.clone()),
@@ -131,6 +137,17 @@ impl LanternLayer {
         self.metrics.recorder()
     }
 
+    /// The read handle: the buffer, metrics, sampling decisions and
+    /// resource of this layer, for the server, exporters and tests.
+    ///
+    /// ```
+    /// let layer = lantern::builder().service_name("api").layer();
+    /// assert_eq!(layer.handle().resource().service_name(), "api");
+    /// ```
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
     /// The ring buffer this layer records into.
     ///
     /// ```
@@ -141,40 +158,13 @@ impl LanternLayer {
         self.buffer.clone()
     }
 
-    pub(crate) fn new_record(meta: &'static tracing::Metadata<'static>) -> SpanRecord {
-        let now = Timestamp::now();
-        SpanRecord {
-            trace_id: TraceId::from_u128(1).expect("non-zero"),
-            span_id: SpanId::random(),
-            parent_span_id: None,
-            parent_is_remote: false,
-            flags: TraceFlags::NONE,
-            trace_state: TraceState::default(),
-            name: Cow::Borrowed(meta.name()),
-            target: meta.target(),
-            level: Severity::from(meta.level()),
-            kind: SpanKind::Internal,
-            status: Status::Unset,
-            attributes: Default::default(),
-            dropped_attributes: 0,
-            links: Vec::new(),
-            dropped_links: 0,
-            events: Vec::new(),
-            dropped_events: 0,
-            baggage: Default::default(),
-            service: None,
-            start: now,
-            end: now,
-        }
-    }
-
     /// Starts a trace in this process: from a remote parent or anew, and asks
     /// the sampler.
     /// Returns the baggage the trace starts with and whether it is recorded.
     fn start_trace(
         &self,
         rec: &mut SpanRecord,
-        remote: Option<crate::Context>,
+        remote: Option<RemoteContext>,
         meta: &'static tracing::Metadata<'static>,
     ) -> (Baggage, bool) {
         let remote_span = remote.as_ref().and_then(|cx| cx.span_context());
@@ -200,7 +190,7 @@ impl LanternLayer {
         };
         // `lantern.debug = true` on the span (the middleware's debug header)
         // forces the trace to be sampled, before the sampler is asked.
-        let forced = crate::record::attribute(&rec.attributes, "lantern.debug") == Some(&crate::Value::Bool(true));
+        let forced = crate::record::attribute(&rec.attributes, "lantern.debug") == Some(&Value::Bool(true));
         let sampled = forced || self.sampler.should_sample(&params).is_sampled();
         if !forced {
             // A forced trace is not the sampler's decision.
@@ -221,14 +211,14 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_layer(&mut self, _subscriber: &mut S) {
-        self.hooks = Some(Hooks::new::<S>());
+        self.hooks = Some(hooks::hooks::<S>());
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let meta = attrs.metadata();
         // A remote parent from `Context::child_span` wins over the contextual
         // local parent; an explicit parent wins over both.
-        let remote = if attrs.parent().is_none() { crate::context::pending_parent() } else { None };
+        let remote = if attrs.parent().is_none() { crate::context::value::pending_parent() } else { None };
         let parent_id = match (&remote, attrs.parent()) {
             (Some(_), _) => None,
             (None, Some(explicit)) => Some(explicit.clone()),
@@ -248,7 +238,7 @@ where
             return;
         }
         let Some(span) = ctx.span(id) else { return };
-        let mut rec = Self::new_record(meta);
+        let mut rec = SpanRecord::new(meta);
         let max_attributes = self.buffer.config().max_attributes;
         let (baggage, recording) = match parent {
             Parent::Stateless => return,
@@ -375,6 +365,8 @@ where
             Some(self as *const Self as *const ())
         } else if id == std::any::TypeId::of::<Hooks>() {
             self.hooks.as_ref().map(|h| h as *const Hooks as *const ())
+        } else if id == std::any::TypeId::of::<Handle>() {
+            Some(&self.handle as *const Handle as *const ())
         } else if id == std::any::TypeId::of::<Buffer>() {
             Some(&self.buffer as *const Buffer as *const ())
         } else if id == std::any::TypeId::of::<Metrics>() {
@@ -389,7 +381,7 @@ impl Default for LanternLayer {
     fn default() -> Self {
         LanternLayer::new(
             BufferConfig::default(),
-            crate::Resource::default(),
+            Resource::default(),
             Arc::new(ParentBased::default()),
             RecordingMode::All,
             MetricsConfig::default(),

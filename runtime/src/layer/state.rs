@@ -5,9 +5,12 @@ use std::sync::Arc;
 use tracing::span;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
-use crate::metrics::registry::{ContextValues, LabelPlan, MetricContext};
+use crate::baggage::Baggage;
+use crate::ids::{SpanId, TraceId};
+use crate::metrics::labels::{ContextValues, LabelPlan, MetricContext};
 use crate::record::SpanRecord;
-use crate::{Baggage, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+use crate::span_context::{SpanContext, TraceFlags};
+use crate::trace_state::TraceState;
 
 /// What Lantern keeps for one open span. `record` is moved out whole, into the
 /// ingest queue, when the span closes.
@@ -31,7 +34,7 @@ impl SpanData {
 
     /// Minimal non-recording state for a span in an unsampled trace.
     pub(crate) fn stateless(cx: &SpanContext, meta: &'static tracing::Metadata<'static>, baggage: Baggage) -> Self {
-        let mut record = super::LanternLayer::new_record(meta);
+        let mut record = SpanRecord::new(meta);
         record.trace_id = cx.trace_id();
         record.span_id = cx.span_id();
         record.flags = cx.flags();

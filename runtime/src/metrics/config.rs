@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::SpanKind;
+use crate::record::SpanKind;
 
 /// Settings of Lantern's metrics: context labels, limits, histograms, RED.
 ///
@@ -116,7 +116,7 @@ pub(crate) fn clean_boundaries(mut b: Vec<f64>) -> Vec<f64> {
 /// `span.duration`), counted for every span before sampling.
 ///
 /// ```
-/// use lantern::SpanKind;
+/// use lantern::record::SpanKind;
 /// let red = lantern::metrics::RedConfig { kinds: vec![SpanKind::Server], ..Default::default() };
 /// assert!(red.traced_fns);
 /// ```

@@ -12,7 +12,9 @@ use std::collections::HashSet;
 use std::fmt::Write;
 use std::time::UNIX_EPOCH;
 
-use super::{Exemplar, MetricFamily, MetricKind, MetricValue, Metrics};
+use super::family::{MetricFamily, MetricKind, MetricValue};
+use super::series::Exemplar;
+use super::store::Metrics;
 
 /// The `Content-Type` of [`Metrics::prometheus_text`].
 pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";

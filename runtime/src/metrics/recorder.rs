@@ -10,9 +10,11 @@ use std::time::SystemTime;
 
 use metrics::{Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, KeyName, Metadata, SharedString, Unit};
 
-use super::registry::{Cell, ContextValues, Handle, LabelPlan, MetricContext, Registry, Series};
+use super::family::MetricKind;
+use super::labels::{ContextValues, LabelPlan, MetricContext};
+use super::registry::{Cell, Handle, Registry, Series};
 use super::series::Exemplar;
-use super::{MetricKind, Metrics};
+use super::store::Metrics;
 
 /// Lantern's [`metrics::Recorder`]: `counter!`, `gauge!` and `histogram!`
 /// land in Lantern's series store, labelled from the current span's baggage
@@ -115,14 +117,14 @@ impl Source<'_> {
 /// The labels and exemplar ids of the current span, through the Lantern
 /// layer of the current subscriber.
 fn current_context(plan: &LabelPlan) -> Option<MetricContext> {
-    tracing::dispatcher::get_default(|d| crate::layer::Hooks::of(d).and_then(|hooks| (hooks.metric_context)(d, plan)))
+    tracing::dispatcher::get_default(|d| crate::context::Hooks::of(d).and_then(|hooks| (hooks.metric_context)(d, plan)))
 }
 
 /// The plan of a handle without context labels: only exemplar ids are
 /// looked up.
 static NO_LABELS: LabelPlan = LabelPlan { baggage: Vec::new(), fields: Vec::new() };
 
-type Ids = Option<(crate::TraceId, crate::SpanId)>;
+type Ids = Option<(crate::ids::TraceId, crate::ids::SpanId)>;
 
 impl Handle {
     /// Applies `op` to the series the context selects.
@@ -218,5 +220,17 @@ impl GaugeFn for Handle {
 impl HistogramFn for Handle {
     fn record(&self, value: f64) {
         self.apply(Op::Record(value), Source::Current(None));
+    }
+}
+
+impl Metrics {
+    /// A recorder writing into this store.
+    ///
+    /// ```
+    /// let recorder = lantern::metrics::Metrics::new(Default::default()).recorder();
+    /// # drop(recorder);
+    /// ```
+    pub fn recorder(&self) -> LanternRecorder {
+        LanternRecorder { metrics: self.clone() }
     }
 }

@@ -18,11 +18,11 @@
 
 use metrics::{Key, Label, Unit};
 
-use super::MetricKind;
-use super::Metrics;
 use super::config::RedConfig;
+use super::family::MetricKind;
+use super::labels::MetricContext;
 use super::recorder::{Op, Source};
-use super::registry::MetricContext;
+use super::store::Metrics;
 use crate::record::SpanRecord;
 
 pub(crate) const CALLS: &str = "span.calls";
@@ -60,7 +60,7 @@ impl RedRecorder {
     pub(crate) fn record(&self, rec: &SpanRecord, error: bool, cx: &MetricContext) {
         let labels = || {
             let mut labels = vec![
-                Label::new("span.name", crate::buffer::tracez::cut(&rec.name, 256).to_owned()),
+                Label::new("span.name", crate::text::cut(&rec.name, crate::text::MAX_NAME_BYTES).to_owned()),
                 Label::new("span.kind", rec.kind.as_str()),
             ];
             if let Some(service) = &rec.service {

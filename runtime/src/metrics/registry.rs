@@ -19,8 +19,9 @@ use parking_lot::RwLock;
 use smallvec::SmallVec;
 
 use super::config::MetricsConfig;
+use super::family::{MetricKind, OVERFLOW_LABEL};
+use super::labels::{ContextValues, LabelPlan};
 use super::series::{CounterCell, GaugeCell, HistogramCell};
-use super::{MetricKind, OVERFLOW_LABEL};
 use crate::ids::IdHasher;
 
 type IdMap<K, V> = StdHashMap<K, V, BuildHasherDefault<IdHasher>>;
@@ -29,35 +30,6 @@ const SHARDS: usize = 16;
 
 /// One shard of the key-to-handle map.
 type Shard = RwLock<IdMap<Key, Arc<Handle>>>;
-
-/// Label values from the context, in the order of [`LabelPlan::names`];
-/// `None` where the context has no value.
-pub(crate) type ContextValues = SmallVec<[Option<String>; 4]>;
-
-/// The allowlists: which baggage keys and span fields become labels.
-#[derive(Debug, Default)]
-pub(crate) struct LabelPlan {
-    pub(crate) baggage: Vec<String>,
-    pub(crate) fields: Vec<String>,
-}
-
-impl LabelPlan {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.baggage.is_empty() && self.fields.is_empty()
-    }
-
-    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
-        self.baggage.iter().chain(&self.fields).map(String::as_str)
-    }
-}
-
-/// What a measurement knows of where it was made.
-#[derive(Debug, Default)]
-pub(crate) struct MetricContext {
-    pub(crate) values: ContextValues,
-    /// The ids of the current span, when it is sampled and recorded.
-    pub(crate) exemplar: Option<(crate::TraceId, crate::SpanId)>,
-}
 
 pub(crate) enum Cell {
     Counter(CounterCell),

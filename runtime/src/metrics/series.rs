@@ -13,7 +13,7 @@ use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 
 use super::config::HistogramConfig;
-use crate::{SpanId, TraceId};
+use crate::ids::{SpanId, TraceId};
 
 /// A measurement kept with its trace: the link from a metric to a trace.
 ///

@@ -17,7 +17,7 @@ use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 use tracing::Span;
 
-use super::Role;
+use super::outcome::{Role, record_failure};
 
 /// The gRPC status codes by number, as `error.type` spells them.
 const CODE_NAMES: [&str; 17] = [
@@ -40,12 +40,12 @@ const CODE_NAMES: [&str; 17] = [
     "UNAUTHENTICATED",
 ];
 
-/// Whether a status code makes the span an error. A client fails on any
-/// code but OK. A server fails only on the codes that say it failed, not
-/// on those that answer a bad request (NOT_FOUND, INVALID_ARGUMENT, ...).
 /// The `grpc-status` of a method the server does not have.
 const UNIMPLEMENTED: i32 = 12;
 
+/// Whether a status code makes the span an error. A client fails on any
+/// code but OK. A server fails only on the codes that say it failed, not
+/// on those that answer a bad request (NOT_FOUND, INVALID_ARGUMENT, ...).
 fn is_error(code: i32, role: Role) -> bool {
     match role {
         Role::Client => code != 0,
@@ -119,7 +119,7 @@ impl Call {
     /// The call failed without a status: the inner service or the body
     /// failed, or the body ended without trailers.
     pub(crate) fn fail(self, error: &dyn fmt::Display) {
-        super::http_layer::record_failure(&self.span, error);
+        record_failure(&self.span, error);
     }
 }
 

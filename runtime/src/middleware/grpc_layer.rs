@@ -5,7 +5,6 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, ready};
 
 use http::{HeaderName, Request, Response};
@@ -16,7 +15,8 @@ use tracing::field::Empty;
 
 use super::attributes as attr;
 use super::body::{Call, GrpcResponseBody};
-use super::{DebugHeader, Role};
+use super::options::ServerOptions;
+use super::outcome::Role;
 
 /// Makes a server span for every gRPC call a tonic server receives: the
 /// child of the caller's span when the call carries `traceparent`, named
@@ -41,10 +41,9 @@ use super::{DebugHeader, Role};
 ///     .await
 /// # }
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct GrpcServerLayer {
-    debug: DebugHeader,
-    service: Option<Arc<str>>,
+    options: ServerOptions,
 }
 
 impl GrpcServerLayer {
@@ -59,7 +58,9 @@ impl GrpcServerLayer {
         Self::default()
     }
 
-    /// Renames the header (metadata key) that forces a sampled trace.
+    /// Renames the header (metadata key) that forces a sampled trace
+    /// (default [`lantern-debug`](super::DEFAULT_DEBUG_HEADER)); its value
+    /// must be `1` or `true`.
     ///
     /// ```
     /// let layer = lantern::middleware::GrpcServerLayer::new()
@@ -67,25 +68,25 @@ impl GrpcServerLayer {
     /// # drop(layer);
     /// ```
     pub fn debug_header(mut self, name: HeaderName) -> Self {
-        self.debug = DebugHeader::new(Some(name));
+        self.options.set_debug_header(Some(name));
         self
     }
 
-    /// Ignores every forced-sampling header.
+    /// Ignores every forced-sampling header: the sampler alone decides.
     ///
     /// ```
     /// let layer = lantern::middleware::GrpcServerLayer::new().without_debug_header();
     /// # drop(layer);
     /// ```
     pub fn without_debug_header(mut self) -> Self {
-        self.debug = DebugHeader::new(None);
+        self.options.set_debug_header(None);
         self
     }
 
     /// Names the service the calls belong to, for a process that hosts
     /// several: the server span gets the field `service.name = name`, so it
     /// and everything inside it belong to that service
-    /// ([`SpanRecord::service`](crate::SpanRecord::service)), as with
+    /// ([`SpanRecord::service`](crate::record::SpanRecord::service)), as with
     /// [`HttpServerLayer::service_name`](super::HttpServerLayer::service_name).
     ///
     /// ```
@@ -110,8 +111,17 @@ impl GrpcServerLayer {
     /// assert_eq!(child.service.as_deref(), Some("driver"), "and its children");
     /// ```
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
-        self.service = Some(Arc::from(name.into()));
+        self.options.set_service_name(name.into());
         self
+    }
+}
+
+impl fmt::Debug for GrpcServerLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GrpcServerLayer")
+            .field("debug_header", &self.options.debug_header)
+            .field("service_name", &self.options.service_name)
+            .finish()
     }
 }
 
@@ -119,7 +129,7 @@ impl<S> Layer<S> for GrpcServerLayer {
     type Service = GrpcServerService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        GrpcServerService { inner, debug: self.debug.clone(), service: self.service.clone() }
+        GrpcServerService { inner, layer: self.clone() }
     }
 }
 
@@ -135,8 +145,7 @@ impl<S> Layer<S> for GrpcServerLayer {
 #[derive(Clone, Debug)]
 pub struct GrpcServerService<S> {
     inner: S,
-    debug: DebugHeader,
-    service: Option<Arc<str>>,
+    layer: GrpcServerLayer,
 }
 
 impl<S, B, ResB> Service<Request<B>> for GrpcServerService<S>
@@ -153,7 +162,7 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let span = server_span(&request, &self.debug, self.service.as_deref());
+        let span = server_span(&request, &self.layer.options);
         let inner = span.in_scope(|| self.inner.call(request));
         GrpcResponseFuture { inner, call: Some(Call { span, role: Role::Server }) }
     }
@@ -179,12 +188,12 @@ fn rpc_names(path: &str) -> (String, Option<&str>, Option<&str>) {
     }
 }
 
-fn server_span<B>(request: &Request<B>, debug: &DebugHeader, service_name: Option<&str>) -> Span {
+fn server_span<B>(request: &Request<B>, options: &ServerOptions) -> Span {
     let headers = request.headers();
     let (name, service, method) = rpc_names(request.uri().path());
     let scheme = request.uri().scheme_str().unwrap_or("http");
     let ends = attr::server_ends(request, scheme);
-    let forced = debug.is_set(headers);
+    let fields = options.fields(headers);
     crate::propagation::extract(headers).child_span(|| {
         tracing::info_span!(
             "gRPC request",
@@ -198,10 +207,10 @@ fn server_span<B>(request: &Request<B>, debug: &DebugHeader, service_name: Optio
             client.address = ends.client.as_deref(),
             network.peer.address = ends.peer_address.as_deref(),
             network.peer.port = ends.peer_port.map(i64::from),
-            lantern.debug = forced.then_some(true),
+            lantern.debug = fields.debug,
             // Set at creation (no field when `None`), so every child and
             // log inside inherits it.
-            service.name = service_name,
+            service.name = fields.service_name,
             rpc.grpc.status_code = Empty,
             error.type = Empty,
             otel.status_code = Empty,

@@ -16,7 +16,8 @@ use tracing::Span;
 use tracing::field::Empty;
 
 use super::attributes as attr;
-use super::{DebugHeader, Role};
+use super::options::ServerOptions;
+use super::outcome::{Role, record_failure};
 
 type RouteFn = Arc<dyn Fn(&Parts) -> Option<String> + Send + Sync>;
 type NameFn = Arc<dyn Fn(&Parts) -> String + Send + Sync>;
@@ -33,7 +34,7 @@ type NameFn = Arc<dyn Fn(&Parts) -> String + Send + Sync>;
 ///
 /// ```
 /// use tower::{Layer, ServiceExt};
-/// use lantern::{SpanKind, Value};
+/// use lantern::record::{SpanKind, Value};
 ///
 /// let lantern = lantern::builder().try_init_local();
 /// let app = tower::service_fn(|_: http::Request<()>| async {
@@ -57,8 +58,7 @@ type NameFn = Arc<dyn Fn(&Parts) -> String + Send + Sync>;
 #[derive(Clone, Default)]
 pub struct HttpServerLayer {
     route: Option<RouteFn>,
-    debug: DebugHeader,
-    service: Option<Arc<str>>,
+    options: ServerOptions,
 }
 
 impl HttpServerLayer {
@@ -91,7 +91,8 @@ impl HttpServerLayer {
     }
 
     /// Renames the header that forces a sampled trace (default
-    /// [`lantern-debug`](super::DEFAULT_DEBUG_HEADER)).
+    /// [`lantern-debug`](super::DEFAULT_DEBUG_HEADER)); its value must be
+    /// `1` or `true`.
     ///
     /// ```
     /// let layer = lantern::middleware::HttpServerLayer::new()
@@ -99,7 +100,7 @@ impl HttpServerLayer {
     /// # drop(layer);
     /// ```
     pub fn debug_header(mut self, name: HeaderName) -> Self {
-        self.debug = DebugHeader::new(Some(name));
+        self.options.set_debug_header(Some(name));
         self
     }
 
@@ -110,7 +111,7 @@ impl HttpServerLayer {
     /// # drop(layer);
     /// ```
     pub fn without_debug_header(mut self) -> Self {
-        self.debug = DebugHeader::new(None);
+        self.options.set_debug_header(None);
         self
     }
 
@@ -118,7 +119,7 @@ impl HttpServerLayer {
     /// several: the server span gets the field `service.name = name`, so it
     /// and everything inside it (child spans, logs, spawned work that
     /// carries the span) belong to that service
-    /// ([`SpanRecord::service`](crate::SpanRecord::service)), on the debug
+    /// ([`SpanRecord::service`](crate::record::SpanRecord::service)), on the debug
     /// pages and in the resource the OTLP exporter sends them under.
     /// Without it, they belong to the process's own service.
     ///
@@ -139,10 +140,10 @@ impl HttpServerLayer {
     /// let query = snap.spans_named("SQL SELECT", 1).remove(0);
     /// assert_eq!(server.service.as_deref(), Some("customer"));
     /// assert_eq!(query.service.as_deref(), Some("customer"), "and its children");
-    /// assert_eq!(lantern.buffer().resource().service_name(), "shop", "the process's own is unchanged");
+    /// assert_eq!(lantern.handle().resource().service_name(), "shop", "the process's own is unchanged");
     /// ```
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
-        self.service = Some(Arc::from(name.into()));
+        self.options.set_service_name(name.into());
         self
     }
 }
@@ -151,8 +152,8 @@ impl fmt::Debug for HttpServerLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpServerLayer")
             .field("route_fn", &self.route.is_some())
-            .field("debug_header", &self.debug)
-            .field("service_name", &self.service)
+            .field("debug_header", &self.options.debug_header)
+            .field("service_name", &self.options.service_name)
             .finish()
     }
 }
@@ -207,7 +208,7 @@ where
                 (request, route)
             }
         };
-        let span = server_span(&request, route.as_deref(), &self.layer.debug, self.layer.service.as_deref());
+        let span = server_span(&request, route.as_deref(), &self.layer.options);
         let inner = span.in_scope(|| self.inner.call(request));
         HttpResponseFuture { inner, span: Some(span), role: Role::Server }
     }
@@ -223,7 +224,7 @@ fn matched_path<B>(_: &Request<B>) -> Option<String> {
     None
 }
 
-fn server_span<B>(request: &Request<B>, route: Option<&str>, debug: &DebugHeader, service_name: Option<&str>) -> Span {
+fn server_span<B>(request: &Request<B>, route: Option<&str>, options: &ServerOptions) -> Span {
     let headers = request.headers();
     let method = attr::method(request.method());
     let name = match route {
@@ -233,7 +234,7 @@ fn server_span<B>(request: &Request<B>, route: Option<&str>, debug: &DebugHeader
     let scheme = attr::server_scheme(request.uri(), headers);
     let ends = attr::server_ends(request, scheme);
     let user_agent = headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
-    let forced = debug.is_set(headers);
+    let fields = options.fields(headers);
     crate::propagation::extract(headers).child_span(|| {
         tracing::info_span!(
             "HTTP request",
@@ -251,10 +252,10 @@ fn server_span<B>(request: &Request<B>, route: Option<&str>, debug: &DebugHeader
             network.peer.port = ends.peer_port.map(i64::from),
             user_agent.original = user_agent,
             network.protocol.version = attr::protocol_version(request.version()),
-            lantern.debug = forced.then_some(true),
+            lantern.debug = fields.debug,
             // Set at creation (no field when `None`), so every child and
             // log inside inherits it.
-            service.name = service_name,
+            service.name = fields.service_name,
             http.response.status_code = Empty,
             error.type = Empty,
             otel.status_code = Empty,
@@ -271,7 +272,7 @@ fn server_span<B>(request: &Request<B>, route: Option<&str>, debug: &DebugHeader
 ///
 /// ```
 /// use tower::{Layer, ServiceExt};
-/// use lantern::{SpanKind, Value};
+/// use lantern::record::{SpanKind, Value};
 ///
 /// let lantern = lantern::builder().try_init_local();
 /// // A stand-in for a real client: it answers with the traceparent it was sent.
@@ -487,11 +488,4 @@ fn record_response(span: &Span, status: StatusCode, version: Version, role: Role
         span.record("error.type", status.as_str());
         span.record("otel.status_code", "ERROR");
     }
-}
-
-/// The inner service failed: no status code, an error with its text.
-pub(crate) fn record_failure(span: &Span, error: &dyn fmt::Display) {
-    span.record("error.type", "_OTHER");
-    span.record("otel.status_code", "ERROR");
-    span.record("otel.status_message", error.to_string().as_str());
 }

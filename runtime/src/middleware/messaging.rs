@@ -69,7 +69,7 @@
 
 use tracing::Span;
 
-use crate::Context;
+use crate::context::value::Context;
 use crate::propagation::{Extractor, Injector};
 
 /// Writes the current span's context and baggage into a message's headers
@@ -111,7 +111,7 @@ pub fn extract_message(headers: &(impl Extractor + ?Sized)) -> Context {
 /// `messaging.operation.type = "send"`. Inject inside it.
 ///
 /// ```
-/// use lantern::{SpanKind, Value};
+/// use lantern::record::{SpanKind, Value};
 /// let lantern = lantern::builder().try_init_local();
 /// drop(lantern::middleware::messaging::producer_span("rabbitmq", "emails", Some("42")));
 /// let span = lantern.buffer().snapshot().spans_named("send emails", 1).remove(0);
@@ -140,7 +140,7 @@ pub fn producer_span(system: &str, destination: &str, message_id: Option<&str>) 
 /// inherits the producer's baggage. Handle the message inside it.
 ///
 /// ```
-/// use lantern::SpanKind;
+/// use lantern::record::SpanKind;
 /// use lantern::middleware::messaging::consumer_span;
 /// let lantern = lantern::builder().try_init_local();
 /// let headers = std::collections::HashMap::from([(

@@ -127,69 +127,10 @@ mod body;
 mod grpc_layer;
 mod http_layer;
 pub mod messaging;
+mod options;
+mod outcome;
 
 pub use body::GrpcResponseBody;
 pub use grpc_layer::{GrpcClientLayer, GrpcClientService, GrpcResponseFuture, GrpcServerLayer, GrpcServerService};
 pub use http_layer::{HttpClientLayer, HttpClientService, HttpResponseFuture, HttpServerLayer, HttpServerService};
-
-use http::HeaderName;
-
-/// The request header that forces a server span's trace to be sampled,
-/// unless renamed or turned off; its value must be `1` or `true`.
-///
-/// ```
-/// assert_eq!(lantern::middleware::DEFAULT_DEBUG_HEADER, "lantern-debug");
-/// ```
-pub const DEFAULT_DEBUG_HEADER: &str = "lantern-debug";
-
-/// Which end of a call a span is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Role {
-    Server,
-    Client,
-}
-
-/// The forced-sampling header a server layer reads.
-#[derive(Clone, Debug)]
-pub(crate) struct DebugHeader(Option<HeaderName>);
-
-impl Default for DebugHeader {
-    fn default() -> Self {
-        DebugHeader(Some(HeaderName::from_static(DEFAULT_DEBUG_HEADER)))
-    }
-}
-
-impl DebugHeader {
-    pub(crate) fn new(name: Option<HeaderName>) -> Self {
-        DebugHeader(name)
-    }
-
-    /// Whether `headers` ask for a forced sample: the header is there, once
-    /// or more, and one of its values is `1` or `true` (any case).
-    pub(crate) fn is_set(&self, headers: &http::HeaderMap) -> bool {
-        let Some(name) = &self.0 else { return false };
-        headers.get_all(name).iter().any(|v| {
-            v.to_str().is_ok_and(|v| {
-                let v = v.trim();
-                v == "1" || v.eq_ignore_ascii_case("true")
-            })
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn debug_header_values() {
-        let header = DebugHeader::default();
-        let mut headers = http::HeaderMap::new();
-        assert!(!header.is_set(&headers));
-        for (value, set) in [("1", true), ("true", true), (" TRUE ", true), ("0", false), ("yes", false)] {
-            headers.insert(DEFAULT_DEBUG_HEADER, value.parse().unwrap());
-            assert_eq!(header.is_set(&headers), set, "{value:?}");
-        }
-        assert!(!DebugHeader::new(None).is_set(&headers));
-    }
-}
+pub use options::DEFAULT_DEBUG_HEADER;

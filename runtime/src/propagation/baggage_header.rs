@@ -1,20 +1,12 @@
 //! The W3C `baggage` header: `key=value;prop;prop=v,key2=value2`.
 
-use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{percent_decode_str, utf8_percent_encode};
 
 use super::counters;
-use crate::Baggage;
-use crate::baggage::{BaggageEntry, MAX_BYTES, MAX_MEMBERS, is_baggage_octet, is_token, trim_ows, valid_properties};
-
-/// Everything outside the W3C `baggage-octet` set (0x21, 0x23-0x2B,
-/// 0x2D-0x3A, 0x3C-0x5B, 0x5D-0x7E), and `%` itself. Non-ASCII bytes are
-/// always encoded.
-const NOT_BAGGAGE_OCTET: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b',').add(b';').add(b'\\').add(b'%');
-
-/// The length of `value` percent-encoded, without building the string.
-pub(crate) fn encoded_value_len(value: &str) -> usize {
-    utf8_percent_encode(value, NOT_BAGGAGE_OCTET).map(str::len).sum()
-}
+use crate::baggage::{
+    Baggage, BaggageEntry, MAX_BYTES, MAX_MEMBERS, NOT_BAGGAGE_OCTET, is_baggage_octet, is_token, trim_ows,
+    valid_properties,
+};
 
 /// Parses one or more received `baggage` header values as one list, in order.
 ///
@@ -99,7 +91,7 @@ fn parse_member(member: &str) -> Option<BaggageEntry> {
 /// within 8192 bytes.
 ///
 /// ```
-/// let mut b = lantern::Baggage::default();
+/// let mut b = lantern::context::Baggage::default();
 /// b.insert("customer", "zoë, co").unwrap();
 /// b.insert_with_properties("tenant", "acme", Some("ttl=30")).unwrap();
 /// assert_eq!(lantern::propagation::format_baggage(&b), "customer=zo%C3%AB%2C%20co,tenant=acme;ttl=30");

@@ -91,14 +91,16 @@ mod counters;
 mod error;
 mod traceparent;
 
-pub(crate) use baggage_header::encoded_value_len;
 pub use baggage_header::{format_baggage, parse_baggage};
 pub use carrier::{Extractor, Injector};
 pub use counters::{RejectedCounts, rejected};
 pub use error::PropagationError;
 pub use traceparent::{format_traceparent, parse_traceparent};
 
-use crate::{Baggage, Context, SpanContext, TraceState, TraceStateError};
+use crate::baggage::Baggage;
+use crate::context::value::Context;
+use crate::span_context::SpanContext;
+use crate::trace_state::{TraceState, TraceStateError};
 
 const TRACEPARENT: &str = "traceparent";
 const TRACESTATE: &str = "tracestate";
@@ -166,6 +168,7 @@ pub fn parse_tracestate<'a>(values: impl IntoIterator<Item = &'a str>) -> Result
 ///
 /// ```
 /// use lantern::*;
+/// use lantern::context::*;
 /// let span = SpanContext::new(TraceId::from_u128(1).unwrap(), SpanId::from_u64(2).unwrap(),
 ///     TraceFlags::SAMPLED, false, TraceState::default().insert("v", "1").unwrap());
 /// let mut headers = http::HeaderMap::new();

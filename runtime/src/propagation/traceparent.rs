@@ -1,7 +1,8 @@
 //! The W3C `traceparent` header: `version-traceid-parentid-flags`.
 
 use super::error::{ErrorKind, PropagationError};
-use crate::{SpanContext, SpanId, TraceFlags, TraceId};
+use crate::ids::{SpanId, TraceId};
+use crate::span_context::{SpanContext, TraceFlags};
 
 /// The flag bits this implementation knows: sampled (0x01) and random (0x02).
 const KNOWN_FLAGS: u8 = 0x03;
@@ -90,6 +91,7 @@ pub fn parse_traceparent(value: &str) -> Result<(TraceId, SpanId, TraceFlags), P
 ///
 /// ```
 /// use lantern::*;
+/// use lantern::context::*;
 /// let cx = SpanContext::new(TraceId::from_u128(1).unwrap(), SpanId::from_u64(2).unwrap(),
 ///     TraceFlags::SAMPLED, false, TraceState::default());
 /// assert_eq!(lantern::propagation::format_traceparent(&cx),

@@ -1,6 +1,6 @@
 //! Consistent probability sampling from the trace id.
 
-use super::{Sampler, SamplingDecision, SamplingParams};
+use super::sampler::{Sampler, SamplingDecision, SamplingParams};
 
 /// Samples a fixed fraction of traces, decided from the trace id alone.
 ///
@@ -44,7 +44,7 @@ impl TraceIdRatio {
         self.ratio
     }
 
-    pub(crate) fn samples(&self, trace_id: crate::TraceId) -> bool {
+    pub(crate) fn samples(&self, trace_id: crate::ids::TraceId) -> bool {
         let random = (trace_id.to_u128() as u64) & ((1u64 << RANDOM_BITS) - 1);
         random < self.threshold
     }

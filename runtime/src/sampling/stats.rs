@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 use parking_lot::RwLock;
 
-use super::{RecordingMode, Sampler};
+use super::sampler::{RecordingMode, Sampler};
 
 /// Root span names counted one by one; roots of further names are counted
 /// together in [`SamplingStats::overflow`].
@@ -47,13 +47,13 @@ pub const MAX_ROOT_NAMES: usize = 1000;
 /// The sampler in force, the recording mode and the decisions so far: a
 /// cheap handle, shared by the layer that counts and the readers.
 ///
-/// Reach it from the buffer the layer records into, [`crate::Buffer::sampling`]:
+/// Reach it through the read handle, [`crate::Handle::sampling`]:
 ///
 /// ```
 /// use lantern::sampling::TraceIdRatio;
 /// let lantern = lantern::builder().sampler(TraceIdRatio::new(1.0)).try_init_local();
 /// tracing::info_span!("job").in_scope(|| tracing::info_span!("step").in_scope(|| {}));
-/// let stats = lantern.buffer().sampling().expect("a layer records into this buffer");
+/// let stats = lantern.handle().sampling();
 /// assert_eq!(stats.description(), "TraceIdRatio{1}");
 /// let roots = stats.roots();
 /// assert_eq!((roots[0].name.as_str(), roots[0].seen, roots[0].sampled), ("job", 1, 1));
@@ -117,7 +117,7 @@ impl SamplingStats {
     #[inline]
     pub(crate) fn count(&self, name: &str, sampled: bool) {
         // Names are kept by their first bytes, as tracez keeps them.
-        let name = crate::buffer::tracez::cut(name, crate::buffer::tracez::MAX_NAME_BYTES);
+        let name = crate::text::cut(name, crate::text::MAX_NAME_BYTES);
         {
             let names = self.0.names.read();
             if let Some(counts) = names.get(name) {
@@ -152,7 +152,7 @@ impl SamplingStats {
     /// The sampler's own description, e.g. `ParentBased{root=AlwaysOn}`.
     ///
     /// ```
-    /// let stats = lantern::layer().buffer().sampling().unwrap();
+    /// let stats = lantern::layer().handle().sampling().clone();
     /// assert_eq!(stats.description(), "ParentBased{root=AlwaysOn}");
     /// ```
     pub fn description(&self) -> String {
@@ -164,7 +164,7 @@ impl SamplingStats {
     /// ```
     /// use lantern::sampling::RecordingMode;
     /// let lantern = lantern::builder().recording_mode(RecordingMode::SampledOnly).try_init_local();
-    /// assert_eq!(lantern.buffer().sampling().unwrap().recording_mode(), RecordingMode::SampledOnly);
+    /// assert_eq!(lantern.handle().sampling().recording_mode(), RecordingMode::SampledOnly);
     /// ```
     pub fn recording_mode(&self) -> RecordingMode {
         self.0.mode
@@ -178,7 +178,7 @@ impl SamplingStats {
     /// let lantern = lantern::builder().sampler(lantern::sampling::AlwaysOff).try_init_local();
     /// tracing::info_span!("a").in_scope(|| {});
     /// tracing::info_span!("a").in_scope(|| {});
-    /// let roots = lantern.buffer().sampling().unwrap().roots();
+    /// let roots = lantern.handle().sampling().roots();
     /// assert_eq!((roots[0].seen, roots[0].sampled, roots[0].ratio()), (2, 0, Some(0.0)));
     /// ```
     pub fn roots(&self) -> Vec<RootDecisions> {
@@ -191,7 +191,7 @@ impl SamplingStats {
     /// full, all together, named [`SamplingStats::OVERFLOW_NAME`].
     ///
     /// ```
-    /// let stats = lantern::layer().buffer().sampling().unwrap();
+    /// let stats = lantern::layer().handle().sampling().clone();
     /// assert_eq!(stats.overflow().seen, 0);
     /// ```
     pub fn overflow(&self) -> RootDecisions {
@@ -202,7 +202,7 @@ impl SamplingStats {
     ///
     /// ```
     /// use lantern::sampling::SamplingStats;
-    /// let stats = lantern::layer().buffer().sampling().unwrap();
+    /// let stats = lantern::layer().handle().sampling().clone();
     /// assert_eq!(stats.overflow().name, SamplingStats::OVERFLOW_NAME);
     /// ```
     pub const OVERFLOW_NAME: &'static str = "(other names)";
@@ -210,7 +210,7 @@ impl SamplingStats {
     /// How many root names are counted one by one ([`MAX_ROOT_NAMES`]).
     ///
     /// ```
-    /// let stats = lantern::layer().buffer().sampling().unwrap();
+    /// let stats = lantern::layer().handle().sampling().clone();
     /// assert_eq!(stats.max_names(), lantern::sampling::MAX_ROOT_NAMES);
     /// ```
     pub fn max_names(&self) -> usize {
@@ -251,7 +251,7 @@ impl RootDecisions {
     /// ```
     /// let lantern = lantern::builder().try_init_local();
     /// tracing::info_span!("a").in_scope(|| {});
-    /// assert_eq!(lantern.buffer().sampling().unwrap().roots()[0].ratio(), Some(1.0));
+    /// assert_eq!(lantern.handle().sampling().roots()[0].ratio(), Some(1.0));
     /// ```
     pub fn ratio(&self) -> Option<f64> {
         (self.seen > 0).then(|| self.sampled as f64 / self.seen as f64)
@@ -261,7 +261,7 @@ impl RootDecisions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampling::{AlwaysOff, AlwaysOn};
+    use crate::sampling::always::{AlwaysOff, AlwaysOn};
 
     fn stats(max_names: usize) -> SamplingStats {
         SamplingStats::with_max_names(Arc::new(AlwaysOn), RecordingMode::All, max_names)

@@ -8,19 +8,22 @@
 //! Markup: one `<tr class="series" data-metric="{name}">` per series, and
 //! each exemplar is an `<a class="exemplar" href="/debug/traces/{trace_id}">`.
 //! Names, label keys and values (which may come from baggage) are escaped.
+//!
+//! Also `/metrics` ([`exposition`]): the same metrics for scrapers, as
+//! Prometheus text or OpenMetrics by `Accept`.
 
 use std::collections::HashSet;
 use std::fmt::Write;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json_, json};
 
-use super::Sources;
 use super::html::{esc, page, url};
-use crate::TraceId;
+use super::sources::Sources;
+use crate::ids::TraceId;
 use crate::metrics::{Exemplar, HistogramPoint, MetricFamily, MetricKind, MetricValue, MetricsStats};
 
 /// The longest `name` filter taken.
@@ -54,17 +57,18 @@ struct MetricsView {
 
 impl MetricsView {
     fn collect(s: &Sources, filter: Option<&str>) -> MetricsView {
-        let families: Vec<MetricFamily> = s.metrics.snapshot_where(|name| filter.is_none_or(|n| name.contains(n)));
+        let families: Vec<MetricFamily> =
+            s.handle.metrics().snapshot_where(|name| filter.is_none_or(|n| name.contains(n)));
         let wanted: HashSet<TraceId> =
             families.iter().flat_map(|f| &f.series).flat_map(|s| exemplars(&s.value)).map(|e| e.trace_id).collect();
         // The snapshot holds the store's lock: look the ids up, drop it.
         let held = if wanted.is_empty() {
             HashSet::new()
         } else {
-            let snapshot = s.buffer.snapshot();
+            let snapshot = s.handle.buffer().snapshot();
             wanted.into_iter().filter(|id| snapshot.holds_trace(*id)).collect()
         };
-        MetricsView { families, held, stats: s.metrics.stats() }
+        MetricsView { families, held, stats: s.handle.metrics().stats() }
     }
 }
 
@@ -180,6 +184,13 @@ fn view_json(v: &MetricsView) -> Json_ {
     })
 }
 
+/// `/metrics`: Prometheus text or OpenMetrics, by `Accept`.
+pub(crate) async fn exposition(State(sources): State<Sources>, headers: HeaderMap) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let (body, content_type) = sources.handle.metrics().exposition(accept);
+    (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
 pub(crate) async fn metrics_api(State(s): State<Sources>, Query(p): Query<MetricParams>) -> Response {
     match p.filter() {
         Ok(filter) => Json(view_json(&MetricsView::collect(&s, filter))).into_response(),
@@ -193,7 +204,7 @@ pub(crate) async fn metrics(State(s): State<Sources>, Query(p): Query<MetricPara
         Err(e) => return e.into_response(),
     };
     let view = MetricsView::collect(&s, filter);
-    let service = s.buffer.resource().service_name().to_owned();
+    let service = s.handle.resource().service_name().to_owned();
     let series: usize = view.families.iter().map(|f| f.series.len()).sum();
     let mut b = String::from("<h1>Metrics</h1>");
     let _ = write!(

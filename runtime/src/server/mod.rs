@@ -37,41 +37,35 @@ use std::net::SocketAddr;
 use std::thread::JoinHandle;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::oneshot;
 
+// Imports flow one way: this file uses its children; the pages use the
+// shared files (`sources`, `html`, `json`, `waterfall`), never this one.
 mod auth;
 mod html;
-mod logs;
+mod json;
+mod logs_page;
 mod metrics_page;
-mod pages;
+mod overview_page;
 mod sampling_page;
-mod tracez;
+mod sources;
+mod trace_page;
+mod traces_page;
+mod tracez_page;
 mod waterfall;
 
 pub use auth::HttpConfig;
 
-use crate::Buffer;
-use crate::metrics::Metrics;
-
-/// What the pages read.
-#[derive(Clone)]
-pub(crate) struct Sources {
-    pub(crate) buffer: Buffer,
-    pub(crate) metrics: Metrics,
-    /// When the server started: the overview's uptime.
-    pub(crate) started: std::time::Instant,
-}
+use crate::handle::Handle;
+use sources::Sources;
 
 /// A running server; dropping it stops it.
 ///
 /// ```
 /// let layer = lantern::layer();
 /// let config = lantern::server::HttpConfig::new("127.0.0.1:0".parse().unwrap());
-/// let server = lantern::server::serve(config, layer.buffer(), layer.metrics()).unwrap();
+/// let server = lantern::server::serve(config, layer.handle()).unwrap();
 /// assert_ne!(server.local_addr().port(), 0);
 /// drop(server); // stops it
 /// ```
@@ -102,20 +96,20 @@ impl Drop for HttpServer {
     }
 }
 
-/// Serves `/metrics` (and the debug pages) for this buffer and metrics store
-/// on a thread of its own. For [`crate::Builder`] users this is done by
+/// Serves `/metrics` (and the debug pages) for what `handle` reads, on a
+/// thread of its own. For [`crate::Builder`] users this is done by
 /// `http_addr`; call it yourself when you compose your own subscriber.
 /// Binding happens before this returns, so a busy port is an error here,
 /// never later; so is a non-loopback address without a bearer token (see
 /// [`HttpConfig::check`]).
-pub fn serve(config: HttpConfig, buffer: Buffer, metrics: Metrics) -> io::Result<HttpServer> {
+pub fn serve(config: HttpConfig, handle: Handle) -> io::Result<HttpServer> {
     config.check()?;
     let listener = std::net::TcpListener::bind(config.addr())?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let mut app = router(Sources { buffer, metrics, started: std::time::Instant::now() });
+    let mut app = router(Sources { handle, started: std::time::Instant::now() });
     if let Some(token) = config.token() {
         app = app
             .layer(axum::middleware::from_fn(move |request, next| auth::require_token(token.clone(), request, next)));
@@ -138,27 +132,21 @@ pub fn serve(config: HttpConfig, buffer: Buffer, metrics: Metrics) -> io::Result
 
 fn router(sources: Sources) -> Router {
     Router::new()
-        .route("/metrics", get(metrics_page))
-        .route("/debug", get(pages::overview))
+        .route("/metrics", get(metrics_page::exposition))
+        .route("/debug", get(overview_page::overview))
         .route("/debug/", get(|| async { axum::response::Redirect::permanent("/debug") }))
-        .route("/debug/traces", get(pages::traces))
-        .route("/debug/traces/{trace_id}", get(pages::trace))
-        .route("/debug/logs", get(logs::logs))
-        .route("/debug/tracez", get(tracez::tracez))
-        .route("/debug/api/tracez", get(tracez::tracez_api))
+        .route("/debug/traces", get(traces_page::traces))
+        .route("/debug/traces/{trace_id}", get(trace_page::trace))
+        .route("/debug/logs", get(logs_page::logs))
+        .route("/debug/tracez", get(tracez_page::tracez))
+        .route("/debug/api/tracez", get(tracez_page::tracez_api))
         .route("/debug/metrics", get(metrics_page::metrics))
         .route("/debug/sampling", get(sampling_page::sampling))
         .route("/debug/api/metrics", get(metrics_page::metrics_api))
         .route("/debug/api/sampling", get(sampling_page::sampling_api))
-        .route("/debug/api/logs", get(logs::logs_api))
-        .route("/debug/api/overview", get(pages::overview_api))
-        .route("/debug/api/traces", get(pages::traces_api))
-        .route("/debug/api/traces/{trace_id}", get(pages::trace_api))
+        .route("/debug/api/logs", get(logs_page::logs_api))
+        .route("/debug/api/overview", get(overview_page::overview_api))
+        .route("/debug/api/traces", get(traces_page::traces_api))
+        .route("/debug/api/traces/{trace_id}", get(trace_page::trace_api))
         .with_state(sources)
-}
-
-async fn metrics_page(State(sources): State<Sources>, headers: HeaderMap) -> Response {
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let (body, content_type) = sources.metrics.exposition(accept);
-    (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
 }

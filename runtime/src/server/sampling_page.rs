@@ -14,8 +14,8 @@ use axum::extract::State;
 use axum::response::Response;
 use serde_json::{Value as Json_, json};
 
-use super::Sources;
 use super::html::{esc, page, url};
+use super::sources::Sources;
 use crate::sampling::{RecordingMode, RootDecisions, SamplingStats};
 
 fn mode_name(mode: RecordingMode) -> &'static str {
@@ -40,10 +40,7 @@ fn counts_json(d: &RootDecisions) -> Json_ {
     json!({ "seen": d.seen, "sampled": d.sampled, "ratio": d.ratio() })
 }
 
-fn sampling_json(stats: Option<&SamplingStats>) -> Json_ {
-    let Some(stats) = stats else {
-        return json!({ "sampler": null, "recording_mode": null, "roots": [], "overflow": null, "total": null });
-    };
+fn sampling_json(stats: &SamplingStats) -> Json_ {
     let roots = stats.roots();
     let overflow = stats.overflow();
     let list: Vec<Json_> = roots
@@ -61,7 +58,7 @@ fn sampling_json(stats: Option<&SamplingStats>) -> Json_ {
 }
 
 pub(crate) async fn sampling_api(State(s): State<Sources>) -> Json<Json_> {
-    Json(sampling_json(s.buffer.sampling().as_ref()))
+    Json(sampling_json(s.handle.sampling()))
 }
 
 fn ratio_text(d: &RootDecisions) -> String {
@@ -80,12 +77,9 @@ fn row(b: &mut String, class: &str, data: &str, label: &str, d: &RootDecisions) 
 }
 
 pub(crate) async fn sampling(State(s): State<Sources>) -> Response {
-    let service = s.buffer.resource().service_name().to_owned();
+    let service = s.handle.resource().service_name().to_owned();
     let mut b = String::from("<h1>Sampling</h1>");
-    let Some(stats) = s.buffer.sampling() else {
-        b.push_str("<p class=\"muted\">No Lantern layer records into this buffer: no sampling decisions.</p>");
-        return page("sampling", &service, &b);
-    };
+    let stats = s.handle.sampling();
     let mut roots = stats.roots();
     let overflow = stats.overflow();
     let all = total(&roots, &overflow);

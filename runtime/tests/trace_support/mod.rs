@@ -2,7 +2,8 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
-use lantern::{SpanKind, SpanRecord, Trace, Value};
+use lantern::buffer::Trace;
+use lantern::record::{SpanKind, SpanRecord, Value};
 
 /// The one span of `trace` with this name and kind.
 pub fn only(trace: &Trace, name: &str, kind: SpanKind) -> SpanRecord {
@@ -17,7 +18,7 @@ pub fn str_attr<'a>(span: &'a SpanRecord, key: &str) -> Option<&'a str> {
 }
 
 /// The trace the one span named `name` is in.
-pub fn trace_of(buffer: &lantern::Buffer, name: &str) -> Trace {
+pub fn trace_of(buffer: &lantern::buffer::Buffer, name: &str) -> Trace {
     let snap = buffer.snapshot();
     let spans = snap.spans_named(name, 10);
     assert_eq!(spans.len(), 1, "one span named {name}");

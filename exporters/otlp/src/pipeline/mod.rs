@@ -27,8 +27,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crossbeam_queue::ArrayQueue;
-use lantern::export::{ExportContext, ExportRecord, Exporter};
-use lantern::{LogRecord, SpanRecord};
+use lantern::Handle;
+use lantern::export::{ExportRecord, Exporter};
+use lantern::record::{LogRecord, SpanRecord};
 use parking_lot::Mutex;
 
 use crate::config::{ConfigError, OtlpConfig};
@@ -172,12 +173,12 @@ impl Exporter for OtlpExporter {
         }
     }
 
-    fn start(&self, context: &ExportContext) {
+    fn start(&self, handle: &Handle) {
         let mut started = self.inner.started.lock();
         if self.inner.config.disabled || started.is_some() {
             return;
         }
-        match worker::spawn(self.inner.clone(), context.resource.clone(), context.metrics.clone()) {
+        match worker::spawn(self.inner.clone(), handle.clone()) {
             Ok(done) => *started = Some(done),
             Err(e) => eprintln!("lantern-otlp: cannot start the exporter thread: {e}; nothing is exported"),
         }

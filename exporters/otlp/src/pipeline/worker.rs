@@ -7,8 +7,8 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 
 use crossbeam_queue::ArrayQueue;
-use lantern::Resource;
-use lantern::metrics::Metrics;
+use lantern::Handle;
+use lantern::export::Resource;
 use metrics::{Key, Label, Recorder};
 use tokio::time::Instant;
 
@@ -18,13 +18,13 @@ use super::{Inner, index};
 use crate::transform::{self, MetricsEncoder};
 use crate::transport::{Client, ExportRequest, Signal};
 
-pub(crate) fn spawn(inner: Arc<Inner>, resource: Resource, metrics: Metrics) -> std::io::Result<mpsc::Receiver<()>> {
+pub(crate) fn spawn(inner: Arc<Inner>, handle: Handle) -> std::io::Result<mpsc::Receiver<()>> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let (done_tx, done) = mpsc::channel();
     std::thread::Builder::new().name("lantern-otlp".into()).spawn(move || {
         // Exporting never traces itself (hyper and tonic emit events too).
         let _quiet = tracing::dispatcher::set_default(&tracing::Dispatch::none());
-        runtime.block_on(Worker::new(inner, resource, metrics).run());
+        runtime.block_on(Worker::new(inner, handle).run());
         let _ = done_tx.send(());
     })?;
     Ok(done)
@@ -36,11 +36,11 @@ const MAX_IN_FLIGHT: usize = 4;
 /// How often the exporter's counters are copied into Lantern's metrics.
 const PUBLISH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
-fn encode_spans(resource: &Resource, spans: &[Arc<lantern::SpanRecord>]) -> ExportRequest {
+fn encode_spans(resource: &Resource, spans: &[Arc<lantern::record::SpanRecord>]) -> ExportRequest {
     ExportRequest::Traces(transform::traces_request(resource, spans))
 }
 
-fn encode_logs(resource: &Resource, logs: &[Arc<lantern::LogRecord>]) -> ExportRequest {
+fn encode_logs(resource: &Resource, logs: &[Arc<lantern::record::LogRecord>]) -> ExportRequest {
     ExportRequest::Logs(transform::logs_request(resource, logs))
 }
 
@@ -51,8 +51,8 @@ fn drain<T>(queue: &ArrayQueue<T>) -> u64 {
 
 struct Worker {
     inner: Arc<Inner>,
-    resource: Resource,
-    metrics: Metrics,
+    /// The resource to send and the metrics store to read.
+    handle: Handle,
     encoder: MetricsEncoder,
     clients: [Option<Arc<Client>>; 3],
     backoff: Backoff,
@@ -61,18 +61,10 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(inner: Arc<Inner>, resource: Resource, metrics: Metrics) -> Worker {
+    fn new(inner: Arc<Inner>, handle: Handle) -> Worker {
         let encoder = MetricsEncoder::new(inner.config.temporality);
         let in_flight = tokio::task::JoinSet::new();
-        Worker {
-            inner,
-            resource,
-            metrics,
-            encoder,
-            clients: [None, None, None],
-            backoff: Backoff::default(),
-            in_flight,
-        }
+        Worker { inner, handle, encoder, clients: [None, None, None], backoff: Backoff::default(), in_flight }
     }
 
     async fn run(mut self) {
@@ -165,7 +157,7 @@ impl Worker {
             if batch.is_empty() {
                 return;
             }
-            let request = encode(&self.resource, &batch);
+            let request = encode(self.handle.resource(), &batch);
             self.send(signal, request, batch.len() as u64, shutdown).await;
             if !all && queue.len() < max {
                 return;
@@ -177,12 +169,12 @@ impl Worker {
         if self.inner.transports[index(Signal::Metrics)].is_none() {
             return;
         }
-        let families = self.metrics.snapshot();
+        let families = self.handle.metrics().snapshot();
         let points: usize = families.iter().map(|f| f.series.len()).sum();
         if points == 0 {
             return;
         }
-        let request = ExportRequest::Metrics(self.encoder.encode(&self.resource, &families));
+        let request = ExportRequest::Metrics(self.encoder.encode(self.handle.resource(), &families));
         self.send(Signal::Metrics, request, points as u64, shutdown).await;
     }
 
@@ -212,7 +204,7 @@ impl Worker {
 
     /// The exporter's own counters, as metrics next to the application's.
     fn publish_stats(&self) {
-        let recorder = self.metrics.recorder();
+        let recorder = self.handle.metrics().recorder();
         let meta = metrics::Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
         for (signal, name) in [(Signal::Traces, "traces"), (Signal::Metrics, "metrics"), (Signal::Logs, "logs")] {
             if self.inner.transports[index(signal)].is_none() {

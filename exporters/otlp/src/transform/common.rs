@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use lantern::{Resource, SpanId, TraceId, Value};
+use lantern::export::Resource;
+use lantern::record::Value;
+use lantern::{SpanId, TraceId};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource as ProtoResource;
 
@@ -33,7 +35,7 @@ pub(crate) fn string_value(s: impl Into<String>) -> AnyValue {
 }
 
 /// One typed attribute.
-pub(crate) fn key_value(kv: &lantern::KeyValue) -> KeyValue {
+pub(crate) fn key_value(kv: &lantern::record::KeyValue) -> KeyValue {
     KeyValue { key: kv.key.to_string(), value: Some(any_value(&kv.value)), ..Default::default() }
 }
 
@@ -43,7 +45,7 @@ pub(crate) fn string_key_value(key: impl Into<String>, value: impl Into<String>)
 }
 
 /// A list of typed attributes.
-pub(crate) fn attributes(attrs: &[lantern::KeyValue]) -> Vec<KeyValue> {
+pub(crate) fn attributes(attrs: &[lantern::record::KeyValue]) -> Vec<KeyValue> {
     attrs.iter().map(key_value).collect()
 }
 
@@ -165,11 +167,11 @@ mod tests {
     #[test]
     fn resource_attributes_are_typed() {
         let guard = lantern::builder().service_name("svc").try_init_local();
-        let r = resource(guard.buffer().resource());
+        let r = resource(guard.handle().resource());
         let get = |k: &str| r.attributes.iter().find(|kv| kv.key == k).and_then(|kv| kv.value.clone()).unwrap();
         assert_eq!(kind(&get("service.name")), &any_value::Value::StringValue("svc".into()));
         assert!(matches!(kind(&get("process.pid")), any_value::Value::IntValue(p) if *p > 0));
-        assert_eq!(r.attributes.len(), guard.buffer().resource().attributes().len());
+        assert_eq!(r.attributes.len(), guard.handle().resource().attributes().len());
     }
 
     #[test]

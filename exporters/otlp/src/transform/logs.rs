@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use lantern::{LogRecord, Resource};
+use lantern::export::Resource;
+use lantern::record::LogRecord;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::logs::v1::{LogRecordFlags, ResourceLogs, ScopeLogs};
 
@@ -83,7 +84,7 @@ mod tests {
         let trace = snap.traces(&Default::default())[0].trace_id;
         let work = snap.trace(trace).unwrap().spans[0].span_id;
 
-        let req = logs_request(guard.buffer().resource(), &logs);
+        let req = logs_request(guard.handle().resource(), &logs);
         assert_eq!(req.resource_logs.len(), 1);
         let rl = &req.resource_logs[0];
         let service = rl.resource.as_ref().unwrap().attributes.iter().find(|kv| kv.key == "service.name").unwrap();

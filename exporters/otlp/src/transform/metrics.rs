@@ -4,7 +4,7 @@
 
 use std::time::SystemTime;
 
-use lantern::Resource;
+use lantern::export::Resource;
 use lantern::metrics::{Exemplar, HistogramPoint, MetricFamily, MetricKind, MetricSeries, MetricValue};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};

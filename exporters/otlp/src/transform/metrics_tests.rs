@@ -65,7 +65,7 @@ fn cumulative_counters_gauges_and_histograms() {
             metrics::histogram!("h").record(v);
         }
     });
-    let resource = lantern::Resource::default();
+    let resource = lantern::export::Resource::default();
     let req = encoder.encode(&resource, &m.snapshot());
     assert_eq!(req.resource_metrics.len(), 1);
     let rm = &req.resource_metrics[0];
@@ -125,7 +125,7 @@ fn cumulative_counters_gauges_and_histograms() {
 fn delta_sends_differences_and_forgets_old_series() {
     let m = store();
     let mut encoder = MetricsEncoder::new(Temporality::Delta);
-    let resource = lantern::Resource::default();
+    let resource = lantern::export::Resource::default();
     record(&m, || {
         metrics::counter!("c").increment(5);
         metrics::gauge!("g").set(1.0);
@@ -194,7 +194,7 @@ fn exemplars_carry_trace_and_span() {
     let work = snap.trace(trace).unwrap().spans[0].span_id;
     drop(snap);
 
-    let req = encoder.encode(guard.buffer().resource(), &metrics.snapshot());
+    let req = encoder.encode(guard.handle().resource(), &metrics.snapshot());
     let ex = &sum(find(&req, "jobs")).data_points[0].exemplars;
     assert_eq!(ex.len(), 1);
     assert_eq!(ex[0].trace_id, trace.to_bytes());
@@ -208,9 +208,9 @@ fn exemplars_carry_trace_and_span() {
 
     // Delta: an exemplar older than the window is not repeated.
     let mut delta = MetricsEncoder::new(Temporality::Delta);
-    let first = delta.encode(guard.buffer().resource(), &metrics.snapshot());
+    let first = delta.encode(guard.handle().resource(), &metrics.snapshot());
     assert_eq!(sum(find(&first, "jobs")).data_points[0].exemplars.len(), 1, "new series: sent whole");
-    let second = delta.encode(guard.buffer().resource(), &metrics.snapshot());
+    let second = delta.encode(guard.handle().resource(), &metrics.snapshot());
     assert!(sum(find(&second, "jobs")).data_points[0].exemplars.is_empty());
     assert!(histogram(find(&second, "took")).exemplars.is_empty());
 }
@@ -252,7 +252,7 @@ fn units_overflow_and_saturation() {
         }],
     };
     let mut encoder = MetricsEncoder::new(Temporality::Cumulative);
-    let req = encoder.encode(&lantern::Resource::default(), &[family]);
+    let req = encoder.encode(&lantern::export::Resource::default(), &[family]);
     let m = find(&req, "big");
     assert_eq!((m.unit.as_str(), m.description.as_str()), ("By", ""));
     let p = &sum(m).data_points[0];
@@ -285,7 +285,7 @@ fn empty_histogram_and_old_exemplars() {
         series: vec![MetricSeries { labels: Vec::new(), value: MetricValue::Histogram(point) }],
     };
     let mut encoder = MetricsEncoder::new(Temporality::Cumulative);
-    let req = encoder.encode(&lantern::Resource::default(), std::slice::from_ref(&family));
+    let req = encoder.encode(&lantern::export::Resource::default(), std::slice::from_ref(&family));
     let p = histogram(find(&req, "h"));
     assert!(p.explicit_bounds.is_empty());
     assert_eq!(p.bucket_counts, [0]);

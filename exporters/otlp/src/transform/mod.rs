@@ -18,8 +18,9 @@ mod spans;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use lantern::export::Resource;
 use lantern::metrics::MetricFamily;
-use lantern::{LogRecord, Resource, SpanRecord};
+use lantern::record::{LogRecord, SpanRecord};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use lantern::{LogRecord, Resource, SpanContext, SpanKind, SpanRecord, Status, TraceFlags};
+use lantern::context::{SpanContext, TraceFlags};
+use lantern::export::Resource;
+use lantern::record::{LogRecord, SpanKind, SpanRecord, Status};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, SpanFlags, span, status};
 

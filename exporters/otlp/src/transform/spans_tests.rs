@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use lantern::{SpanRecord, TraceId};
+use lantern::TraceId;
+use lantern::record::SpanRecord;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::{Span, span, status};
@@ -58,7 +59,7 @@ fn remote_parent_kind_attributes_events_and_links() {
 
     let spans = all_spans(&guard);
     assert_eq!(spans.len(), 3);
-    let req = traces_request(guard.buffer().resource(), &spans);
+    let req = traces_request(guard.handle().resource(), &spans);
     assert_eq!(req.resource_spans.len(), 1);
     let rs = &req.resource_spans[0];
     let res = rs.resource.as_ref().unwrap();
@@ -135,7 +136,7 @@ fn status_and_exception_events() {
         tracing::error!(exception.message = "bad input", "could not parse");
     });
     let spans = all_spans(&guard);
-    let req = traces_request(guard.buffer().resource(), &spans);
+    let req = traces_request(guard.handle().resource(), &spans);
 
     let ok = find(&req, "ok").status.clone().unwrap();
     assert_eq!((ok.code, ok.message.as_str()), (status::StatusCode::Ok as i32, ""));
@@ -159,14 +160,14 @@ fn status_and_exception_events() {
 
 #[test]
 fn no_spans_no_resource() {
-    let req = traces_request(&lantern::Resource::default(), &[]);
+    let req = traces_request(&lantern::export::Resource::default(), &[]);
     assert!(req.resource_spans.is_empty());
     assert_eq!(req.encoded_len(), 0);
 }
 
 #[test]
 fn flags_bits() {
-    use lantern::TraceFlags;
+    use lantern::context::TraceFlags;
     assert_eq!(span_flags(TraceFlags::NONE, false), 0x100);
     assert_eq!(span_flags(TraceFlags::SAMPLED, true), 0x301);
     assert_eq!(span_flags(TraceFlags::from_u8(0x03), false), 0x103);
@@ -182,7 +183,7 @@ fn each_service_in_the_process_gets_its_own_resource() {
         tracing::info!("dispatched");
     });
     let spans = all_spans(&guard);
-    let req = traces_request(guard.buffer().resource(), &spans);
+    let req = traces_request(guard.handle().resource(), &spans);
     let service_of = |rs: &opentelemetry_proto::tonic::trace::v1::ResourceSpans| {
         value(&rs.resource.as_ref().unwrap().attributes, "service.name").cloned()
     };
@@ -211,7 +212,7 @@ fn each_service_in_the_process_gets_its_own_resource() {
     assert!(req.resource_spans.iter().all(|rs| rs.resource.as_ref().unwrap().attributes.len() == n));
 
     let logs: Vec<_> = guard.buffer().snapshot().logs(&Default::default());
-    let logs = crate::transform::logs_request(guard.buffer().resource(), &logs);
+    let logs = crate::transform::logs_request(guard.handle().resource(), &logs);
     let log_services: Vec<_> = logs
         .resource_logs
         .iter()

@@ -5,11 +5,13 @@ use std::sync::Arc;
 
 use metrics::{Key, Label};
 
-use crate::metrics::Metrics;
-use crate::metrics::recorder::{Op, Source};
-use crate::metrics::registry::{Handle, MetricContext};
+use super::labels::MetricContext;
+use super::recorder::{Op, Source};
+use super::registry::Handle;
+use super::store::Metrics;
+use crate::ids::{SpanId, TraceId};
 use crate::record::Severity;
-use crate::{SpanId, TraceFlags, TraceId};
+use crate::span_context::TraceFlags;
 
 pub(crate) const LOG_RECORDS: &str = "log.records";
 
@@ -27,7 +29,7 @@ impl LogCounts {
                 .iter()
                 .map(|sev| {
                     let key = Key::from_parts(LOG_RECORDS, vec![Label::new("severity", sev.as_str())]);
-                    registry.handle(&key, crate::metrics::MetricKind::Counter, false).ok()
+                    registry.handle(&key, super::family::MetricKind::Counter, false).ok()
                 })
                 .collect(),
         )

@@ -3,10 +3,10 @@
 /// Bounds of the in-process ring buffer and of each record.
 ///
 /// Every limit is a ceiling, and everything beyond it is counted, never
-/// silently lost (see [`crate::BufferStats`]).
+/// silently lost (see [`crate::buffer::BufferStats`]).
 ///
 /// ```
-/// let cfg = lantern::BufferConfig { max_bytes: 8 << 20, ..Default::default() };
+/// let cfg = lantern::buffer::BufferConfig { max_bytes: 8 << 20, ..Default::default() };
 /// assert_eq!(cfg.max_spans_per_trace, 10_000);
 /// ```
 #[derive(Clone, Debug)]

@@ -44,80 +44,16 @@
 //! child of the remote context, even when the caller is inside another span
 //! (a connection span, say): the remote caller is the parent that matters.
 
-use std::cell::RefCell;
+pub(crate) mod value;
 
-use tracing::Span;
+pub use crate::baggage::{Baggage, BaggageEntry, BaggageError};
+pub use crate::span_context::{SpanContext, TraceFlags};
+pub use crate::trace_state::{TraceState, TraceStateError};
 
-use crate::{Baggage, BaggageError, SpanContext};
+use tracing::Dispatch;
 
-/// A span context and baggage: what [`current()`] returns and what the
-/// propagators extract and inject.
-///
-/// ```
-/// let cx = lantern::Context::default();
-/// assert!(cx.span_context().is_none() && cx.baggage().is_empty());
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Context {
-    span: Option<SpanContext>,
-    baggage: Baggage,
-}
-
-impl Context {
-    /// Builds a context.
-    ///
-    /// ```
-    /// let cx = lantern::Context::new(None, lantern::Baggage::default());
-    /// assert!(cx.span_context().is_none());
-    /// ```
-    pub fn new(span: Option<SpanContext>, baggage: Baggage) -> Context {
-        Context { span, baggage }
-    }
-
-    /// The span context, if any.
-    ///
-    /// ```
-    /// assert!(lantern::context::current().span_context().is_none());
-    /// ```
-    pub fn span_context(&self) -> Option<&SpanContext> {
-        self.span.as_ref()
-    }
-
-    /// The baggage.
-    ///
-    /// ```
-    /// assert!(lantern::context::current().baggage().is_empty());
-    /// ```
-    pub fn baggage(&self) -> &Baggage {
-        &self.baggage
-    }
-
-    /// Creates the span that `make` returns as a child of this context: its
-    /// trace id and parent come from here, and it inherits this baggage.
-    /// See the [module docs](self) for why this is a closure.
-    ///
-    /// ```
-    /// let remote = lantern::Context::default();
-    /// let span = remote.child_span(|| tracing::info_span!("consume"));
-    /// # drop(span);
-    /// ```
-    pub fn child_span(&self, make: impl FnOnce() -> Span) -> Span {
-        let previous = PENDING_PARENT.with(|p| p.borrow_mut().replace(self.clone()));
-        let span = make();
-        PENDING_PARENT.with(|p| *p.borrow_mut() = previous);
-        span
-    }
-}
-
-thread_local! {
-    static PENDING_PARENT: RefCell<Option<Context>> = const { RefCell::new(None) };
-}
-
-/// The remote parent set by an enclosing [`Context::child_span`], if any.
-#[inline]
-pub(crate) fn pending_parent() -> Option<Context> {
-    PENDING_PARENT.with(|p| p.try_borrow().ok().and_then(|p| p.clone()))
-}
+use crate::metrics::labels::{LabelPlan, MetricContext};
+use value::Context;
 
 /// The context of the current span.
 ///
@@ -133,9 +69,9 @@ pub(crate) fn pending_parent() -> Option<Context> {
 /// ```
 pub fn current() -> Context {
     tracing::dispatcher::get_default(|dispatch| {
-        crate::layer::Hooks::of(dispatch)
+        Hooks::of(dispatch)
             .and_then(|hooks| (hooks.current_context)(dispatch))
-            .map(|(span, baggage)| Context { span: Some(span), baggage })
+            .map(|(span, baggage)| Context::new(Some(span), baggage))
             .unwrap_or_default()
     })
 }
@@ -177,11 +113,30 @@ pub fn set_baggage(key: &str, value: &str) -> Result<(), BaggageError> {
 pub fn set_baggage_with_properties(key: &str, value: &str, properties: Option<&str>) -> Result<(), BaggageError> {
     let mut result = Err(BaggageError::no_current_span());
     tracing::dispatcher::get_default(|dispatch| {
-        if let Some(hooks) = crate::layer::Hooks::of(dispatch) {
+        if let Some(hooks) = Hooks::of(dispatch) {
             (hooks.with_current_baggage)(dispatch, &mut |baggage| {
                 result = baggage.insert_with_properties(key, value, properties)
             });
         }
     });
     result
+}
+
+pub(crate) type CurrentContextFn = fn(&Dispatch) -> Option<(SpanContext, Baggage)>;
+pub(crate) type WithBaggageFn = fn(&Dispatch, &mut dyn FnMut(&mut Baggage));
+pub(crate) type MetricContextFn = fn(&Dispatch, &LabelPlan) -> Option<MetricContext>;
+
+/// Function pointers into the layer, monomorphised for the subscriber it
+/// was added to (see `layer/hooks.rs`): how code outside the layer reaches
+/// the current span's state without knowing the subscriber's type.
+pub(crate) struct Hooks {
+    pub(crate) current_context: CurrentContextFn,
+    pub(crate) with_current_baggage: WithBaggageFn,
+    pub(crate) metric_context: MetricContextFn,
+}
+
+impl Hooks {
+    pub(crate) fn of(dispatch: &Dispatch) -> Option<&Hooks> {
+        dispatch.downcast_ref::<Hooks>()
+    }
 }

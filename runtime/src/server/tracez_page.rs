@@ -1,6 +1,6 @@
 //! `/debug/tracez` (and `/debug/api/tracez`): per span name, the spans open
 //! now and the finished spans since start by latency bucket, and the errors
-//! (see [`crate::Snapshot::tracez`]).
+//! (see [`crate::buffer::Snapshot::tracez`]).
 //!
 //! - no parameters: the table, one row per name; every count above zero
 //!   links to its samples or running spans.
@@ -13,7 +13,7 @@
 //! Bad parameters are a 400 that says what is expected.
 
 use std::fmt::Write;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -21,9 +21,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json_, json};
 
-use super::Sources;
 use super::html::{clock, dur, esc, page, url};
-use crate::{LATENCY_BUCKET_BOUNDS, OpenSpan, Status, TraceId, TracezRow, TracezSample, TracezSamples};
+use super::json::nanos;
+use super::sources::Sources;
+use crate::buffer::{LATENCY_BUCKET_BOUNDS, TracezRow, TracezSample, TracezSamples};
+use crate::ids::TraceId;
+use crate::record::{OpenSpan, Status};
 
 /// Headers of the latency buckets, in order; each includes its lower bound.
 const BUCKET_LABELS: [&str; 9] =
@@ -108,7 +111,7 @@ enum Data {
 }
 
 fn read(s: &Sources, view: View) -> Data {
-    let snap = s.buffer.snapshot();
+    let snap = s.handle.buffer().snapshot();
     match view {
         View::Table => Data::Table { rows: snap.tracez(), untracked: snap.tracez_spans_untracked() },
         View::Samples { name, which } => {
@@ -122,7 +125,7 @@ fn read(s: &Sources, view: View) -> Data {
             let open: Vec<OpenSpan> = snap
                 .open_spans()
                 .into_iter()
-                .filter(|o| crate::buffer::tracez::cut(&o.name, crate::buffer::tracez::MAX_NAME_BYTES) == name)
+                .filter(|o| crate::text::cut(&o.name, crate::text::MAX_NAME_BYTES) == name)
                 .collect();
             let total = open.len();
             let spans = open
@@ -136,10 +139,6 @@ fn read(s: &Sources, view: View) -> Data {
             Data::Running { name, total, spans }
         }
     }
-}
-
-fn nanos(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
 }
 
 fn micros(d: Duration) -> u64 {
@@ -217,7 +216,7 @@ pub(crate) async fn tracez_api(State(s): State<Sources>, Query(p): Query<TracezP
     match p.view() {
         Ok(view) => {
             let data = read(&s, view);
-            Json(data_json(s.buffer.resource().service_name(), &data)).into_response()
+            Json(data_json(s.handle.resource().service_name(), &data)).into_response()
         }
         Err(e) => e.into_response(),
     }
@@ -228,7 +227,7 @@ pub(crate) async fn tracez(State(s): State<Sources>, Query(p): Query<TracezParam
         Ok(view) => view,
         Err(e) => return e.into_response(),
     };
-    let service = s.buffer.resource().service_name().to_owned();
+    let service = s.handle.resource().service_name().to_owned();
     let body = match read(&s, view) {
         Data::Table { rows, untracked } => table_html(&rows, untracked),
         Data::Samples { name, which, samples } => samples_html(&name, which, &samples),

@@ -10,9 +10,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json_, json};
 
-use super::Sources;
 use super::html::{clock, esc, page};
-use crate::{LogQuery, LogRecord, Severity, TraceId};
+use super::json::nanos;
+use super::sources::Sources;
+use crate::buffer::LogQuery;
+use crate::ids::TraceId;
+use crate::record::{LogRecord, Severity};
 
 /// Records per page at most.
 const MAX_LIMIT: usize = 1000;
@@ -55,7 +58,7 @@ fn log_json(l: &LogRecord, process_service: &str) -> Json_ {
     let attributes: serde_json::Map<String, Json_> =
         l.attributes.iter().map(|kv| (kv.key.to_string(), json!(kv.value.to_string()))).collect();
     json!({
-        "time_unix_nanos": l.time().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64),
+        "time_unix_nanos": nanos(l.time()),
         "severity": l.severity.as_str(),
         "severity_number": l.severity.number(),
         "target": l.target,
@@ -70,8 +73,8 @@ fn log_json(l: &LogRecord, process_service: &str) -> Json_ {
 pub(crate) async fn logs_api(State(s): State<Sources>, Query(p): Query<LogParams>) -> Response {
     match p.query() {
         Ok(q) => {
-            let service = s.buffer.resource().service_name();
-            let list: Vec<Json_> = s.buffer.snapshot().logs(&q).iter().map(|l| log_json(l, service)).collect();
+            let service = s.handle.resource().service_name();
+            let list: Vec<Json_> = s.handle.buffer().snapshot().logs(&q).iter().map(|l| log_json(l, service)).collect();
             Json(json!({ "logs": list })).into_response()
         }
         Err(e) => e.into_response(),
@@ -83,8 +86,8 @@ pub(crate) async fn logs(State(s): State<Sources>, Query(p): Query<LogParams>) -
         Ok(q) => q,
         Err(e) => return e.into_response(),
     };
-    let service = s.buffer.resource().service_name().to_owned();
-    let list = s.buffer.snapshot().logs(&q);
+    let service = s.handle.resource().service_name().to_owned();
+    let list = s.handle.buffer().snapshot().logs(&q);
     let mut b = String::from(
         "<h1>Recent logs</h1><form class=\"filters\" method=\"get\"><label>level at least<select name=\"level\">",
     );

@@ -1,17 +1,19 @@
-//! One-line start: [`init()`] and its [`Builder`].
+//! Set-up: [`init()`] in one line, or a [`Builder`] for the settings; the
+//! [`Guard`] that keeps Lantern running and hands out the [`Handle`].
 
 use std::sync::Arc;
 
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::BufferConfig;
-use crate::export::{ExportContext, Exporter};
+use crate::buffer::{Buffer, BufferConfig};
+use crate::export::Exporter;
+use crate::handle::Handle;
 use crate::layer::LanternLayer;
 use crate::metrics::{Metrics, MetricsConfig};
 use crate::record::KeyValue;
-use crate::sampling::{ParentBased, RecordingMode, Sampler};
-use crate::{Buffer, Resource};
+use crate::resource::Resource;
+use crate::sampling::{ParentBased, RecordingMode, Sampler, SamplingStats};
 
 /// Installs Lantern as the global subscriber with the defaults, and captures
 /// the `log` crate too. Keep the guard alive for the life of the program.
@@ -39,16 +41,6 @@ pub fn layer() -> LanternLayer {
     LanternLayer::default()
 }
 
-/// The ring buffer of the Lantern layer in the current subscriber, if any.
-///
-/// ```
-/// let _lantern = lantern::builder().try_init_local();
-/// assert!(lantern::buffer().is_some());
-/// ```
-pub fn buffer() -> Option<Buffer> {
-    tracing::dispatcher::get_default(|d| d.downcast_ref::<Buffer>().cloned())
-}
-
 /// A [`Builder`] with the defaults.
 ///
 /// ```
@@ -66,7 +58,7 @@ pub fn builder() -> Builder {
 /// let layer = lantern::builder()
 ///     .service_name("checkout")
 ///     .resource_attribute("deployment.environment", "prod")
-///     .buffer(lantern::BufferConfig { max_bytes: 16 << 20, ..Default::default() })
+///     .buffer(lantern::buffer::BufferConfig { max_bytes: 16 << 20, ..Default::default() })
 ///     .sampler(ParentBased::new(TraceIdRatio::new(0.1)))
 ///     .layer();
 /// # drop(layer);
@@ -222,10 +214,11 @@ impl Builder {
     fn build(self) -> (LanternLayer, Option<Arc<dyn Exporter>>) {
         let service = self.service_name.unwrap_or_else(Resource::default_service_name);
         let resource = Resource::new(service, self.resource);
-        let layer = LanternLayer::new(self.buffer, resource.clone(), self.sampler, self.mode, self.metrics);
+        let layer = LanternLayer::new(self.buffer, resource, self.sampler, self.mode, self.metrics);
         if let Some(exporter) = &self.exporter {
-            exporter.start(&ExportContext { resource, metrics: layer.metrics() });
-            layer.buffer().set_exporter(exporter.clone());
+            exporter.start(&layer.handle());
+            let exporter = Arc::clone(exporter);
+            layer.buffer().set_exporter(Arc::new(move |record| exporter.export(record)));
         }
         (layer, self.exporter)
     }
@@ -235,13 +228,10 @@ impl Builder {
         let fallback = self.buffer.clone();
         self.try_init().unwrap_or_else(|err| {
             eprintln!("lantern: {err}; spans will not be recorded");
-            Guard {
-                buffer: Buffer::new(fallback, Resource::default()),
-                metrics: Metrics::new(MetricsConfig::default()),
-                server: None,
-                exporter: None,
-                _local: None,
-            }
+            let sampling = SamplingStats::new(Arc::new(ParentBased::default()), RecordingMode::All);
+            let metrics = Metrics::new(MetricsConfig::default());
+            let handle = Handle::new(Buffer::new(fallback), metrics, sampling, Resource::default());
+            Guard { handle, server: None, exporter: None, _local: None }
         })
     }
 
@@ -255,58 +245,72 @@ impl Builder {
             HttpAddr::Default => env_http_addr(),
             other => other,
         };
-        let (subscriber, buffer, metrics, exporter) = self.subscriber();
+        let (subscriber, handle, exporter) = self.subscriber();
         if let Err(e) = subscriber.try_init() {
             if let Some(exporter) = exporter {
                 exporter.shutdown(std::time::Duration::ZERO);
             }
-            return Err(InitError { message: e.to_string() });
+            return Err(InitError::global_subscriber(e));
         }
         if capture_log {
             // Ignored if a `log` logger is already set: tracing events still work.
             let _ = tracing_log::LogTracer::init();
         }
-        if let Err(e) = ::metrics::set_global_recorder(metrics.recorder()) {
+        if let Err(e) = ::metrics::set_global_recorder(handle.metrics().recorder()) {
             eprintln!("lantern: {e}; metrics from the `metrics` macros go to the other recorder");
         }
-        let server = start_server(http_addr, http_token, &buffer, &metrics);
-        Ok(Guard { server, buffer, metrics, exporter, _local: None })
+        let server = start_server(http_addr, http_token, &handle);
+        Ok(Guard { server, handle, exporter, _local: None })
     }
 
     /// Installs Lantern as the default subscriber of this thread only, until
     /// the guard drops: for tests and examples that must not touch globals.
     pub fn try_init_local(self) -> Guard {
         let (http_addr, http_token) = (self.http_addr, self.http_token.clone());
-        let (subscriber, buffer, metrics, exporter) = self.subscriber();
+        let (subscriber, handle, exporter) = self.subscriber();
         let local = tracing::subscriber::set_default(subscriber);
-        let server = start_server(http_addr, http_token, &buffer, &metrics);
-        Guard { server, buffer, metrics, exporter, _local: Some(local) }
+        let server = start_server(http_addr, http_token, &handle);
+        Guard { server, handle, exporter, _local: Some(local) }
     }
 
-    #[allow(clippy::type_complexity)]
-    fn subscriber(self) -> (impl tracing::Subscriber + Send + Sync, Buffer, Metrics, Option<Arc<dyn Exporter>>) {
+    fn subscriber(self) -> (impl tracing::Subscriber + Send + Sync, Handle, Option<Arc<dyn Exporter>>) {
         let level = self.max_level;
         let (layer, exporter) = self.build();
-        let buffer = layer.buffer();
-        let metrics = layer.metrics();
-        (tracing_subscriber::registry().with(layer).with(level), buffer, metrics, exporter)
+        let handle = layer.handle();
+        (tracing_subscriber::registry().with(layer).with(level), handle, exporter)
     }
 }
 
 /// Keeps Lantern running; flushes the queue into the buffer when dropped.
 #[must_use = "dropping the guard stops a thread-local Lantern at once"]
 pub struct Guard {
-    buffer: Buffer,
-    metrics: Metrics,
+    handle: Handle,
     server: Option<Server>,
     exporter: Option<Arc<dyn Exporter>>,
     _local: Option<tracing::subscriber::DefaultGuard>,
 }
 
 impl Guard {
-    /// The ring buffer.
+    /// The read handle: buffer, metrics, sampling decisions, resource.
+    ///
+    /// ```
+    /// let lantern = lantern::builder().service_name("api").try_init_local();
+    /// let handle = lantern.handle().clone(); // outlives nothing: a cheap clone
+    /// assert_eq!(handle.resource().service_name(), "api");
+    /// ```
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// The ring buffer (`self.handle().buffer()`).
+    ///
+    /// ```
+    /// let lantern = lantern::builder().try_init_local();
+    /// tracing::info_span!("work").in_scope(|| {});
+    /// assert_eq!(lantern.buffer().stats().spans, 1);
+    /// ```
     pub fn buffer(&self) -> &Buffer {
-        &self.buffer
+        self.handle.buffer()
     }
 
     /// The metrics store: RED metrics, log counts, and whatever the
@@ -318,12 +322,22 @@ impl Guard {
     /// assert!(lantern.metrics().prometheus_text().contains(r#"log_records_total{severity="INFO"} 1"#));
     /// ```
     pub fn metrics(&self) -> &Metrics {
-        &self.metrics
+        self.handle.metrics()
     }
 
     /// Where the embedded HTTP server listens, if it runs.
     pub fn http_addr(&self) -> Option<std::net::SocketAddr> {
         self.server.as_ref().map(server_addr)
+    }
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("handle", &self.handle)
+            .field("http_addr", &self.http_addr())
+            .field("exporter", &self.exporter.is_some())
+            .finish_non_exhaustive()
     }
 }
 
@@ -351,19 +365,19 @@ type Server = crate::server::HttpServer;
 type Server = std::convert::Infallible;
 
 #[cfg(feature = "server")]
-fn start_server(addr: HttpAddr, token: Option<String>, buffer: &Buffer, metrics: &Metrics) -> Option<Server> {
+fn start_server(addr: HttpAddr, token: Option<String>, handle: &Handle) -> Option<Server> {
     let HttpAddr::At(addr) = addr else { return None };
     let mut config = crate::server::HttpConfig::new(addr);
     if let Some(token) = token {
         config = config.bearer_token(token);
     }
-    crate::server::serve(config, buffer.clone(), metrics.clone())
+    crate::server::serve(config, handle.clone())
         .map_err(|e| eprintln!("lantern: cannot serve on {addr}: {e}; no /metrics or debug pages"))
         .ok()
 }
 
 #[cfg(not(feature = "server"))]
-fn start_server(addr: HttpAddr, _: Option<String>, _: &Buffer, _: &Metrics) -> Option<Server> {
+fn start_server(addr: HttpAddr, _: Option<String>, _: &Handle) -> Option<Server> {
     if let HttpAddr::At(addr) = addr {
         eprintln!("lantern: built without the `server` feature; nothing serves on {addr}");
     }
@@ -382,7 +396,7 @@ fn server_addr(server: &Server) -> std::net::SocketAddr {
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        self.buffer.flush();
+        self.handle.buffer().flush();
         if let Some(exporter) = self.exporter.take() {
             exporter.shutdown(crate::export::SHUTDOWN_TIMEOUT);
         }
@@ -390,15 +404,52 @@ impl Drop for Guard {
 }
 
 /// Why Lantern could not be installed (usually: a global subscriber exists).
+///
+/// ```
+/// let _first = lantern::builder().http_addr(None).try_init().unwrap();
+/// let err = lantern::builder().http_addr(None).try_init().unwrap_err();
+/// assert!(err.is_global_subscriber_set());
+/// assert!(std::error::Error::source(&err).is_some());
+/// ```
 #[derive(Debug)]
 pub struct InitError {
-    message: String,
+    kind: InitErrorKind,
+}
+
+#[derive(Debug)]
+enum InitErrorKind {
+    /// `tracing`'s global default was already set.
+    GlobalSubscriber(tracing_subscriber::util::TryInitError),
+}
+
+impl InitError {
+    fn global_subscriber(source: tracing_subscriber::util::TryInitError) -> InitError {
+        InitError { kind: InitErrorKind::GlobalSubscriber(source) }
+    }
+
+    /// Whether another global subscriber was installed first.
+    ///
+    /// ```
+    /// let _first = lantern::builder().http_addr(None).try_init().unwrap();
+    /// assert!(lantern::builder().http_addr(None).try_init().unwrap_err().is_global_subscriber_set());
+    /// ```
+    pub fn is_global_subscriber_set(&self) -> bool {
+        matches!(self.kind, InitErrorKind::GlobalSubscriber(_))
+    }
 }
 
 impl std::fmt::Display for InitError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "could not install the global subscriber: {}", self.message)
+        match &self.kind {
+            InitErrorKind::GlobalSubscriber(e) => write!(f, "could not install the global subscriber: {e}"),
+        }
     }
 }
 
-impl std::error::Error for InitError {}
+impl std::error::Error for InitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            InitErrorKind::GlobalSubscriber(e) => Some(e),
+        }
+    }
+}

@@ -1,0 +1,3 @@
+#[lantern_macros::traced(crate = "not a path")]
+fn f() {}
+fn main() {}

@@ -1,0 +1,3 @@
+#[lantern_macros::traced(crate = some::<u8>::path)]
+fn f() {}
+fn main() {}

@@ -1,0 +1,113 @@
+//! The read side's one handle: everything a reader of a running Lantern
+//! needs, in one cheap clone.
+//!
+//! Recording and reading are split, as in `console-subscriber`: the layer
+//! writes (on the application's threads, then the ingest thread), and every
+//! reader — the embedded server's pages, an exporter, a test — reads through
+//! a [`Handle`]. A reader never needs the layer, and the layer never knows
+//! who reads.
+
+use std::sync::Arc;
+
+use crate::buffer::Buffer;
+use crate::metrics::Metrics;
+use crate::resource::Resource;
+use crate::sampling::SamplingStats;
+
+/// What readers of one Lantern need: the ring buffer, the metrics store,
+/// the sampler's decisions and the resource. Cheap to clone (one reference
+/// count), `Send + Sync`.
+///
+/// Get it from [`LanternLayer::handle`](crate::LanternLayer::handle),
+/// [`Guard::handle`](crate::Guard::handle), or [`Handle::current`] from
+/// inside the subscriber that carries the layer.
+///
+/// ```
+/// let lantern = lantern::builder().service_name("checkout").try_init_local();
+/// let handle = lantern.handle().clone();
+/// tracing::info_span!("pay").in_scope(|| tracing::info!("paid"));
+/// assert_eq!(handle.resource().service_name(), "checkout");
+/// assert_eq!(handle.buffer().snapshot().traces(&Default::default())[0].root_name, "pay");
+/// assert_eq!(handle.sampling().roots()[0].sampled, 1);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    inner: Arc<Parts>,
+}
+
+struct Parts {
+    buffer: Buffer,
+    metrics: Metrics,
+    sampling: SamplingStats,
+    resource: Resource,
+}
+
+impl Handle {
+    pub(crate) fn new(buffer: Buffer, metrics: Metrics, sampling: SamplingStats, resource: Resource) -> Handle {
+        Handle { inner: Arc::new(Parts { buffer, metrics, sampling, resource }) }
+    }
+
+    /// The handle of the Lantern layer in the current subscriber, if any:
+    /// the thread's default subscriber, else the global one.
+    ///
+    /// ```
+    /// assert!(lantern::Handle::current().is_none());
+    /// let _lantern = lantern::builder().try_init_local();
+    /// assert!(lantern::Handle::current().is_some());
+    /// ```
+    pub fn current() -> Option<Handle> {
+        tracing::dispatcher::get_default(|d| d.downcast_ref::<Handle>().cloned())
+    }
+
+    /// The ring buffer of recent spans and logs.
+    ///
+    /// ```
+    /// let lantern = lantern::builder().try_init_local();
+    /// assert_eq!(lantern.handle().buffer().stats().spans, 0);
+    /// ```
+    pub fn buffer(&self) -> &Buffer {
+        &self.inner.buffer
+    }
+
+    /// The metrics store: RED metrics, log counts, and whatever the
+    /// `metrics` macros record.
+    ///
+    /// ```
+    /// let lantern = lantern::builder().try_init_local();
+    /// assert_eq!(lantern.handle().metrics().stats().kind_conflicts, 0);
+    /// ```
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// The head sampler in force and its decisions per root span name.
+    ///
+    /// ```
+    /// let lantern = lantern::builder().try_init_local();
+    /// assert_eq!(lantern.handle().sampling().description(), "ParentBased{root=AlwaysOn}");
+    /// ```
+    pub fn sampling(&self) -> &SamplingStats {
+        &self.inner.sampling
+    }
+
+    /// Who is producing the telemetry: `service.name` and the other
+    /// resource attributes.
+    ///
+    /// ```
+    /// let lantern = lantern::builder().service_name("api").try_init_local();
+    /// assert_eq!(lantern.handle().resource().service_name(), "api");
+    /// ```
+    pub fn resource(&self) -> &Resource {
+        &self.inner.resource
+    }
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle")
+            .field("service", &self.inner.resource.service_name())
+            .field("buffer", &self.inner.buffer)
+            .field("sampling", &self.inner.sampling)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,39 @@
+//! Label planning for context-aware metrics: which baggage keys and span
+//! fields become labels, and what one measurement knows of where it was
+//! made (the label values and the exemplar's ids).
+//!
+//! The layer fills a [`MetricContext`] from the current span following a
+//! [`LabelPlan`]; the recorder and the RED recorder only read it.
+
+use smallvec::SmallVec;
+
+use crate::ids::{SpanId, TraceId};
+
+/// Label values from the context, in the order of [`LabelPlan::names`];
+/// `None` where the context has no value.
+pub(crate) type ContextValues = SmallVec<[Option<String>; 4]>;
+
+/// The allowlists: which baggage keys and span fields become labels.
+#[derive(Debug, Default)]
+pub(crate) struct LabelPlan {
+    pub(crate) baggage: Vec<String>,
+    pub(crate) fields: Vec<String>,
+}
+
+impl LabelPlan {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.baggage.is_empty() && self.fields.is_empty()
+    }
+
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.baggage.iter().chain(&self.fields).map(String::as_str)
+    }
+}
+
+/// What a measurement knows of where it was made.
+#[derive(Debug, Default)]
+pub(crate) struct MetricContext {
+    pub(crate) values: ContextValues,
+    /// The ids of the current span, when it is sampled and recorded.
+    pub(crate) exemplar: Option<(TraceId, SpanId)>,
+}

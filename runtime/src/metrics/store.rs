@@ -1,0 +1,140 @@
+//! [`Metrics`], the store's handle: snapshots, quantiles and counters over
+//! the series registry. Exposition is in `exposition.rs`, the recorder in
+//! `recorder.rs`.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use super::config::MetricsConfig;
+use super::family::{MetricFamily, MetricSeries, MetricValue};
+use super::registry::{self, Cell, Registry};
+
+/// Lantern's metrics store: a cheap handle, shared by the recorder, the
+/// layer (for RED metrics and log counts) and the readers.
+///
+/// ```
+/// let metrics = lantern::metrics::Metrics::new(Default::default());
+/// metrics::with_local_recorder(&metrics.recorder(), || metrics::gauge!("queue.depth").set(3.0));
+/// assert!(metrics.prometheus_text().contains("queue_depth 3"));
+/// ```
+#[derive(Clone)]
+pub struct Metrics(pub(crate) Arc<Registry>);
+
+impl Metrics {
+    /// A store of its own. Usually you take the one of the layer instead
+    /// ([`crate::LanternLayer::metrics`], [`crate::Guard::metrics`]), so that
+    /// measurements get context labels and RED metrics land next to them.
+    pub fn new(config: MetricsConfig) -> Metrics {
+        Metrics(Arc::new(Registry::new(config)))
+    }
+
+    /// The settings this store was made with.
+    pub fn config(&self) -> &MetricsConfig {
+        &self.0.config
+    }
+
+    /// Every metric and its series now, sorted by name.
+    ///
+    /// ```
+    /// let metrics = lantern::metrics::Metrics::new(Default::default());
+    /// metrics::with_local_recorder(&metrics.recorder(), || metrics::counter!("hits").increment(1));
+    /// let families = metrics.snapshot();
+    /// assert_eq!(families[0].name, "hits");
+    /// assert!(matches!(families[0].series[0].value, lantern::metrics::MetricValue::Counter { value: 1, .. }));
+    /// ```
+    pub fn snapshot(&self) -> Vec<MetricFamily> {
+        self.snapshot_where(|_| true)
+    }
+
+    /// Like [`Metrics::snapshot`], for the metrics whose name `keep` accepts:
+    /// the others' series are not read at all.
+    pub(crate) fn snapshot_where(&self, keep: impl Fn(&str) -> bool) -> Vec<MetricFamily> {
+        let descriptions = self.0.descriptions.read().clone();
+        self.0
+            .families()
+            .into_iter()
+            .filter(|f| keep(&f.name))
+            .map(|f| {
+                let (unit, description) =
+                    descriptions.get(&f.name).cloned().map_or((None, None), |(u, d)| (u, Some(d)));
+                let mut series: Vec<MetricSeries> = f.series.read().iter().map(|s| point(s)).collect();
+                series.extend(f.overflow_series().map(|s| point(s)));
+                MetricFamily { name: f.name.clone(), kind: f.kind, unit, description, series }
+            })
+            .collect()
+    }
+
+    /// The value at quantile `q` of the histogram `name` with exactly these
+    /// labels, within the configured precision.
+    ///
+    /// ```
+    /// let metrics = lantern::metrics::Metrics::new(Default::default());
+    /// metrics::with_local_recorder(&metrics.recorder(), || {
+    ///     for ms in 1..=100 { metrics::histogram!("latency").record(ms as f64 / 1000.0); }
+    /// });
+    /// let p99 = metrics.quantile("latency", &[], 0.99).unwrap();
+    /// assert!((p99 - 0.099).abs() < 0.002);
+    /// ```
+    pub fn quantile(&self, name: &str, labels: &[(&str, &str)], q: f64) -> Option<f64> {
+        let family = self.0.families().into_iter().find(|f| f.name == name)?;
+        let series = family.series.read();
+        let s = series.iter().find(|s| {
+            s.labels.len() == labels.len() && labels.iter().all(|(k, v)| s.labels.iter().any(|(a, b)| a == k && b == v))
+        })?;
+        match &s.cell {
+            Cell::Histogram(h) => h.quantile(q),
+            _ => None,
+        }
+    }
+
+    /// Counters of what the store refused or redirected.
+    ///
+    /// ```
+    /// let stats = lantern::metrics::Metrics::new(Default::default()).stats();
+    /// assert_eq!(stats.overflowed, 0);
+    /// ```
+    pub fn stats(&self) -> MetricsStats {
+        let families = self.0.families();
+        MetricsStats {
+            metrics: families.len(),
+            series: families.iter().map(|f| f.series.read().len()).sum(),
+            overflowed: families.iter().map(|f| f.overflowed.load(Relaxed)).sum(),
+            dropped_metrics: self.0.dropped_metrics.load(Relaxed),
+            kind_conflicts: self.0.kind_conflicts.load(Relaxed),
+        }
+    }
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").field("stats", &self.stats()).finish()
+    }
+}
+
+fn point(s: &registry::Series) -> MetricSeries {
+    let value = match &s.cell {
+        Cell::Counter(c) => {
+            let (value, exemplar) = c.get();
+            MetricValue::Counter { value, exemplar }
+        }
+        Cell::Gauge(g) => MetricValue::Gauge(g.get()),
+        Cell::Histogram(h) => MetricValue::Histogram(h.point()),
+    };
+    MetricSeries { labels: s.labels.clone(), value }
+}
+
+/// What the metrics store refused or redirected, since it was made.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MetricsStats {
+    /// Metric names held.
+    pub metrics: usize,
+    /// Series held, overflow series not included.
+    pub series: usize,
+    /// Measurements that went to an overflow series.
+    pub overflowed: u64,
+    /// Registrations refused because `max_metrics` names were held.
+    pub dropped_metrics: u64,
+    /// Registrations refused because the name has another kind.
+    pub kind_conflicts: u64,
+}

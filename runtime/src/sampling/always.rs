@@ -1,0 +1,39 @@
+//! The two constant samplers.
+
+use super::sampler::{Sampler, SamplingDecision, SamplingParams};
+
+/// Samples every trace.
+///
+/// ```
+/// use lantern::sampling::{AlwaysOn, Sampler};
+/// assert_eq!(AlwaysOn.description(), "AlwaysOn");
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AlwaysOn;
+
+impl Sampler for AlwaysOn {
+    fn should_sample(&self, _: &SamplingParams<'_>) -> SamplingDecision {
+        SamplingDecision::Sample
+    }
+    fn description(&self) -> String {
+        "AlwaysOn".into()
+    }
+}
+
+/// Samples no trace.
+///
+/// ```
+/// use lantern::sampling::{AlwaysOff, Sampler};
+/// assert_eq!(AlwaysOff.description(), "AlwaysOff");
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AlwaysOff;
+
+impl Sampler for AlwaysOff {
+    fn should_sample(&self, _: &SamplingParams<'_>) -> SamplingDecision {
+        SamplingDecision::Drop
+    }
+    fn description(&self) -> String {
+        "AlwaysOff".into()
+    }
+}

@@ -1,0 +1,51 @@
+//! [`ParentBased`]: follow the caller's decision, ask a root sampler for
+//! new traces.
+
+use super::always::AlwaysOn;
+use super::sampler::{Sampler, SamplingDecision, SamplingParams};
+
+/// Follows a remote parent's sampled flag; asks `root` for new traces.
+///
+/// ```
+/// use lantern::sampling::{ParentBased, Sampler, TraceIdRatio};
+/// let s = ParentBased::new(TraceIdRatio::new(0.25));
+/// assert_eq!(s.description(), "ParentBased{root=TraceIdRatio{0.25}}");
+/// ```
+pub struct ParentBased {
+    root: Box<dyn Sampler>,
+}
+
+impl ParentBased {
+    /// Wraps the sampler used for traces with no upstream.
+    ///
+    /// ```
+    /// let _ = lantern::sampling::ParentBased::new(lantern::sampling::AlwaysOn);
+    /// ```
+    pub fn new(root: impl Sampler) -> Self {
+        ParentBased { root: Box::new(root) }
+    }
+}
+
+impl Default for ParentBased {
+    fn default() -> Self {
+        ParentBased::new(AlwaysOn)
+    }
+}
+
+impl std::fmt::Debug for ParentBased {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.description())
+    }
+}
+
+impl Sampler for ParentBased {
+    fn should_sample(&self, params: &SamplingParams<'_>) -> SamplingDecision {
+        match params.remote_parent {
+            Some(parent) => SamplingDecision::from_bool(parent.is_sampled()),
+            None => self.root.should_sample(params),
+        }
+    }
+    fn description(&self) -> String {
+        format!("ParentBased{{root={}}}", self.root.description())
+    }
+}

@@ -1,0 +1,143 @@
+//! `/debug/traces` (and `/debug/api/traces`): recent traces, newest first,
+//! with filters (`name`, `min_ms`, `errors`, `attr=key=value` for an
+//! attribute or a baggage entry) and paging (`limit`, `offset`).
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value as Json_, json};
+
+use super::html::{clock, dur, esc, page, url};
+use super::json::nanos;
+use super::sources::Sources;
+use crate::buffer::{TraceQuery, TraceSummary};
+
+/// Traces per page at most.
+const MAX_LIMIT: usize = 500;
+
+/// Query parameters of the trace list.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct TraceParams {
+    name: Option<String>,
+    min_ms: Option<f64>,
+    errors: Option<String>,
+    /// `key=value`: an attribute or baggage entry some span has.
+    attr: Option<String>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+impl TraceParams {
+    fn query(&self) -> Result<TraceQuery, (StatusCode, &'static str)> {
+        let attribute = match self.attr.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+            None => None,
+            Some(a) => match a.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => Some((k.trim().to_owned(), v.trim().to_owned())),
+                _ => return Err((StatusCode::BAD_REQUEST, "attr is key=value (an attribute or a baggage entry)")),
+            },
+        };
+        Ok(TraceQuery {
+            attribute,
+            limit: self.limit.unwrap_or(50).clamp(1, MAX_LIMIT),
+            offset: self.offset.unwrap_or(0),
+            span_name: self.name.clone().filter(|n| !n.is_empty()),
+            min_duration: self
+                .min_ms
+                .filter(|m| m.is_finite() && *m > 0.0)
+                .map(|m| Duration::try_from_secs_f64(m / 1e3).unwrap_or(Duration::MAX)),
+            errors_only: self.errors.as_deref().is_some_and(|e| e == "1" || e == "on" || e == "true"),
+        })
+    }
+}
+
+fn summary_json(t: &TraceSummary, process_service: &str) -> Json_ {
+    json!({
+        "trace_id": t.trace_id.to_string(),
+        "root_name": t.root_name,
+        "service": t.service.as_deref().unwrap_or(process_service),
+        "has_root": t.has_root,
+        "start_unix_nanos": nanos(t.start),
+        "duration_us": t.duration.as_micros() as u64,
+        "span_count": t.span_count,
+        "dropped_spans": t.dropped_spans,
+        "error": t.error,
+    })
+}
+
+pub(crate) async fn traces_api(State(s): State<Sources>, Query(p): Query<TraceParams>) -> Response {
+    let q = match p.query() {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
+    let snap = s.handle.buffer().snapshot();
+    let service = s.handle.resource().service_name();
+    let list: Vec<Json_> = snap.traces(&q).iter().map(|t| summary_json(t, service)).collect();
+    Json(json!({ "service": s.handle.resource().service_name(), "traces": list })).into_response()
+}
+
+pub(crate) async fn traces(State(s): State<Sources>, Query(p): Query<TraceParams>) -> Response {
+    let q = match p.query() {
+        Ok(q) => q,
+        Err(e) => return e.into_response(),
+    };
+    let list = s.handle.buffer().snapshot().traces(&q);
+    let service = s.handle.resource().service_name().to_owned();
+    let mut b = String::from("<h1>Recent traces</h1><form class=\"filters\" method=\"get\">");
+    let _ = write!(
+        b,
+        "<label>span name<input name=\"name\" value=\"{}\"></label>\
+         <label>min duration (ms)<input name=\"min_ms\" size=\"6\" value=\"{}\"></label>\
+         <label>errors only<input type=\"checkbox\" name=\"errors\" value=\"1\"{}></label>\
+         <label>attribute or baggage<input name=\"attr\" placeholder=\"key=value\" value=\"{}\"></label>\
+         <label>per page<input name=\"limit\" size=\"4\" value=\"{}\"></label><button>Filter</button></form>",
+        esc(q.span_name.as_deref().unwrap_or("")),
+        p.min_ms.map(|m| m.to_string()).unwrap_or_default(),
+        if q.errors_only { " checked" } else { "" },
+        esc(p.attr.as_deref().unwrap_or("")),
+        q.limit
+    );
+    b.push_str(
+        "<table><tr><th>root span</th><th>service</th><th>start (UTC)</th><th class=\"num\">duration</th>\
+         <th class=\"num\">spans</th><th></th></tr>",
+    );
+    for t in &list {
+        let _ = write!(
+            b,
+            "<tr><td><a href=\"/debug/traces/{id}\">{}</a>{}</td><td>{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            esc(&t.root_name),
+            if t.has_root { "" } else { " <span class=\"muted\">(root not held)</span>" },
+            esc(t.service.as_deref().unwrap_or(&service)),
+            clock(t.start),
+            dur(t.duration),
+            t.span_count,
+            if t.error { "<span class=\"err\">error</span>" } else { "" },
+            id = t.trace_id,
+        );
+    }
+    b.push_str("</table>");
+    if list.is_empty() {
+        b.push_str("<p class=\"muted\">No trace matches.</p>");
+    }
+    let keep = format!(
+        "name={}&min_ms={}&errors={}&attr={}&limit={}",
+        url(q.span_name.as_deref().unwrap_or("")),
+        p.min_ms.map(|m| m.to_string()).unwrap_or_default(),
+        if q.errors_only { "1" } else { "" },
+        url(p.attr.as_deref().unwrap_or("")),
+        q.limit
+    );
+    b.push_str("<p>");
+    if q.offset > 0 {
+        let _ = write!(b, "<a href=\"?{keep}&offset={}\">← newer</a> ", q.offset.saturating_sub(q.limit));
+    }
+    if list.len() == q.limit {
+        let _ = write!(b, "<a href=\"?{keep}&offset={}\">older →</a>", q.offset + q.limit);
+    }
+    let _ = write!(b, " · <a href=\"/debug/api/traces?{keep}&offset={}\">JSON</a></p>", q.offset);
+    page("traces", &service, &b)
+}
