@@ -5,7 +5,7 @@
 # link, and every public item has one path. Part of `.ci/run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 scripts/import_cycles.py --test >/dev/null
+python3 scripts/import_cycles.py --test > /tmp/import_cycles_selftest.log 2>&1 || { cat /tmp/import_cycles_selftest.log; exit 1; }
 python3 scripts/import_cycles.py runtime/src
 for features in "" server middleware axum "middleware,axum" server,middleware; do
   echo "features: lantern --no-default-features --features '$features'"

@@ -20,6 +20,8 @@ import sys
 from collections import defaultdict
 
 MAX_ROOT = 15
+MIN_ITEMS = 50  # fewer means the walk failed (a changed JSON schema), not a small crate
+FORMAT_VERSIONS = range(50, 80)  # rustdoc JSON versions this walker was written for
 ALLOWED_SECOND_PATHS = {"prelude"}  # module names whose re-exports are second paths on purpose
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -47,6 +49,9 @@ def hidden(item):
 def main():
     path = sys.argv[sys.argv.index("--json") + 1] if "--json" in sys.argv else build()
     doc = json.load(open(path))
+    if doc.get("format_version") not in FORMAT_VERSIONS:
+        print(f"public_paths: rustdoc JSON format {doc.get('format_version')} is not one this script knows")
+        return 1
     index = doc["index"]
     paths = defaultdict(set)  # item id -> set of paths
     root_names = []
@@ -65,7 +70,10 @@ def main():
                 use = child["inner"]["use"]
                 target = use.get("id")
                 name = use["name"]
-                if use.get("is_glob") or target is None:
+                if use.get("is_glob"):
+                    problems.append(f"a glob re-export in {prefix}: `pub use {use.get('source')}::*` hides what it names")
+                    continue
+                if target is None:
                     continue
                 target_item = index.get(str(target))
                 if target_item is not None and kind_of(target_item) == "module":
@@ -83,8 +91,10 @@ def main():
         if prefix == "lantern":
             root_names.append(full)
 
-    walk(doc["root"], "lantern", frozenset())
     problems = []
+    walk(doc["root"], "lantern", frozenset())
+    if len(paths) < MIN_ITEMS:
+        problems.append(f"only {len(paths)} public items found: the walk does not understand this JSON")
     for item_id, ps in sorted(paths.items(), key=lambda kv: sorted(kv[1])):
         named = sorted(p for p in ps if p.split("::")[1] not in ALLOWED_SECOND_PATHS)
         if len(named) > 1:

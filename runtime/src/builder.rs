@@ -90,13 +90,15 @@ enum HttpAddr {
 impl Default for Builder {
     /// The defaults, from the OpenTelemetry environment variables where they
     /// are set (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
-    /// `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`); the setters win.
+    /// `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`, and the attribute,
+    /// event and link limits such as `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`);
+    /// the setters win.
     fn default() -> Self {
         let (service_name, resource) = crate::env::resource();
         Builder {
             service_name,
             resource,
-            buffer: BufferConfig::default(),
+            buffer: crate::env::buffer_config(),
             sampler: crate::env::sampler().unwrap_or_else(|| Arc::new(ParentBased::default())),
             mode: RecordingMode::All,
             max_level: tracing::level_filters::LevelFilter::TRACE,
@@ -211,9 +213,13 @@ impl Builder {
         self.build().0
     }
 
+    fn make_resource(&self) -> Resource {
+        let service = self.service_name.clone().unwrap_or_else(Resource::default_service_name);
+        Resource::new(service, self.resource.clone())
+    }
+
     fn build(self) -> (LanternLayer, Option<Arc<dyn Exporter>>) {
-        let service = self.service_name.unwrap_or_else(Resource::default_service_name);
-        let resource = Resource::new(service, self.resource);
+        let resource = self.make_resource();
         let layer = LanternLayer::new(self.buffer, resource, self.sampler, self.mode, self.metrics);
         if let Some(exporter) = &self.exporter {
             exporter.start(&layer.handle());
@@ -225,12 +231,15 @@ impl Builder {
 
     /// Installs Lantern as the global subscriber; see [`init()`].
     pub fn init(self) -> Guard {
-        let fallback = self.buffer.clone();
+        // What the guard reads if installing fails: the same settings,
+        // recording nothing.
+        let buffer = self.buffer.clone();
+        let sampling = SamplingStats::new(self.sampler.clone(), self.mode);
+        let metrics = Metrics::new(self.metrics.clone());
+        let resource = self.make_resource();
         self.try_init().unwrap_or_else(|err| {
-            eprintln!("lantern: {err}; spans will not be recorded");
-            let sampling = SamplingStats::new(Arc::new(ParentBased::default()), RecordingMode::All);
-            let metrics = Metrics::new(MetricsConfig::default());
-            let handle = Handle::new(Buffer::new(fallback), metrics, sampling, Resource::default());
+            eprintln!("lantern: {err}: {}; spans will not be recorded", err.source_text());
+            let handle = Handle::new(Buffer::new(buffer), metrics, sampling, resource);
             Guard { handle, server: None, exporter: None, _local: None }
         })
     }
@@ -295,7 +304,7 @@ impl Guard {
     ///
     /// ```
     /// let lantern = lantern::builder().service_name("api").try_init_local();
-    /// let handle = lantern.handle().clone(); // outlives nothing: a cheap clone
+    /// let handle = lantern.handle().clone(); // a cheap clone, usable anywhere
     /// assert_eq!(handle.resource().service_name(), "api");
     /// ```
     pub fn handle(&self) -> &Handle {
@@ -436,12 +445,17 @@ impl InitError {
     pub fn is_global_subscriber_set(&self) -> bool {
         matches!(self.kind, InitErrorKind::GlobalSubscriber(_))
     }
+
+    /// The underlying error's text, for a one-line message.
+    fn source_text(&self) -> String {
+        std::error::Error::source(self).map(ToString::to_string).unwrap_or_default()
+    }
 }
 
 impl std::fmt::Display for InitError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.kind {
-            InitErrorKind::GlobalSubscriber(e) => write!(f, "could not install the global subscriber: {e}"),
+            InitErrorKind::GlobalSubscriber(_) => f.write_str("could not install Lantern as the global subscriber"),
         }
     }
 }

@@ -11,11 +11,19 @@
 //!   `parentbased_always_off`, `parentbased_traceidratio`. An unknown sampler
 //!   or a bad ratio gives a warning and the default.
 //!
+//! - `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` (else
+//!   `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`), `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`
+//!   (else `OTEL_ATTRIBUTE_COUNT_LIMIT`), `OTEL_SPAN_EVENT_COUNT_LIMIT`,
+//!   `OTEL_SPAN_LINK_COUNT_LIMIT`: the record limits of the
+//!   [`BufferConfig`]. A value that is not a whole number gives a warning
+//!   and the default.
+//!
 //! Exporter variables (`OTEL_EXPORTER_OTLP_*`, `OTEL_BSP_*`,
 //! `OTEL_SDK_DISABLED`) belong to the exporter crates.
 
 use std::sync::Arc;
 
+use crate::buffer::BufferConfig;
 use crate::record::KeyValue;
 use crate::sampling::{AlwaysOff, AlwaysOn, ParentBased, Sampler, TraceIdRatio};
 
@@ -56,6 +64,36 @@ pub(crate) fn parse_resource_attributes(raw: &str) -> Result<Vec<KeyValue>, Stri
         out.push(KeyValue::new(key.to_owned(), value.into_owned()));
     }
     Ok(out)
+}
+
+/// The buffer's defaults with the record limits the environment sets.
+pub(crate) fn buffer_config() -> BufferConfig {
+    let (config, warnings) = buffer_config_from(var);
+    for warning in warnings {
+        eprintln!("lantern: {warning}");
+    }
+    config
+}
+
+/// [`buffer_config`] over any variable lookup; also returns the warnings.
+pub(crate) fn buffer_config_from(var: impl Fn(&str) -> Option<String>) -> (BufferConfig, Vec<String>) {
+    let mut config = BufferConfig::default();
+    let mut warnings = Vec::new();
+    let mut limit = |names: &[&str], slot: &mut usize| {
+        let Some((name, raw)) = names.iter().find_map(|n| var(n).map(|v| (*n, v))) else { return };
+        match raw.parse::<usize>() {
+            Ok(n) => *slot = n,
+            Err(_) => warnings.push(format!("{name}={raw:?} is not a whole number; using {slot}")),
+        }
+    };
+    limit(
+        &["OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT"],
+        &mut config.max_attribute_value_bytes,
+    );
+    limit(&["OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "OTEL_ATTRIBUTE_COUNT_LIMIT"], &mut config.max_attributes);
+    limit(&["OTEL_SPAN_EVENT_COUNT_LIMIT"], &mut config.max_events_per_span);
+    limit(&["OTEL_SPAN_LINK_COUNT_LIMIT"], &mut config.max_links_per_span);
+    (config, warnings)
 }
 
 /// The sampler `OTEL_TRACES_SAMPLER` names, if any.
@@ -107,6 +145,27 @@ mod tests {
         );
         assert!(parse_resource_attributes("novalue").is_err());
         assert!(parse_resource_attributes("=x").is_err());
+    }
+
+    #[test]
+    fn record_limits_come_from_the_environment_span_specific_first() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        };
+        let (config, warnings) = buffer_config_from(vars(&[
+            ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "100"),
+            ("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "50"),
+            ("OTEL_ATTRIBUTE_COUNT_LIMIT", "7"),
+            ("OTEL_SPAN_EVENT_COUNT_LIMIT", "9"),
+            ("OTEL_SPAN_LINK_COUNT_LIMIT", "lots"),
+        ]));
+        assert_eq!(config.max_attribute_value_bytes, 50, "the span-specific variable wins");
+        assert_eq!((config.max_attributes, config.max_events_per_span), (7, 9));
+        assert_eq!(config.max_links_per_span, BufferConfig::default().max_links_per_span);
+        assert_eq!(warnings, ["OTEL_SPAN_LINK_COUNT_LIMIT=\"lots\" is not a whole number; using 128"]);
+        let (config, warnings) = buffer_config_from(vars(&[]));
+        assert_eq!(config.max_attribute_value_bytes, 4096);
+        assert!(warnings.is_empty());
     }
 
     #[test]

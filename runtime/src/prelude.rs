@@ -16,9 +16,9 @@
 //! assert_eq!(lantern.handle().buffer().snapshot().traces(&Default::default())[0].root_name, "charge");
 //! ```
 //!
-//! The propagation traits come along so that `inject`/`extract` work on any
-//! carrier you implement them for; they are imported anonymously and take
-//! no names.
+//! The propagation traits come along, unnamed, so that their methods
+//! (`carrier.get_all(..)`, `carrier.set(..)`) can be called on any carrier;
+//! to implement them, import them by name from [`crate::propagation`].
 
 pub use crate::context::value::Context;
 pub use crate::handle::Handle;

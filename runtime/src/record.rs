@@ -454,30 +454,3 @@ impl LogRecord {
             }
     }
 }
-
-/// A span that has started and not yet closed.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct OpenSpan {
-    /// Its trace.
-    pub trace_id: TraceId,
-    /// Its id.
-    pub span_id: SpanId,
-    /// Its name: `otel.name` when given at creation, else the callsite's.
-    pub name: std::borrow::Cow<'static, str>,
-    /// The callsite target.
-    pub target: &'static str,
-    pub(crate) start: Timestamp,
-}
-
-impl OpenSpan {
-    /// How long it has been open.
-    pub fn age(&self) -> Duration {
-        Timestamp::now().saturating_duration_since(self.start)
-    }
-
-    /// When it started.
-    pub fn start_time(&self) -> SystemTime {
-        self.start.to_system_time()
-    }
-}

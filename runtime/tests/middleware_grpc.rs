@@ -174,7 +174,12 @@ fn the_debug_metadata_forces_a_sampled_server_trace() {
     let guard = lantern().sampler(AlwaysOff).recording_mode(RecordingMode::SampledOnly).try_init_local();
     let rt = runtime();
     rt.block_on(async {
-        let addr = serve(GrpcServerLayer::new()).await;
+        let addr = serve(GrpcServerLayer::new().with_debug_header()).await;
+        let untrusted = serve(GrpcServerLayer::new()).await;
+        // Off by default: a server not told to trust the key ignores it.
+        let mut call = request(None);
+        call.metadata_mut().insert("lantern-debug", "true".parse().unwrap());
+        client(untrusted).await.export(call).instrument(tracing::info_span!("caller")).await.unwrap();
         let mut client = client(addr).await;
         for forced in [false, true] {
             let mut request = request(None);
@@ -200,7 +205,7 @@ fn the_debug_metadata_forces_a_sampled_server_trace() {
     let decided: Vec<_> = roots.iter().map(|r| (r.name.as_str(), r.seen, r.sampled)).collect();
     // The unforced server root was the sampler's (AlwaysOff) to decide; the
     // forced one was not, and is not counted.
-    assert_eq!(decided, [("caller", 2, 0), (NAME, 1, 0)], "forced roots are not the sampler's decisions");
+    assert_eq!(decided, [("caller", 3, 0), (NAME, 2, 0)], "forced roots are not the sampler's decisions");
 }
 
 #[test]

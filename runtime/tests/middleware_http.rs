@@ -243,7 +243,8 @@ fn the_debug_header_forces_a_sampled_trace_and_marks_it() {
     let guard = lantern().sampler(AlwaysOff).recording_mode(RecordingMode::SampledOnly).try_init_local();
     let rt = runtime();
     rt.block_on(async {
-        let default_header = serve(app(HttpServerLayer::new())).await;
+        let default_header = serve(app(HttpServerLayer::new().with_debug_header())).await;
+        let by_default = serve(app(HttpServerLayer::new())).await;
         let renamed =
             serve(app(HttpServerLayer::new().debug_header(http::HeaderName::from_static("x-trace-me")))).await;
         let off = serve(app(HttpServerLayer::new().without_debug_header())).await;
@@ -254,6 +255,7 @@ fn the_debug_header_forces_a_sampled_trace_and_marks_it() {
             (renamed, "x-trace-me", "true", "forced_renamed"),
             (renamed, "lantern-debug", "1", "not_forced_renamed"),
             (off, "lantern-debug", "1", "not_forced_off"),
+            (by_default, "lantern-debug", "1", "not_forced_by_default"),
         ];
         for (addr, header, value, caller) in requests {
             let mut request = get_request(format!("http://{addr}/users/1"));

@@ -231,7 +231,7 @@ impl fmt::Display for ConfigError {
             Kind::Protocol(v) => write!(f, "`{v}` is not grpc or http/protobuf"),
             Kind::Compression(v) => write!(f, "`{v}` is not gzip or none"),
             Kind::Exporter(v) => write!(f, "`{v}` is not `otlp` or `none`"),
-            Kind::Uri { url, source } => write!(f, "`{url}` is not a URL: {source}"),
+            Kind::Uri { url, .. } => write!(f, "`{url}` is not a URL"),
             Kind::Scheme(v) => write!(f, "`{v}` is not an http:// or https:// URL"),
             Kind::HeaderMember(member) => write!(f, "`{member}` is not key=value"),
             Kind::HeaderEncoding { key, .. } => {

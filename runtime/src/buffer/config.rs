@@ -24,6 +24,13 @@ pub struct BufferConfig {
     pub max_events_per_span: usize,
     /// Attributes kept per span and per log (default 128).
     pub max_attributes: usize,
+    /// Bytes kept of a text value (default 4096): span attributes and
+    /// names given as fields, log bodies, log and event fields. A longer
+    /// value is cut at a character boundary and counted in
+    /// [`BufferStats::values_truncated`](super::BufferStats::values_truncated).
+    /// `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` or
+    /// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` set it for [`crate::Builder`].
+    pub max_attribute_value_bytes: usize,
     /// Links kept per span (default 128).
     pub max_links_per_span: usize,
     /// Open spans tracked for the "running" view (default 100 000).
@@ -41,6 +48,7 @@ impl Default for BufferConfig {
             max_spans_per_trace: 10_000,
             max_events_per_span: 128,
             max_attributes: 128,
+            max_attribute_value_bytes: 4096,
             max_links_per_span: 128,
             max_open_spans: 100_000,
             track_open_spans: true,

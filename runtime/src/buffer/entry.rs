@@ -1,11 +1,15 @@
-//! What the application's threads hand to the ingest thread, the counters
+//! What the application's threads hand to the ingest thread (finished
+//! records, and the [`OpenSpan`] a span leaves when it starts), the counters
 //! they bump when the hand-over queue overflows, and what the ingest thread
 //! hands on to an exporter.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::time::{Duration, SystemTime};
 
-use crate::record::{LogRecord, OpenSpan, SpanRecord};
+use crate::clock::Timestamp;
+use crate::ids::{SpanId, TraceId};
+use crate::record::{LogRecord, SpanRecord};
 
 /// What travels from the application to the ingest thread.
 /// Records travel as the `Arc` the store will keep: a hand-off moves a
@@ -23,6 +27,8 @@ pub(crate) struct Counters {
     pub(crate) overwritten_spans: AtomicU64,
     pub(crate) overwritten_logs: AtomicU64,
     pub(crate) overwritten_starts: AtomicU64,
+    /// Text values cut to `max_attribute_value_bytes` as they were recorded.
+    pub(crate) values_truncated: AtomicU64,
 }
 
 /// One record for an exporter.
@@ -45,3 +51,30 @@ pub enum ExportRecord {
 /// Where the ingest thread hands exported records: the exporter's
 /// `export`, wrapped so that the buffer need not know the exporter trait.
 pub(crate) type ExportFn = Arc<dyn Fn(ExportRecord) + Send + Sync>;
+
+/// A span that has started and not yet closed.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct OpenSpan {
+    /// Its trace.
+    pub trace_id: TraceId,
+    /// Its id.
+    pub span_id: SpanId,
+    /// Its name: `otel.name` when given at creation, else the callsite's.
+    pub name: std::borrow::Cow<'static, str>,
+    /// The callsite target.
+    pub target: &'static str,
+    pub(crate) start: Timestamp,
+}
+
+impl OpenSpan {
+    /// How long it has been open.
+    pub fn age(&self) -> Duration {
+        Timestamp::now().saturating_duration_since(self.start)
+    }
+
+    /// When it started.
+    pub fn start_time(&self) -> SystemTime {
+        self.start.to_system_time()
+    }
+}

@@ -46,6 +46,7 @@ mod store;
 pub(crate) mod tracez;
 
 pub use config::BufferConfig;
+pub use entry::OpenSpan;
 pub use snapshot::{LogQuery, Snapshot, Trace, TraceQuery, TraceSummary};
 pub use stats::BufferStats;
 pub use tracez::{LATENCY_BUCKET_BOUNDS, TracezRow, TracezSample, TracezSamples, latency_bucket};
@@ -81,9 +82,9 @@ pub(crate) struct Shared {
 
 /// A handle to one Lantern ring buffer: cheap to clone, `Send + Sync`.
 ///
-/// Get it from [`crate::LanternLayer::buffer`], from the [`crate::Guard`]
-/// that [`crate::init`] returns, or with [`crate::buffer::Buffer::current`] from inside the
-/// subscriber that carries the layer.
+/// Get it from the read [`Handle`](crate::Handle) ([`crate::Handle::buffer`]),
+/// from [`crate::LanternLayer::buffer`] or [`crate::Guard::buffer`], or with
+/// [`Buffer::current`] from inside the subscriber that carries the layer.
 ///
 /// ```
 /// use tracing_subscriber::layer::SubscriberExt;
@@ -161,6 +162,14 @@ impl Buffer {
         });
         if let Some(Some(full)) = handed {
             shared.hand_over(full);
+        }
+    }
+
+    /// Counts text values cut to the length limit on an application thread.
+    #[inline]
+    pub(crate) fn count_truncated(&self, values: u32) {
+        if values > 0 {
+            self.shared.counters.values_truncated.fetch_add(u64::from(values), Relaxed);
         }
     }
 

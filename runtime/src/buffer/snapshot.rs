@@ -8,11 +8,12 @@ use std::time::{Duration, SystemTime};
 use parking_lot::MutexGuard;
 
 use super::entry::Counters;
+use super::entry::OpenSpan;
 use super::stats::BufferStats;
 use super::store::{Store, TraceEntry};
 use super::tracez::{TracezRow, TracezSample, TracezSamples};
 use crate::ids::{SpanId, TraceId};
-use crate::record::{LogRecord, OpenSpan, Severity, SpanRecord};
+use crate::record::{LogRecord, Severity, SpanRecord};
 
 /// Which traces [`Snapshot::traces`] returns.
 ///
@@ -327,6 +328,8 @@ impl<'a> Snapshot<'a> {
             logs_evicted: c.logs_evicted,
             spans_dropped_trace_cap: c.spans_dropped_trace_cap,
             events_dropped: c.events_dropped,
+            values_truncated: self.counters.values_truncated.load(Relaxed),
+            pending_event_bytes: s.pending_bytes as u64,
             open_spans_untracked: c.open_spans_untracked + self.counters.overwritten_starts.load(Relaxed),
             spans: s.span_count as u64,
             logs: s.logs.len() as u64,

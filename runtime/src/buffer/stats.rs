@@ -31,6 +31,13 @@ pub struct BufferStats {
     pub spans_dropped_trace_cap: u64,
     /// Events dropped by the per-span cap.
     pub events_dropped: u64,
+    /// Text values (attributes, log bodies, event fields) cut to
+    /// [`BufferConfig::max_attribute_value_bytes`](super::BufferConfig::max_attribute_value_bytes).
+    pub values_truncated: u64,
+    /// Bytes of events waiting for their span to close (held besides the
+    /// ceiling's records, at most an eighth of `max_bytes`; events past
+    /// that stay logs only and count in `events_dropped`).
+    pub pending_event_bytes: u64,
     /// Open spans not tracked because the open-span table was full.
     pub open_spans_untracked: u64,
     /// Spans held now.

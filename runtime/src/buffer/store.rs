@@ -12,10 +12,10 @@ use crate::ids::IdHasher;
 use std::sync::Arc;
 
 use super::config::BufferConfig;
+use super::entry::OpenSpan;
 use super::entry::{Entry, ExportFn, ExportRecord};
 use super::tracez::Tracez;
 use crate::ids::{SpanId, TraceId};
-use crate::record::OpenSpan;
 use crate::record::{LogRecord, Severity, SpanRecord, Status};
 
 pub(crate) type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<IdHasher>>;
@@ -24,8 +24,15 @@ type HashSet<K> = StdHashSet<K, BuildHasherDefault<IdHasher>>;
 #[derive(Default)]
 struct PendingEvents {
     events: Vec<Arc<LogRecord>>,
+    /// Accounted bytes of `events`.
+    bytes: usize,
     dropped: u32,
 }
+
+/// The share of `max_bytes` that events waiting for their span to close may
+/// hold: they can outlive their log record's eviction, so they are bounded
+/// by bytes of their own (one eighth of the ceiling).
+const PENDING_SHARE: usize = 8;
 
 /// Bytes the indexes spend per record (arrival slot, trace deque slot,
 /// allocator headers), and per trace (map entry, its deque).
@@ -69,6 +76,7 @@ pub(crate) struct Store {
     /// Events of spans that have not closed yet, joined when they do.
     pending_events: HashMap<SpanId, PendingEvents>,
     pending_count: usize,
+    pub(crate) pending_bytes: usize,
     pub(crate) bytes: usize,
     pub(crate) span_count: usize,
     pub(crate) counters: StoreCounters,
@@ -92,6 +100,7 @@ impl Store {
             closed_before_start: HashSet::default(),
             pending_events: HashMap::default(),
             pending_count: 0,
+            pending_bytes: 0,
             bytes: 0,
             span_count: 0,
             counters: StoreCounters::default(),
@@ -146,14 +155,18 @@ impl Store {
             self.counters.records_exported += 1;
             exporter(ExportRecord::Log(Arc::clone(&log)));
         }
+        let bytes = log.accounted_size() + RECORD_OVERHEAD;
         if let Some(span_id) = log.span_id {
-            // Events beyond the per-span cap, or beyond the table's total,
-            // stay logs only; the span counts them as dropped events.
-            let room = self.pending_count < self.config.max_open_spans;
+            // Events beyond the per-span cap, or beyond the table's total in
+            // count or bytes, stay logs only; the span counts them as
+            // dropped events.
+            let room = self.pending_count < self.config.max_open_spans
+                && self.pending_bytes + bytes <= self.config.max_bytes / PENDING_SHARE;
             let cap = self.config.max_events_per_span;
             let kept = match self.pending_events.get_mut(&span_id) {
                 Some(p) if room && p.events.len() < cap => {
                     p.events.push(Arc::clone(&log));
+                    p.bytes += bytes;
                     true
                 }
                 Some(p) => {
@@ -162,18 +175,18 @@ impl Store {
                 }
                 None if room && cap > 0 => {
                     let events = vec![Arc::clone(&log)];
-                    self.pending_events.insert(span_id, PendingEvents { events, dropped: 0 });
+                    self.pending_events.insert(span_id, PendingEvents { events, bytes, dropped: 0 });
                     true
                 }
                 None => false,
             };
             if kept {
                 self.pending_count += 1;
+                self.pending_bytes += bytes;
             } else {
                 self.counters.events_dropped += 1;
             }
         }
-        let bytes = log.accounted_size() + RECORD_OVERHEAD;
         self.logs.push_back(log);
         self.order.push_back(Slot { trace: None, bytes });
         self.bytes += bytes;
@@ -186,8 +199,9 @@ impl Store {
         if self.config.track_open_spans && self.open.remove(&span.span_id).is_none() {
             self.closed_unmatched.insert(span.span_id);
         }
-        if let Some(PendingEvents { events, dropped }) = self.pending_events.remove(&span.span_id) {
+        if let Some(PendingEvents { events, bytes, dropped }) = self.pending_events.remove(&span.span_id) {
             self.pending_count -= events.len();
+            self.pending_bytes -= bytes;
             span.dropped_events = span.dropped_events.saturating_add(dropped);
             if span.status == Status::Unset {
                 if let Some(err) = events.iter().find(|e| e.severity == Severity::Error) {
@@ -204,6 +218,12 @@ impl Store {
             exporter(ExportRecord::Span(Arc::clone(&arc)));
         }
         let cap = self.config.max_spans_per_trace;
+        if cap == 0 {
+            // Nothing is kept per trace: no entry is made for the trace id.
+            self.counters.spans_dropped_trace_cap += 1;
+            self.evicted.push(Entry::Span(arc));
+            return;
+        }
         let new_trace = !self.traces.contains_key(&trace_id);
         let entry = self.traces.entry(trace_id).or_insert_with(|| TraceEntry {
             spans: VecDeque::new(),

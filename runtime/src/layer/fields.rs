@@ -2,14 +2,22 @@
 //! `otel.*` and `error` fields that set a span's kind, name and status, and
 //! `service.name`, which sets the service a span and its descendants
 //! belong to.
+//!
+//! Text is bounded as it is recorded: a string, `Debug` or `Display` value
+//! longer than [`BufferConfig::max_attribute_value_bytes`] is cut there (at a
+//! character boundary) and the cut is counted. A `Debug` value is formatted
+//! into a bounded writer that stops the formatting at the limit, so a huge
+//! value costs no more than the limit to record.
+//!
+//! [`BufferConfig::max_attribute_value_bytes`]: crate::buffer::BufferConfig::max_attribute_value_bytes
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
 use tracing::field::{Field, Visit};
 
-use crate::record::{Attributes, KeyValue, LogRecord, SpanRecord, Value};
-use crate::record::{SpanKind, Status};
+use crate::record::{Attributes, KeyValue, LogRecord, SpanKind, SpanRecord, Status, Value};
+use crate::text::cut;
 
 /// Implements `Visit` by turning each field into a typed [`Value`] and
 /// handing it to the visitor's `value` method.
@@ -37,13 +45,16 @@ macro_rules! visit_as_values {
                 self.value(field, Value::Bool(value));
             }
             fn record_str(&mut self, field: &Field, value: &str) {
-                self.value(field, Value::Str(Cow::Owned(value.to_owned())));
+                let value = self.limit.text(value);
+                self.value(field, value);
             }
             fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-                self.value(field, Value::Str(Cow::Owned(value.to_string())));
+                let value = self.limit.formatted(|w| write!(w, "{value}"));
+                self.value(field, value);
             }
             fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-                self.value(field, Value::Str(Cow::Owned(debug_string(value))));
+                let value = self.limit.formatted(|w| write!(w, "{value:?}"));
+                self.value(field, value);
             }
         }
     };
@@ -70,16 +81,65 @@ fn set_attribute(
     }
 }
 
-fn debug_string(value: &dyn fmt::Debug) -> String {
-    let mut s = String::new();
-    let _ = write!(s, "{value:?}");
-    s
+/// The length limit of text values, and how many values it cut.
+pub(crate) struct ValueLimit {
+    max_bytes: usize,
+    /// Values cut so far.
+    pub(crate) truncated: u32,
+}
+
+impl ValueLimit {
+    pub(crate) fn new(max_bytes: usize) -> ValueLimit {
+        ValueLimit { max_bytes, truncated: 0 }
+    }
+
+    /// `s`, cut to the limit.
+    fn text(&mut self, s: &str) -> Value {
+        if s.len() > self.max_bytes {
+            self.truncated = self.truncated.saturating_add(1);
+        }
+        Value::Str(Cow::Owned(cut(s, self.max_bytes).to_owned()))
+    }
+
+    /// What `write` formats, stopped at the limit.
+    fn formatted(&mut self, write: impl FnOnce(&mut Bounded) -> fmt::Result) -> Value {
+        let mut out = Bounded { text: String::new(), max_bytes: self.max_bytes, full: false };
+        // An error here is the writer saying it is full (or the value's own
+        // formatting failing): keep what was written either way.
+        let _ = write(&mut out);
+        if out.full {
+            self.truncated = self.truncated.saturating_add(1);
+        }
+        Value::Str(Cow::Owned(out.text))
+    }
+}
+
+/// A `fmt::Write` that keeps at most `max_bytes` and then fails, which
+/// stops the formatting of the value in progress.
+pub(crate) struct Bounded {
+    text: String,
+    max_bytes: usize,
+    full: bool,
+}
+
+impl fmt::Write for Bounded {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.max_bytes - self.text.len();
+        if s.len() <= room {
+            self.text.push_str(s);
+            return Ok(());
+        }
+        self.text.push_str(cut(s, room));
+        self.full = true;
+        Err(fmt::Error)
+    }
 }
 
 /// Records span fields into a [`SpanRecord`].
 pub(crate) struct SpanFieldVisitor<'a> {
     pub(crate) record: &'a mut SpanRecord,
     pub(crate) max_attributes: usize,
+    pub(crate) limit: ValueLimit,
     /// False for a new span: a callsite's field names are unique, so there
     /// is nothing to replace.
     pub(crate) replace: bool,
@@ -149,6 +209,7 @@ impl SpanFieldVisitor<'_> {
 pub(crate) struct LogFieldVisitor<'a> {
     pub(crate) record: &'a mut LogRecord,
     pub(crate) max_attributes: usize,
+    pub(crate) limit: ValueLimit,
     pub(crate) dropped: u32,
 }
 

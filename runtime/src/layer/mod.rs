@@ -41,6 +41,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::baggage::Baggage;
+use crate::buffer::OpenSpan;
 use crate::buffer::entry::Entry;
 use crate::buffer::{Buffer, BufferConfig};
 use crate::clock::Timestamp;
@@ -51,11 +52,11 @@ use crate::ids::TraceId;
 use crate::metrics::log_counts::LogCounts;
 use crate::metrics::red::RedRecorder;
 use crate::metrics::{Metrics, MetricsConfig};
-use crate::record::{LogRecord, OpenSpan, Severity, SpanRecord, Value};
+use crate::record::{LogRecord, Severity, SpanRecord, Value};
 use crate::resource::Resource;
 use crate::sampling::{ParentBased, RecordingMode, Sampler, SamplingParams, SamplingStats};
 use crate::span_context::TraceFlags;
-use fields::{LogFieldVisitor, SpanFieldVisitor};
+use fields::{LogFieldVisitor, SpanFieldVisitor, ValueLimit};
 use state::{Parent, SpanData};
 
 /// The Lantern capture layer. Make one with [`crate::layer()`] or
@@ -96,7 +97,7 @@ impl LanternLayer {
     ) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Relaxed);
-        let metrics = Metrics::new(metrics);
+        let metrics = Metrics::new(metrics).with_process_counters();
         let buffer = Buffer::new(config);
         let sampling = SamplingStats::new(sampler.clone(), mode);
         let handle = Handle::new(buffer.clone(), metrics.clone(), sampling.clone(), resource);
@@ -156,6 +157,16 @@ impl LanternLayer {
     /// ```
     pub fn buffer(&self) -> Buffer {
         self.buffer.clone()
+    }
+
+    /// Records span fields into `record` through `fields`, within the
+    /// buffer's limits, and counts the values cut.
+    fn record_fields(&self, record: &mut SpanRecord, replace: bool, fields: impl FnOnce(&mut SpanFieldVisitor<'_>)) {
+        let config = self.buffer.config();
+        let limit = ValueLimit::new(config.max_attribute_value_bytes);
+        let mut visitor = SpanFieldVisitor { record, max_attributes: config.max_attributes, limit, replace };
+        fields(&mut visitor);
+        self.buffer.count_truncated(visitor.limit.truncated);
     }
 
     /// Starts a trace in this process: from a remote parent or anew, and asks
@@ -239,7 +250,6 @@ where
         }
         let Some(span) = ctx.span(id) else { return };
         let mut rec = SpanRecord::new(meta);
-        let max_attributes = self.buffer.config().max_attributes;
         let (baggage, recording) = match parent {
             Parent::Stateless => return,
             Parent::Local(inherited) => {
@@ -247,14 +257,14 @@ where
                 rec.parent_span_id = Some(inherited.parent_span_id);
                 rec.flags = inherited.flags;
                 rec.trace_state = inherited.trace_state;
-                attrs.record(&mut SpanFieldVisitor { record: &mut rec, max_attributes, replace: false });
+                self.record_fields(&mut rec, false, |v| attrs.record(v));
                 if rec.service.is_none() {
                     rec.service = inherited.service;
                 }
                 (inherited.baggage, true)
             }
             Parent::None => {
-                attrs.record(&mut SpanFieldVisitor { record: &mut rec, max_attributes, replace: false });
+                self.record_fields(&mut rec, false, |v| attrs.record(v));
                 self.start_trace(&mut rec, remote, meta)
             }
         };
@@ -274,8 +284,7 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut ext = span.extensions_mut();
         if let Some(data) = ext.get_mut::<SpanData>().filter(|d| d.recording) {
-            let max_attributes = self.buffer.config().max_attributes;
-            values.record(&mut SpanFieldVisitor { record: data.record_mut(), max_attributes, replace: true });
+            self.record_fields(data.record_mut(), true, |v| values.record(v));
         }
     }
 
@@ -327,8 +336,12 @@ where
             service: ids.and_then(|i| i.service),
             time: Timestamp::now(),
         };
-        let max_attributes = self.buffer.config().max_attributes;
-        event.record(&mut LogFieldVisitor { record: &mut record, max_attributes, dropped: 0 });
+        let config = self.buffer.config();
+        let limit = ValueLimit::new(config.max_attribute_value_bytes);
+        let mut visitor =
+            LogFieldVisitor { record: &mut record, max_attributes: config.max_attributes, limit, dropped: 0 };
+        event.record(&mut visitor);
+        self.buffer.count_truncated(visitor.limit.truncated);
         self.buffer.push(Entry::Log(Arc::new(record)));
     }
 
@@ -369,8 +382,6 @@ where
             Some(&self.handle as *const Handle as *const ())
         } else if id == std::any::TypeId::of::<Buffer>() {
             Some(&self.buffer as *const Buffer as *const ())
-        } else if id == std::any::TypeId::of::<Metrics>() {
-            Some(&self.metrics as *const Metrics as *const ())
         } else {
             None
         }

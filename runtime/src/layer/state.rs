@@ -7,9 +7,10 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::baggage::Baggage;
 use crate::ids::{SpanId, TraceId};
-use crate::metrics::labels::{ContextValues, LabelPlan, MetricContext};
+use crate::metrics::labels::{ContextValues, LabelPlan, MAX_LABEL_VALUE_BYTES, MetricContext};
 use crate::record::SpanRecord;
 use crate::span_context::{SpanContext, TraceFlags};
+use crate::text::cut;
 use crate::trace_state::TraceState;
 
 /// What Lantern keeps for one open span. `record` is moved out whole, into the
@@ -171,13 +172,14 @@ pub(crate) fn metric_context<'a, R: LookupSpan<'a>>(span: SpanRef<'a, R>, plan: 
     let mut exemplar = None;
     let mut found_state = false;
     let mut missing_fields = plan.fields.len();
+    let mut truncated = false;
     for s in span.scope() {
         let ext = s.extensions();
         let Some(data) = ext.get::<SpanData>() else { continue };
         if !found_state {
             found_state = true;
             for (slot, key) in values.iter_mut().zip(&plan.baggage) {
-                *slot = data.baggage.get(key).map(str::to_owned);
+                *slot = data.baggage.get(key).map(|v| label_value(v, &mut truncated));
             }
             if s.id() == current && data.recording && data.record.flags.is_sampled() {
                 exemplar = Some((data.record.trace_id, data.record.span_id));
@@ -187,7 +189,7 @@ pub(crate) fn metric_context<'a, R: LookupSpan<'a>>(span: SpanRef<'a, R>, plan: 
             for (slot, key) in values[n_baggage..].iter_mut().zip(&plan.fields) {
                 if slot.is_none() {
                     if let Some(v) = data.record.attribute(key) {
-                        *slot = Some(v.to_string());
+                        *slot = Some(label_value(&v.to_string(), &mut truncated));
                         missing_fields -= 1;
                     }
                 }
@@ -197,5 +199,13 @@ pub(crate) fn metric_context<'a, R: LookupSpan<'a>>(span: SpanRef<'a, R>, plan: 
             break;
         }
     }
-    MetricContext { values, exemplar }
+    MetricContext { values, exemplar, truncated }
+}
+
+/// A label value from the context, cut to [`MAX_LABEL_VALUE_BYTES`].
+fn label_value(value: &str, truncated: &mut bool) -> String {
+    if value.len() > MAX_LABEL_VALUE_BYTES {
+        *truncated = true;
+    }
+    cut(value, MAX_LABEL_VALUE_BYTES).to_owned()
 }

@@ -30,10 +30,17 @@ impl LabelPlan {
     }
 }
 
+/// Bytes kept of a label value taken from the context: a longer baggage
+/// value or span field is cut there (at a character boundary), and the
+/// measurement is counted in `MetricsStats::label_values_truncated`.
+pub(crate) const MAX_LABEL_VALUE_BYTES: usize = 256;
+
 /// What a measurement knows of where it was made.
 #[derive(Debug, Default)]
 pub(crate) struct MetricContext {
     pub(crate) values: ContextValues,
+    /// Whether a value was cut to [`MAX_LABEL_VALUE_BYTES`].
+    pub(crate) truncated: bool,
     /// The ids of the current span, when it is sampled and recorded.
     pub(crate) exemplar: Option<(TraceId, SpanId)>,
 }

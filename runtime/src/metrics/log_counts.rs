@@ -7,7 +7,7 @@ use metrics::{Key, Label};
 
 use super::labels::MetricContext;
 use super::recorder::{Op, Source};
-use super::registry::Handle;
+use super::registry::KeyHandle;
 use super::store::Metrics;
 use crate::ids::{SpanId, TraceId};
 use crate::record::Severity;
@@ -18,7 +18,7 @@ pub(crate) const LOG_RECORDS: &str = "log.records";
 const SEVERITIES: [Severity; 5] = [Severity::Trace, Severity::Debug, Severity::Info, Severity::Warn, Severity::Error];
 
 /// One counter handle per severity, registered once.
-pub(crate) struct LogCounts(Vec<Option<Arc<Handle>>>);
+pub(crate) struct LogCounts(Vec<Option<Arc<KeyHandle>>>);
 
 impl LogCounts {
     pub(crate) fn new(metrics: &Metrics) -> LogCounts {
@@ -46,7 +46,7 @@ impl LogCounts {
         };
         if let Some(Some(h)) = self.0.get(i) {
             let exemplar = ids.filter(|i| i.2.is_sampled()).map(|i| (i.0, i.1));
-            let cx = MetricContext { values: Default::default(), exemplar };
+            let cx = MetricContext { values: Default::default(), exemplar, truncated: false };
             h.apply(Op::Increment(1), Source::Given(&cx));
         }
     }

@@ -12,7 +12,7 @@ use metrics::{Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, K
 
 use super::family::MetricKind;
 use super::labels::{ContextValues, LabelPlan, MetricContext};
-use super::registry::{Cell, Handle, Registry, Series};
+use super::registry::{Cell, KeyHandle, Registry, Series};
 use super::series::Exemplar;
 use super::store::Metrics;
 
@@ -126,7 +126,7 @@ static NO_LABELS: LabelPlan = LabelPlan { baggage: Vec::new(), fields: Vec::new(
 
 type Ids = Option<(crate::ids::TraceId, crate::ids::SpanId)>;
 
-impl Handle {
+impl KeyHandle {
     /// Applies `op` to the series the context selects.
     pub(crate) fn apply(&self, op: Op, mut source: Source<'_>) {
         let now = crate::clock::coarse_millis();
@@ -141,7 +141,12 @@ impl Handle {
             Some(plan) => {
                 let empty = ContextValues::new();
                 let (values, ids) = match source.get(plan) {
-                    Some(cx) => (&cx.values, cx.exemplar),
+                    Some(cx) => {
+                        if cx.truncated {
+                            self.family.label_values_truncated.fetch_add(1, Relaxed);
+                        }
+                        (&cx.values, cx.exemplar)
+                    }
                     None => (&empty, None),
                 };
                 self.with_series(values, |series, overflowed| {
@@ -193,7 +198,7 @@ fn apply_to(series: &Series, op: Op, now: u64, ids: &mut dyn FnMut() -> Ids) {
     }
 }
 
-impl CounterFn for Handle {
+impl CounterFn for KeyHandle {
     fn increment(&self, value: u64) {
         self.apply(Op::Increment(value), Source::Current(None));
     }
@@ -203,7 +208,7 @@ impl CounterFn for Handle {
     }
 }
 
-impl GaugeFn for Handle {
+impl GaugeFn for KeyHandle {
     fn increment(&self, value: f64) {
         self.apply(Op::GaugeAdd(value), Source::Current(None));
     }
@@ -217,7 +222,7 @@ impl GaugeFn for Handle {
     }
 }
 
-impl HistogramFn for Handle {
+impl HistogramFn for KeyHandle {
     fn record(&self, value: f64) {
         self.apply(Op::Record(value), Source::Current(None));
     }

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap as StdHashMap;
 use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 
 use metrics::{Key, Unit};
@@ -29,7 +29,7 @@ type IdMap<K, V> = StdHashMap<K, V, BuildHasherDefault<IdHasher>>;
 const SHARDS: usize = 16;
 
 /// One shard of the key-to-handle map.
-type Shard = RwLock<IdMap<Key, Arc<Handle>>>;
+type Shard = RwLock<IdMap<Key, Arc<KeyHandle>>>;
 
 pub(crate) enum Cell {
     Counter(CounterCell),
@@ -49,12 +49,19 @@ pub(crate) struct Family {
     config: Arc<MetricsConfig>,
     bounds: Arc<[f64]>,
     pub(crate) series: RwLock<Vec<Arc<Series>>>,
-    overflow: OnceLock<Arc<Handle>>,
+    overflow: OnceLock<Arc<KeyHandle>>,
     pub(crate) overflowed: AtomicU64,
+    /// Measurements whose context label values were cut to length.
+    pub(crate) label_values_truncated: AtomicU64,
+    /// Bytes of the label names and values of `series`, against
+    /// `max_label_bytes_per_metric`; changed under the `series` lock.
+    label_bytes: AtomicUsize,
+    /// The same, over every metric of the store, against `max_label_bytes`.
+    all_label_bytes: Arc<AtomicUsize>,
 }
 
 impl Family {
-    fn new(name: &str, kind: MetricKind, config: Arc<MetricsConfig>) -> Family {
+    fn new(name: &str, kind: MetricKind, config: Arc<MetricsConfig>, all_label_bytes: Arc<AtomicUsize>) -> Family {
         let bounds: Arc<[f64]> = config.histograms.boundaries(name).into();
         Family {
             name: name.to_owned(),
@@ -64,6 +71,9 @@ impl Family {
             series: RwLock::new(Vec::new()),
             overflow: OnceLock::new(),
             overflowed: AtomicU64::new(0),
+            label_values_truncated: AtomicU64::new(0),
+            label_bytes: AtomicUsize::new(0),
+            all_label_bytes,
         }
     }
 
@@ -79,24 +89,38 @@ impl Family {
         self.series.read().len() >= self.config.max_series_per_metric
     }
 
-    /// A new series, unless the name has reached its cap.
+    /// A new series, unless the name has reached its cap in series or in
+    /// label bytes.
     fn new_series(&self, labels: Vec<(String, String)>, context: ContextValues) -> Option<Arc<Series>> {
         let mut all = self.series.write();
         if all.len() >= self.config.max_series_per_metric {
             return None;
         }
+        let bytes: usize = labels.iter().map(|(k, v)| k.len() + v.len()).sum();
+        let held = self.label_bytes.load(Relaxed);
+        if held.saturating_add(bytes) > self.config.max_label_bytes_per_metric {
+            return None;
+        }
+        let total = &self.all_label_bytes;
+        if total
+            .fetch_update(Relaxed, Relaxed, |n| n.checked_add(bytes).filter(|&t| t <= self.config.max_label_bytes))
+            .is_err()
+        {
+            return None;
+        }
+        self.label_bytes.store(held + bytes, Relaxed);
         let series = Arc::new(Series { labels, context, cell: self.cell() });
         all.push(series.clone());
         Some(series)
     }
 
     /// The name's one overflow series, as a handle.
-    pub(crate) fn overflow_handle(self: &Arc<Self>) -> Arc<Handle> {
+    pub(crate) fn overflow_handle(self: &Arc<Self>) -> Arc<KeyHandle> {
         self.overflow
             .get_or_init(|| {
                 let labels = vec![(OVERFLOW_LABEL.to_owned(), "true".to_owned())];
                 let series = Arc::new(Series { labels, context: ContextValues::new(), cell: self.cell() });
-                Arc::new(Handle::new(self.clone(), Vec::new(), Some(series), None, true))
+                Arc::new(KeyHandle::new(self.clone(), Vec::new(), Some(series), None, true))
             })
             .clone()
     }
@@ -107,7 +131,7 @@ impl Family {
 }
 
 /// What a facade handle points at: the series of one key.
-pub(crate) struct Handle {
+pub(crate) struct KeyHandle {
     pub(crate) family: Arc<Family>,
     static_labels: Vec<(String, String)>,
     /// The series without context labels, made on first use: a handle that
@@ -121,19 +145,19 @@ pub(crate) struct Handle {
     contextual: RwLock<IdMap<u64, SmallVec<[Arc<Series>; 1]>>>,
 }
 
-impl Handle {
+impl KeyHandle {
     fn new(
         family: Arc<Family>,
         static_labels: Vec<(String, String)>,
         base: Option<Arc<Series>>,
         plan: Option<Arc<LabelPlan>>,
         overflow: bool,
-    ) -> Handle {
+    ) -> KeyHandle {
         let cell = OnceLock::new();
         if let Some(b) = base {
             let _ = cell.set((b, overflow));
         }
-        Handle { family, static_labels, base: cell, plan, overflow, contextual: RwLock::new(IdMap::default()) }
+        KeyHandle { family, static_labels, base: cell, plan, overflow, contextual: RwLock::new(IdMap::default()) }
     }
 
     /// The series without context labels, and whether it is the overflow one.
@@ -206,6 +230,10 @@ pub(crate) struct Registry {
     pub(crate) descriptions: RwLock<StdHashMap<String, (Option<Unit>, String)>>,
     pub(crate) dropped_metrics: AtomicU64,
     pub(crate) kind_conflicts: AtomicU64,
+    /// Label bytes held by every family's series.
+    label_bytes: Arc<AtomicUsize>,
+    /// Whether snapshots add the process-wide counters (a layer's store).
+    pub(crate) process_counters: AtomicBool,
 }
 
 impl Registry {
@@ -219,13 +247,15 @@ impl Registry {
             descriptions: RwLock::new(StdHashMap::new()),
             dropped_metrics: AtomicU64::new(0),
             kind_conflicts: AtomicU64::new(0),
+            process_counters: AtomicBool::new(false),
+            label_bytes: Arc::new(AtomicUsize::new(0)),
         }
     }
 
     /// The handle for `key`; `contextual` says whether it takes labels from
     /// the context (facade metrics do; Lantern's own counters do not).
     #[inline]
-    pub(crate) fn handle(&self, key: &Key, kind: MetricKind, contextual: bool) -> Result<Arc<Handle>, Refused> {
+    pub(crate) fn handle(&self, key: &Key, kind: MetricKind, contextual: bool) -> Result<Arc<KeyHandle>, Refused> {
         let shard = &self.handles[key.get_hash() as usize % SHARDS];
         if let Some(h) = shard.read().get(key) {
             return if h.family.kind == kind { Ok(h.clone()) } else { Err(self.conflict()) };
@@ -234,7 +264,7 @@ impl Registry {
     }
 
     #[cold]
-    fn new_handle(&self, key: &Key, kind: MetricKind, contextual: bool) -> Result<Arc<Handle>, Refused> {
+    fn new_handle(&self, key: &Key, kind: MetricKind, contextual: bool) -> Result<Arc<KeyHandle>, Refused> {
         let family = self.family(key.name(), kind)?;
         let shard = &self.handles[key.get_hash() as usize % SHARDS];
         let mut map = shard.write();
@@ -253,7 +283,7 @@ impl Registry {
                 None => return Ok(family.overflow_handle()),
             },
         };
-        let handle = Arc::new(Handle::new(family, labels, base, plan, false));
+        let handle = Arc::new(KeyHandle::new(family, labels, base, plan, false));
         map.insert(key.clone(), handle.clone());
         Ok(handle)
     }
@@ -275,7 +305,7 @@ impl Registry {
             self.dropped_metrics.fetch_add(1, Relaxed);
             return Err(Refused::TooManyMetrics);
         }
-        let family = Arc::new(Family::new(name, kind, self.config.clone()));
+        let family = Arc::new(Family::new(name, kind, self.config.clone(), self.label_bytes.clone()));
         families.insert(name.to_owned(), family.clone());
         Ok(family)
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::config::MetricsConfig;
-use super::family::{MetricFamily, MetricSeries, MetricValue};
+use super::family::{MetricFamily, MetricKind, MetricSeries, MetricValue};
 use super::registry::{self, Cell, Registry};
 
 /// Lantern's metrics store: a cheap handle, shared by the recorder, the
@@ -22,8 +22,9 @@ pub struct Metrics(pub(crate) Arc<Registry>);
 
 impl Metrics {
     /// A store of its own. Usually you take the one of the layer instead
-    /// ([`crate::LanternLayer::metrics`], [`crate::Guard::metrics`]), so that
-    /// measurements get context labels and RED metrics land next to them.
+    /// ([`crate::Handle::metrics`], [`crate::LanternLayer::metrics`],
+    /// [`crate::Guard::metrics`]), so that measurements get context labels
+    /// and RED metrics land next to them.
     pub fn new(config: MetricsConfig) -> Metrics {
         Metrics(Arc::new(Registry::new(config)))
     }
@@ -50,7 +51,8 @@ impl Metrics {
     /// the others' series are not read at all.
     pub(crate) fn snapshot_where(&self, keep: impl Fn(&str) -> bool) -> Vec<MetricFamily> {
         let descriptions = self.0.descriptions.read().clone();
-        self.0
+        let mut families: Vec<MetricFamily> = self
+            .0
             .families()
             .into_iter()
             .filter(|f| keep(&f.name))
@@ -61,7 +63,19 @@ impl Metrics {
                 series.extend(f.overflow_series().map(|s| point(s)));
                 MetricFamily { name: f.name.clone(), kind: f.kind, unit, description, series }
             })
-            .collect()
+            .collect();
+        if self.0.process_counters.load(Relaxed) && keep(PROPAGATION_REJECTED) {
+            let at = families.partition_point(|f| f.name.as_str() < PROPAGATION_REJECTED);
+            families.insert(at, propagation_rejected());
+        }
+        families
+    }
+
+    /// Adds the process-wide counters (`propagation.rejected`) to what this
+    /// store shows: done for the store of a Lantern layer.
+    pub(crate) fn with_process_counters(self) -> Metrics {
+        self.0.process_counters.store(true, Relaxed);
+        self
     }
 
     /// The value at quantile `q` of the histogram `name` with exactly these
@@ -99,6 +113,7 @@ impl Metrics {
             metrics: families.len(),
             series: families.iter().map(|f| f.series.read().len()).sum(),
             overflowed: families.iter().map(|f| f.overflowed.load(Relaxed)).sum(),
+            label_values_truncated: families.iter().map(|f| f.label_values_truncated.load(Relaxed)).sum(),
             dropped_metrics: self.0.dropped_metrics.load(Relaxed),
             kind_conflicts: self.0.kind_conflicts.load(Relaxed),
         }
@@ -108,6 +123,35 @@ impl Metrics {
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Metrics").field("stats", &self.stats()).finish()
+    }
+}
+
+/// The name of the family of rejected propagation input.
+const PROPAGATION_REJECTED: &str = "propagation.rejected";
+
+/// Received trace context and baggage ignored, by reason: the process-wide
+/// counts of [`crate::propagation::rejected`], so that a misbehaving peer
+/// shows up on `/metrics` and over OTLP.
+fn propagation_rejected() -> MetricFamily {
+    let r = crate::propagation::rejected();
+    let series = [
+        ("traceparent_invalid", r.traceparent_invalid),
+        ("tracestate_invalid", r.tracestate_invalid),
+        ("baggage_member_invalid", r.baggage_member_invalid),
+        ("baggage_over_limit", r.baggage_over_limit),
+    ]
+    .into_iter()
+    .map(|(reason, value)| MetricSeries {
+        labels: vec![("reason".to_owned(), reason.to_owned())],
+        value: MetricValue::Counter { value, exemplar: None },
+    })
+    .collect();
+    MetricFamily {
+        name: PROPAGATION_REJECTED.to_owned(),
+        kind: MetricKind::Counter,
+        unit: None,
+        description: Some("Received trace context and baggage ignored (process-wide), by reason.".to_owned()),
+        series,
     }
 }
 
@@ -133,6 +177,9 @@ pub struct MetricsStats {
     pub series: usize,
     /// Measurements that went to an overflow series.
     pub overflowed: u64,
+    /// Measurements whose label values from the context were cut to 256
+    /// bytes.
+    pub label_values_truncated: u64,
     /// Registrations refused because `max_metrics` names were held.
     pub dropped_metrics: u64,
     /// Registrations refused because the name has another kind.

@@ -58,9 +58,24 @@ impl GrpcServerLayer {
         Self::default()
     }
 
-    /// Renames the header (metadata key) that forces a sampled trace
-    /// (default [`lantern-debug`](super::DEFAULT_DEBUG_HEADER)); its value
-    /// must be `1` or `true`.
+    /// Honours the metadata key [`lantern-debug`](super::DEFAULT_DEBUG_HEADER):
+    /// a call carrying it with the value `1` or `true` gets a sampled trace
+    /// whatever the sampler says. Off by default, since any client can send
+    /// it: turn it on for services only trusted callers reach, or use
+    /// [`debug_header`](Self::debug_header) with a key only your own tooling
+    /// sends.
+    ///
+    /// ```
+    /// let layer = lantern::middleware::GrpcServerLayer::new().with_debug_header();
+    /// # drop(layer);
+    /// ```
+    pub fn with_debug_header(self) -> Self {
+        self.debug_header(HeaderName::from_static(super::options::DEFAULT_DEBUG_HEADER))
+    }
+
+    /// Honours the metadata key `name` to force a sampled trace (see
+    /// [`with_debug_header`](Self::with_debug_header)); its value must be
+    /// `1` or `true`.
     ///
     /// ```
     /// let layer = lantern::middleware::GrpcServerLayer::new()
@@ -72,7 +87,8 @@ impl GrpcServerLayer {
         self
     }
 
-    /// Ignores every forced-sampling header: the sampler alone decides.
+    /// Ignores every forced-sampling header, the default: the sampler alone
+    /// decides.
     ///
     /// ```
     /// let layer = lantern::middleware::GrpcServerLayer::new().without_debug_header();

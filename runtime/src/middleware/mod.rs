@@ -97,9 +97,10 @@
 //! # Forcing a trace to be sampled
 //!
 //! When a request misbehaves in production, one wants *its* trace, whatever
-//! the sampler would have said. Send the header `lantern-debug: 1` (or
-//! `true`) to a service with [`HttpServerLayer`] or [`GrpcServerLayer`] and
-//! its server span's trace is sampled even under `AlwaysOff`, a ratio
+//! the sampler would have said. Turn the debug header on for a service
+//! (`HttpServerLayer::new().with_debug_header()`, likewise
+//! [`GrpcServerLayer`]), send the header `lantern-debug: 1` (or `true`) to
+//! it, and its server span's trace is sampled even under `AlwaysOff`, a ratio
 //! sampler or an unsampled upstream, and its server span carries the
 //! attribute `lantern.debug = true`. The decision propagates as the sampled
 //! flag, so services further down sample it too when their sampler follows
@@ -108,10 +109,10 @@
 //! The mechanism is a span field: the capture layer samples any new trace
 //! whose first span in this process has `lantern.debug = true`, before it
 //! asks the sampler, so a span you create yourself can force it too. The
-//! header is untrusted input and anyone who can reach the service can
-//! set it; when that matters, rename it with `.debug_header(..)` to
-//! something only your own tooling sends, or turn it off with
-//! `.without_debug_header()`.
+//! header is untrusted input that anyone who can reach the service can
+//! send, so it is off by default: turn it on only where callers are
+//! trusted, or name a header only your own tooling sends with
+//! `.debug_header(..)`.
 //!
 //! # Messages
 //!

@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use http::{HeaderMap, HeaderName};
 
-/// The request header that forces a server span's trace to be sampled,
-/// unless renamed or turned off; its value must be `1` or `true`.
+/// The request header that forces a server span's trace to be sampled when
+/// a server layer is told to honour it (`with_debug_header()`); its value
+/// must be `1` or `true`.
 ///
 /// ```
 /// assert_eq!(lantern::middleware::DEFAULT_DEBUG_HEADER, "lantern-debug");
@@ -22,9 +23,11 @@ pub const DEFAULT_DEBUG_HEADER: &str = "lantern-debug";
 #[derive(Clone, Debug)]
 pub(crate) struct DebugHeader(Option<HeaderName>);
 
+/// Off: a header from any client must not decide what is sampled unless
+/// the service says so.
 impl Default for DebugHeader {
     fn default() -> Self {
-        DebugHeader(Some(HeaderName::from_static(DEFAULT_DEBUG_HEADER)))
+        DebugHeader(None)
     }
 }
 
@@ -43,7 +46,7 @@ impl DebugHeader {
 }
 
 /// The options a server layer holds: by default no service name of its
-/// own and the debug header [`DEFAULT_DEBUG_HEADER`].
+/// own and no debug header.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ServerOptions {
     /// The `service.name` of the server spans; `None` leaves them to the
@@ -88,7 +91,7 @@ mod tests {
 
     #[test]
     fn debug_header_values() {
-        let header = DebugHeader::default();
+        let header = DebugHeader(Some(HeaderName::from_static(DEFAULT_DEBUG_HEADER)));
         let mut headers = HeaderMap::new();
         assert!(!header.is_set(&headers));
         for (value, set) in [("1", true), ("true", true), (" TRUE ", true), ("0", false), ("yes", false)] {
@@ -96,6 +99,7 @@ mod tests {
             assert_eq!(header.is_set(&headers), set, "{value:?}");
         }
         assert!(!DebugHeader(None).is_set(&headers));
+        assert!(!DebugHeader::default().is_set(&headers), "off by default");
     }
 
     #[test]
@@ -106,7 +110,9 @@ mod tests {
 
         let mut options = ServerOptions::default();
         let fields = options.fields(&headers);
-        assert_eq!((fields.debug, fields.service_name), (Some(true), None));
+        assert_eq!((fields.debug, fields.service_name), (None, None), "no header is honoured by default");
+        options.set_debug_header(Some(HeaderName::from_static(DEFAULT_DEBUG_HEADER)));
+        assert_eq!(options.fields(&headers).debug, Some(true));
 
         options.set_service_name("checkout".to_owned());
         options.set_debug_header(Some(HeaderName::from_static("x-trace-me")));

@@ -24,9 +24,10 @@ use serde_json::{Value as Json_, json};
 use super::html::{clock, dur, esc, page, url};
 use super::json::nanos;
 use super::sources::Sources;
+use crate::buffer::OpenSpan;
 use crate::buffer::{LATENCY_BUCKET_BOUNDS, TracezRow, TracezSample, TracezSamples};
 use crate::ids::TraceId;
-use crate::record::{OpenSpan, Status};
+use crate::record::Status;
 
 /// Headers of the latency buckets, in order; each includes its lower bound.
 const BUCKET_LABELS: [&str; 9] =
