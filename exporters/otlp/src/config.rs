@@ -16,6 +16,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::span_events::SpanEvents;
 use crate::transform::Temporality;
 use crate::transport::{Compression, Protocol, Signal, TransportConfig};
 
@@ -124,6 +125,10 @@ pub struct OtlpConfig {
     pub metric_interval: Duration,
     /// Cumulative (default) or delta sums and histograms.
     pub temporality: Temporality,
+    /// Which span events go out with their spans (default: exceptions only
+    /// while logs are exported, so that a log is not stored twice;
+    /// `LANTERN_OTLP_SPAN_EVENTS`).
+    pub span_events: SpanEvents,
 }
 
 impl Default for OtlpConfig {
@@ -141,6 +146,7 @@ impl Default for OtlpConfig {
             batch: BatchConfig::default(),
             metric_interval: Duration::from_secs(60),
             temporality: Temporality::Cumulative,
+            span_events: SpanEvents::Auto,
         }
     }
 }
@@ -337,6 +343,13 @@ impl OtlpConfig {
                 Temporality::Cumulative
             }
         };
+        let events = "LANTERN_OTLP_SPAN_EVENTS";
+        if let Some(v) = get(events) {
+            cfg.span_events = SpanEvents::parse(&v).unwrap_or_else(|| {
+                eprintln!("lantern-otlp: {events}={v:?} is not auto, all, exceptions or none; using auto");
+                SpanEvents::Auto
+            });
+        }
         Ok(cfg)
     }
 

@@ -25,10 +25,12 @@
 
 mod config;
 mod pipeline;
+mod span_events;
 mod transform;
 mod transport;
 
 pub use config::{BatchConfig, ConfigError, OtlpConfig, SignalConfig};
 pub use pipeline::{ExportStats, OtlpExporter, SignalStats};
+pub use span_events::SpanEvents;
 pub use transform::Temporality;
 pub use transport::{Compression, Protocol, Signal};

@@ -18,7 +18,16 @@ pub struct BufferConfig {
     /// Slots in the lock-free queue between the application and the ingest
     /// thread (default 8192). When it is full the oldest entry is overwritten.
     pub queue_capacity: usize,
-    /// Spans kept per trace (default 10 000); later ones are dropped and counted.
+    /// Spans kept per trace (default 10 000); later ones are dropped and
+    /// counted (0 keeps none, and no per-trace state at all).
+    ///
+    /// Any client that knows a trace id can add spans to that trace (a
+    /// `traceparent` names it). The cap keeps a trace's *first* spans, so a
+    /// flood aimed at a trace cannot push out its root and early spans, the
+    /// ones that explain it; the price is that a flooded trace's later
+    /// spans, legitimate ones too, are dropped (counted in
+    /// [`BufferStats::spans_dropped_trace_cap`](super::BufferStats::spans_dropped_trace_cap)).
+    /// Whole traces still age out of the ring buffer oldest first.
     pub max_spans_per_trace: usize,
     /// Events kept per span (default 128).
     pub max_events_per_span: usize,

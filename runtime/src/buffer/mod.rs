@@ -262,7 +262,10 @@ impl Shared {
                 taken.push(std::mem::replace(&mut *entries, fresh));
             }
         }
-        store.ingest_all(&mut taken);
+        // Filing calls the exporter: whatever it does runs outside any span
+        // of the thread that drains (an application thread taking a
+        // snapshot or flushing), and is not traced back into this buffer.
+        tracing::dispatcher::with_default(&tracing::Dispatch::none(), || store.ingest_all(&mut taken));
         for batch in taken {
             let _ = self.spare.push(batch);
         }

@@ -9,13 +9,20 @@
 //! - The exporter thread (`lantern-otlp`) has its own single-threaded tokio
 //!   runtime and suppresses its own tracing, so exporting never traces
 //!   itself. It sends a batch when `max_export_batch_size` records are
-//!   queued or `schedule_delay` has passed, and metrics every
-//!   `metric_interval`.
+//!   queued or `schedule_delay` after the first of them was, and metrics
+//!   every `metric_interval`. The enqueue wakes it when a queue stops being
+//!   empty or holds a full batch; with nothing to send, it sleeps.
+//! - Each signal has its own in-flight requests: a collector that hangs or
+//!   refuses one signal holds up none of the others.
+//! - Its counters are moved where the events happen, in
+//!   [`OtlpExporter::stats`] and as `otlp.*` metrics in Lantern's store, so
+//!   both are current at any moment, outages included.
 //! - Shutdown (when the Lantern guard drops) sends what is queued, then the
 //!   metrics, within the given timeout; what is left is counted as
 //!   `dropped_shutdown`.
 
 mod retry;
+mod self_metrics;
 mod stats;
 mod worker;
 
@@ -83,6 +90,15 @@ impl Inner {
     pub(crate) fn counters(&self, signal: Signal) -> &Counters {
         &self.counters[index(signal)]
     }
+
+    /// Records of `signal` waiting in its queue now (metrics have none).
+    pub(crate) fn queued(&self, signal: Signal) -> usize {
+        match signal {
+            Signal::Traces => self.spans.len(),
+            Signal::Logs => self.logs.len(),
+            Signal::Metrics => 0,
+        }
+    }
 }
 
 impl OtlpExporter {
@@ -145,21 +161,33 @@ impl OtlpExporter {
     /// assert_eq!(exporter.queued(lantern_otlp::Signal::Traces), 0);
     /// ```
     pub fn queued(&self, signal: Signal) -> usize {
-        match signal {
-            Signal::Traces => self.inner.spans.len(),
-            Signal::Logs => self.inner.logs.len(),
-            Signal::Metrics => 0,
-        }
+        self.inner.queued(signal)
     }
 
+    /// Queues one record, or drops and counts it when the queue is full.
+    /// Wakes the exporter thread when the queue stops being empty (a
+    /// partial batch is due `schedule_delay` later) or holds a full batch.
+    /// Lantern calls `export` under its store's lock, so there is one
+    /// producer at a time, and each of those lengths is seen as it is
+    /// reached (unless the exporter thread took the records first).
     fn enqueue<T>(&self, queue: &ArrayQueue<T>, signal: Signal, item: T) {
         let inner = &self.inner;
         if inner.transports[index(signal)].is_none() || inner.config.disabled {
             return;
         }
+        let counters = inner.counters(signal);
+        if queue.is_full() {
+            counters.lost(Loss::QueueFull, 1);
+            return;
+        }
+        counters.enqueued(1);
         if queue.push(item).is_err() {
-            inner.counters(signal).lost(Loss::QueueFull, 1);
-        } else if queue.len() >= inner.config.batch.max_export_batch_size {
+            counters.dequeued(1);
+            counters.lost(Loss::QueueFull, 1);
+            return;
+        }
+        let len = queue.len();
+        if len == 1 || len == inner.config.batch.max_export_batch_size {
             inner.wake.notify_one();
         }
     }
@@ -178,6 +206,7 @@ impl Exporter for OtlpExporter {
         if self.inner.config.disabled || started.is_some() {
             return;
         }
+        self_metrics::publish(&self.inner, handle);
         match worker::spawn(self.inner.clone(), handle.clone()) {
             Ok(done) => *started = Some(done),
             Err(e) => eprintln!("lantern-otlp: cannot start the exporter thread: {e}; nothing is exported"),

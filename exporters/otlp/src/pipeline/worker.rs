@@ -1,20 +1,35 @@
-//! The exporter thread: waits for a full batch, the schedule delay, the
-//! metrics interval or shutdown; encodes; sends with retries; publishes its
-//! own counters into Lantern's metrics store.
+//! The exporter thread: sends a signal's batch when it is full or has
+//! waited `schedule_delay`, the metrics every `metric_interval`, and what
+//! is left at shutdown; encodes, and sends with retries on tasks of its own.
+//!
+//! Signals do not wait for each other. Each has its own in-flight slots
+//! ([`SLOTS`]); a signal whose slots are all taken (its collector hangs or
+//! is down, and its requests are being retried) leaves its records queued,
+//! where the bounded queue drops the newest and counts them, while the
+//! other signals go on. The loop never waits on one signal: it sleeps until
+//! the next deadline of a signal that has a free slot (a partial batch, the
+//! metrics), a wake-up from the queues, a request ending, or the shutdown
+//! deadline. An empty queue has no deadline: the record that makes it
+//! non-empty wakes the loop (see `OtlpExporter::enqueue`), so an idle
+//! exporter sleeps.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
+use std::task::Poll;
+use std::time::Duration;
 
 use crossbeam_queue::ArrayQueue;
 use lantern::Handle;
 use lantern::export::Resource;
-use metrics::{Key, Label, Recorder};
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::retry::{self, Backoff};
 use super::stats::Loss;
 use super::{Inner, index};
+use crate::config::OtlpConfig;
 use crate::transform::{self, MetricsEncoder};
 use crate::transport::{Client, ExportRequest, Signal};
 
@@ -30,23 +45,32 @@ pub(crate) fn spawn(inner: Arc<Inner>, handle: Handle) -> std::io::Result<mpsc::
     Ok(done)
 }
 
-/// Requests of all signals outstanding at once.
-const MAX_IN_FLIGHT: usize = 4;
+/// Requests of each signal (traces, metrics, logs) outstanding at once:
+/// sending overlaps encoding the next batch. Metrics take one, so that
+/// their exports stay in order; one due while it is taken is sent when it
+/// frees, with the values of then.
+const SLOTS: [usize; 3] = [4, 1, 4];
 
-/// How often the exporter's counters are copied into Lantern's metrics.
-const PUBLISH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+/// The shortest metrics interval: a zero one would export in a loop.
+const MIN_METRIC_INTERVAL: Duration = Duration::from_millis(1);
 
-fn encode_spans(resource: &Resource, spans: &[Arc<lantern::record::SpanRecord>]) -> ExportRequest {
-    ExportRequest::Traces(transform::traces_request(resource, spans))
+fn encode_spans(config: &OtlpConfig, resource: &Resource, spans: &[Arc<lantern::record::SpanRecord>]) -> ExportRequest {
+    let events = config.span_events.resolve(config.logs.enabled);
+    ExportRequest::Traces(transform::traces_request(resource, spans, events))
 }
 
-fn encode_logs(resource: &Resource, logs: &[Arc<lantern::record::LogRecord>]) -> ExportRequest {
+fn encode_logs(_: &OtlpConfig, resource: &Resource, logs: &[Arc<lantern::record::LogRecord>]) -> ExportRequest {
     ExportRequest::Logs(transform::logs_request(resource, logs))
 }
 
-/// Empties a queue; how many it held.
-fn drain<T>(queue: &ArrayQueue<T>) -> u64 {
-    std::iter::from_fn(|| queue.pop()).count() as u64
+/// What one turn of the loop knows.
+#[derive(Clone, Copy)]
+struct Turn {
+    now: Instant,
+    /// Shutdown started: send everything, partial batches too.
+    stopping: bool,
+    /// When shutdown has to be over, once it started.
+    deadline: Option<Instant>,
 }
 
 struct Worker {
@@ -56,15 +80,25 @@ struct Worker {
     encoder: MetricsEncoder,
     clients: [Option<Arc<Client>>; 3],
     backoff: Backoff,
-    /// Requests in flight: encoding the next batch overlaps sending this one.
-    in_flight: tokio::task::JoinSet<()>,
+    /// Requests in flight, per signal.
+    in_flight: [JoinSet<()>; 3],
+    /// Per signal: since when its queue is known not to be empty; its
+    /// partial batch is due `schedule_delay` later.
+    waiting_since: [Option<Instant>; 3],
 }
 
 impl Worker {
     fn new(inner: Arc<Inner>, handle: Handle) -> Worker {
         let encoder = MetricsEncoder::new(inner.config.temporality);
-        let in_flight = tokio::task::JoinSet::new();
-        Worker { inner, handle, encoder, clients: [None, None, None], backoff: Backoff::default(), in_flight }
+        Worker {
+            inner,
+            handle,
+            encoder,
+            clients: [None, None, None],
+            backoff: Backoff::default(),
+            in_flight: Default::default(),
+            waiting_since: [None; 3],
+        }
     }
 
     async fn run(mut self) {
@@ -76,96 +110,97 @@ impl Worker {
                 }
             }
         }
-        let cfg = self.inner.config.clone();
-        let mut last_traces = Instant::now();
-        let mut last_logs = Instant::now();
-        let mut next_metrics = Instant::now() + cfg.metric_interval;
-        let mut next_publish = Instant::now();
+        let interval = self.inner.config.metric_interval.max(MIN_METRIC_INTERVAL);
+        let mut metrics_due = Instant::now() + interval;
+        let mut final_metrics_sent = false;
+        let inner = self.inner.clone();
         loop {
-            while self.in_flight.try_join_next().is_some() {}
-            let stopping = self.inner.stopping.load(Ordering::Acquire);
-            let deadline = self.shutdown_deadline();
-            let now = Instant::now();
-            if stopping || self.due(&self.inner.spans, last_traces, now) {
-                let inner = self.inner.clone();
-                self.drain(&inner.spans, Signal::Traces, encode_spans, stopping, deadline).await;
-                last_traces = Instant::now();
+            for requests in &mut self.in_flight {
+                while requests.try_join_next().is_some() {}
             }
-            if stopping || self.due(&self.inner.logs, last_logs, now) {
-                let inner = self.inner.clone();
-                self.drain(&inner.logs, Signal::Logs, encode_logs, stopping, deadline).await;
-                last_logs = Instant::now();
+            let stopping = inner.stopping.load(Ordering::Acquire);
+            let turn = Turn { now: Instant::now(), stopping, deadline: inner.deadline.lock().map(Instant::from_std) };
+            if stopping && turn.deadline.is_none_or(|d| turn.now >= d) {
+                return self.finish().await;
             }
-            if stopping || now >= next_metrics {
-                self.export_metrics(deadline).await;
-                next_metrics = Instant::now() + cfg.metric_interval;
+            self.send_batches(&inner.spans, Signal::Traces, encode_spans, turn);
+            self.send_batches(&inner.logs, Signal::Logs, encode_logs, turn);
+            let metrics_wanted = if stopping { !final_metrics_sent } else { turn.now >= metrics_due };
+            if metrics_wanted && self.has_slot(Signal::Metrics) {
+                self.export_metrics(turn.deadline);
+                metrics_due = turn.now + interval;
+                final_metrics_sent = stopping;
             }
-            if stopping {
-                while self.in_flight.join_next().await.is_some() {}
+            if stopping && final_metrics_sent && self.all_sent() {
+                return self.finish().await;
             }
-            if stopping || now >= next_publish {
-                self.publish_stats();
-                next_publish = now + PUBLISH_INTERVAL;
-            }
-            if stopping {
-                // Past the deadline: what is still queued is given up.
-                let left = (drain(&self.inner.spans), drain(&self.inner.logs));
-                self.inner.counters(Signal::Traces).lost(Loss::Shutdown, left.0);
-                self.inner.counters(Signal::Logs).lost(Loss::Shutdown, left.1);
-                self.publish_stats();
-                return;
-            }
-            let wake_at = (last_traces + cfg.batch.schedule_delay).min(last_logs + cfg.batch.schedule_delay);
+            let wake_at = if stopping { turn.deadline } else { self.next_deadline(metrics_due) };
+            // Nothing due: sleep until a record or a request ends the wait.
+            let wake_at = wake_at.unwrap_or(turn.now + Duration::from_secs(3600));
             tokio::select! {
-                _ = self.inner.wake.notified() => {}
-                _ = tokio::time::sleep_until(wake_at.min(next_metrics)) => {}
+                _ = inner.wake.notified() => {}
+                _ = tokio::time::sleep_until(wake_at) => {}
+                _ = any_ended(&mut self.in_flight) => {}
             }
         }
     }
 
-    /// When shutdown has to be over, once it started.
-    fn shutdown_deadline(&self) -> Option<Instant> {
-        self.inner.deadline.lock().map(Instant::from_std)
+    /// Whether `signal` may send one more request now.
+    fn has_slot(&self, signal: Signal) -> bool {
+        self.in_flight[index(signal)].len() < SLOTS[index(signal)]
     }
 
-    fn due<T>(&self, queue: &ArrayQueue<T>, last: Instant, now: Instant) -> bool {
-        let batch = &self.inner.config.batch;
-        queue.len() >= batch.max_export_batch_size || (!queue.is_empty() && now >= last + batch.schedule_delay)
+    /// Both queues are empty and no request is outstanding.
+    fn all_sent(&self) -> bool {
+        self.inner.spans.is_empty() && self.inner.logs.is_empty() && self.in_flight.iter().all(JoinSet::is_empty)
     }
 
-    fn batch_deadline(&self, shutdown: Option<Instant>) -> Instant {
-        let own = Instant::now() + self.inner.config.batch.export_timeout;
-        shutdown.map_or(own, |d| d.min(own))
+    /// The earliest deadline of a signal that could act on it: its partial
+    /// batch or the metrics, if it has a free slot. A signal without one
+    /// waits for a request to end instead.
+    fn next_deadline(&self, metrics_due: Instant) -> Option<Instant> {
+        let delay = self.inner.config.batch.schedule_delay;
+        let batches = [Signal::Traces, Signal::Logs]
+            .into_iter()
+            .filter(|&s| self.has_slot(s))
+            .filter_map(|s| self.waiting_since[index(s)].map(|since| since + delay));
+        let metrics = (self.inner.transports[index(Signal::Metrics)].is_some() && self.has_slot(Signal::Metrics))
+            .then_some(metrics_due);
+        batches.chain(metrics).min()
     }
 
-    /// Sends full batches of `queue`, and the last partial one when `all`.
-    async fn drain<T>(
+    /// Sends `queue`'s full batches, and its partial one once it is due
+    /// (or shutdown started), while `signal` has free slots. Never waits:
+    /// what does not fit stays queued.
+    fn send_batches<T>(
         &mut self,
         queue: &ArrayQueue<T>,
         signal: Signal,
-        encode: fn(&Resource, &[T]) -> ExportRequest,
-        all: bool,
-        shutdown: Option<Instant>,
+        encode: fn(&OtlpConfig, &Resource, &[T]) -> ExportRequest,
+        turn: Turn,
     ) {
+        let since = &mut self.waiting_since[index(signal)];
+        if queue.is_empty() {
+            *since = None;
+            return;
+        }
+        let due = turn.stopping || turn.now >= *since.get_or_insert(turn.now) + self.inner.config.batch.schedule_delay;
         let max = self.inner.config.batch.max_export_batch_size.max(1);
-        loop {
-            if shutdown.is_some_and(|d| Instant::now() >= d) || queue.is_empty() {
-                return;
-            }
-            self.wait_for_slot().await;
+        while self.has_slot(signal) && (queue.len() >= max || (due && !queue.is_empty())) {
             let batch: Vec<T> = std::iter::from_fn(|| queue.pop()).take(max).collect();
+            self.inner.counters(signal).dequeued(batch.len() as u64);
             if batch.is_empty() {
-                return;
+                break;
             }
-            let request = encode(self.handle.resource(), &batch);
-            self.send(signal, request, batch.len() as u64, shutdown).await;
-            if !all && queue.len() < max {
-                return;
-            }
+            let request = encode(&self.inner.config, self.handle.resource(), &batch);
+            self.send(signal, request, batch.len() as u64, turn.deadline);
+        }
+        if queue.is_empty() {
+            self.waiting_since[index(signal)] = None;
         }
     }
 
-    async fn export_metrics(&mut self, shutdown: Option<Instant>) {
+    fn export_metrics(&mut self, shutdown: Option<Instant>) {
         if self.inner.transports[index(Signal::Metrics)].is_none() {
             return;
         }
@@ -175,65 +210,53 @@ impl Worker {
             return;
         }
         let request = ExportRequest::Metrics(self.encoder.encode(self.handle.resource(), &families));
-        self.send(Signal::Metrics, request, points as u64, shutdown).await;
+        self.send(Signal::Metrics, request, points as u64, shutdown);
     }
 
-    /// Waits until fewer than [`MAX_IN_FLIGHT`] requests are outstanding, so
-    /// no batch is taken off its queue before it can be sent.
-    async fn wait_for_slot(&mut self) {
-        while self.in_flight.len() >= MAX_IN_FLIGHT {
-            self.in_flight.join_next().await;
-        }
-    }
-
-    /// Sends on a task of its own, once fewer than [`MAX_IN_FLIGHT`]
-    /// requests are outstanding.
-    async fn send(&mut self, signal: Signal, request: ExportRequest, items: u64, shutdown: Option<Instant>) {
+    /// Sends on a task of its own, in one of `signal`'s slots.
+    fn send(&mut self, signal: Signal, request: ExportRequest, items: u64, shutdown: Option<Instant>) {
         let Some(client) = self.clients[index(signal)].clone() else {
             self.inner.counters(signal).lost(Loss::PermanentError, items);
             return;
         };
-        self.wait_for_slot().await;
-        let deadline = self.batch_deadline(shutdown);
+        let own = Instant::now() + self.inner.config.batch.export_timeout;
+        let deadline = shutdown.map_or(own, |d| d.min(own));
         let (inner, backoff) = (self.inner.clone(), self.backoff);
-        self.in_flight.spawn(async move {
+        self.in_flight[index(signal)].spawn(async move {
             let shutdown = retry::Shutdown { deadline: &inner.deadline, started: &inner.stopped };
             retry::send(&client, &request, items, inner.counters(signal), backoff, deadline, &shutdown).await;
         });
     }
 
-    /// The exporter's own counters, as metrics next to the application's.
-    fn publish_stats(&self) {
-        let recorder = self.handle.metrics().recorder();
-        let meta = metrics::Metadata::new(module_path!(), metrics::Level::INFO, Some(module_path!()));
-        for (signal, name) in [(Signal::Traces, "traces"), (Signal::Metrics, "metrics"), (Signal::Logs, "logs")] {
-            if self.inner.transports[index(signal)].is_none() {
-                continue;
-            }
-            let queued = match signal {
-                Signal::Traces => self.inner.spans.len(),
-                Signal::Logs => self.inner.logs.len(),
-                Signal::Metrics => 0,
-            };
-            let s = self.inner.counters(signal).snapshot(queued);
-            let key = |metric: &'static str, extra: Option<(&'static str, &'static str)>| {
-                let mut labels = vec![Label::new("signal", name)];
-                labels.extend(extra.map(|(k, v)| Label::new(k, v)));
-                Key::from_parts(metric, labels)
-            };
-            recorder.register_counter(&key("otlp.exported", None), &meta).absolute(s.exported);
-            recorder.register_counter(&key("otlp.retries", None), &meta).absolute(s.retries);
-            recorder.register_counter(&key("otlp.failed_requests", None), &meta).absolute(s.failed_requests);
-            for (reason, n) in [
-                ("queue_full", s.dropped_queue_full),
-                ("rejected", s.rejected),
-                ("permanent_error", s.dropped_permanent_error),
-                ("retries_exhausted", s.dropped_retries_exhausted),
-                ("shutdown", s.dropped_shutdown),
-            ] {
-                recorder.register_counter(&key("otlp.dropped", Some(("reason", reason))), &meta).absolute(n);
-            }
-            recorder.register_gauge(&key("otlp.queue.length", None), &meta).set(queued as f64);
+    /// Ends shutdown: waits for the requests in flight (they keep to the
+    /// deadline themselves), and gives up what is still queued.
+    async fn finish(mut self) {
+        for requests in &mut self.in_flight {
+            while requests.join_next().await.is_some() {}
         }
+        let inner = &self.inner;
+        let left = (give_up(&inner.spans), give_up(&inner.logs));
+        inner.counters(Signal::Traces).lost(Loss::Shutdown, left.0);
+        inner.counters(Signal::Traces).dequeued(left.0);
+        inner.counters(Signal::Logs).lost(Loss::Shutdown, left.1);
+        inner.counters(Signal::Logs).dequeued(left.1);
     }
+}
+
+/// Empties a queue; how many it held.
+fn give_up<T>(queue: &ArrayQueue<T>) -> u64 {
+    std::iter::from_fn(|| queue.pop()).count() as u64
+}
+
+/// Resolves when a request of any signal ends; never, while none is in
+/// flight.
+fn any_ended(in_flight: &mut [JoinSet<()>; 3]) -> impl Future<Output = ()> + '_ {
+    std::future::poll_fn(move |cx| {
+        for requests in in_flight.iter_mut() {
+            if let Poll::Ready(Some(_)) = requests.poll_join_next(cx) {
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
+    })
 }

@@ -58,28 +58,69 @@ impl Window {
     }
 }
 
-/// Every family in one `ResourceMetrics` and one `ScopeMetrics` named
-/// "lantern". `state` is used (and advanced) in delta mode only.
+/// The label that puts a series under a hosted service's resource (RED
+/// metrics of a server layer's `service_name`), as spans and logs are.
+const SERVICE_LABEL: &str = "service.name";
+
+/// One `ResourceMetrics` per service, as for spans and logs: series
+/// labelled `service.name` go under that service's resource (without the
+/// label), the others under the process's; one `ScopeMetrics` named
+/// "lantern" in each. `state` is used (and advanced) in delta mode only.
 pub(crate) fn metrics_request(
     resource: &Resource,
     families: &[MetricFamily],
     window: Window,
     state: &mut DeltaState,
 ) -> ExportMetricsServiceRequest {
-    let metrics: Vec<Metric> = families.iter().map(|f| metric(f, window, state)).collect();
+    let mut by_service: Vec<(&str, Vec<Metric>)> = Vec::new();
+    for family in families {
+        for (service, part) in by_service_label(family) {
+            let metric = metric(&part, window, state);
+            match by_service.iter_mut().find(|(s, _)| *s == service) {
+                Some((_, metrics)) => metrics.push(metric),
+                None => by_service.push((service, vec![metric])),
+            }
+        }
+    }
     if window.temporality == Temporality::Delta {
         state.finish();
     }
-    if metrics.is_empty() {
-        return ExportMetricsServiceRequest::default();
-    }
-    ExportMetricsServiceRequest {
-        resource_metrics: vec![ResourceMetrics {
-            resource: Some(common::resource(resource)),
+    by_service.sort_by_key(|(service, _)| *service);
+    let resource_metrics = by_service
+        .into_iter()
+        .map(|(service, metrics)| ResourceMetrics {
+            resource: Some(common::service_resource(resource, service)),
             scope_metrics: vec![ScopeMetrics { scope: Some(common::scope(SCOPE_NAME)), metrics, ..Default::default() }],
             ..Default::default()
-        }],
+        })
+        .collect();
+    ExportMetricsServiceRequest { resource_metrics }
+}
+
+/// The `service.name` label of a series, "" for none.
+fn service_of(series: &MetricSeries) -> &str {
+    series.labels.iter().find(|(k, _)| k == SERVICE_LABEL).map_or("", |(_, v)| v.as_str())
+}
+
+/// `family` split by the `service.name` label of its series ("" for none),
+/// in order of first appearance. The common case, no such label, borrows.
+fn by_service_label(family: &MetricFamily) -> Vec<(&str, std::borrow::Cow<'_, MetricFamily>)> {
+    if family.series.iter().all(|s| service_of(s).is_empty()) {
+        return vec![("", std::borrow::Cow::Borrowed(family))];
     }
+    let mut parts: Vec<(&str, MetricFamily)> = Vec::new();
+    for series in &family.series {
+        let service = service_of(series);
+        match parts.iter_mut().find(|(s, _)| *s == service) {
+            Some((_, part)) => part.series.push(series.clone()),
+            None => {
+                let mut part = family.clone();
+                part.series = vec![series.clone()];
+                parts.push((service, part));
+            }
+        }
+    }
+    parts.into_iter().map(|(s, f)| (s, std::borrow::Cow::Owned(f))).collect()
 }
 
 /// One family: name as recorded, description, UCUM unit and its points.
@@ -131,10 +172,12 @@ pub(crate) fn ucum(unit: metrics::Unit) -> &'static str {
     }
 }
 
-/// Series labels as string attributes (the overflow label as a boolean).
+/// Series labels as string attributes (the overflow label as a boolean);
+/// `service.name` is the resource's, not the point's.
 fn labels(labels: &[(String, String)]) -> Vec<KeyValue> {
     labels
         .iter()
+        .filter(|(k, _)| k != SERVICE_LABEL)
         .map(|(k, v)| {
             if k == OVERFLOW_LABEL && v == "true" {
                 KeyValue {

@@ -293,3 +293,44 @@ fn empty_histogram_and_old_exemplars() {
     assert_eq!(p.exemplars[0].time_unix_nano, 1_000_000_000);
     assert_eq!(p.exemplars[0].span_id, [0, 0, 0, 0, 0, 0, 0, 2]);
 }
+
+#[test]
+fn series_of_a_hosted_service_go_under_its_resource() {
+    // RED metrics of a server layer with `service_name("customer")` carry
+    // the label; spans and logs of that service go under its resource, and
+    // so do its metrics.
+    let guard = lantern::builder()
+        .service_name("frontend")
+        .metrics(MetricsConfig { red: Default::default(), ..Default::default() })
+        .try_init_local();
+    tracing::info_span!("GET /customer", otel.kind = "server", service.name = "customer").in_scope(|| {});
+    tracing::info_span!("GET /dispatch", otel.kind = "server").in_scope(|| {});
+    let mut encoder = MetricsEncoder::new(Temporality::Cumulative);
+    let req = encoder.encode(guard.handle().resource(), &guard.metrics().snapshot());
+    let service = |rm: &ResourceMetrics| {
+        let attrs = &rm.resource.as_ref().unwrap().attributes;
+        let kv = attrs.iter().find(|kv| kv.key == "service.name").unwrap();
+        match kv.value.as_ref().unwrap().value.as_ref().unwrap() {
+            any_value::Value::StringValue(s) => s.clone(),
+            other => panic!("{other:?}"),
+        }
+    };
+    let services: Vec<String> = req.resource_metrics.iter().map(service).collect();
+    assert_eq!(services, ["frontend", "customer"], "the process's resource first, then each hosted service");
+    for rm in &req.resource_metrics {
+        let calls = rm.scope_metrics[0].metrics.iter().find(|m| m.name == "span.calls").unwrap();
+        for point in &sum(calls).data_points {
+            assert!(point.attributes.iter().all(|kv| kv.key != "service.name"), "the service is the resource's");
+        }
+        let names: Vec<_> = sum(calls)
+            .data_points
+            .iter()
+            .filter_map(|p| match label(p, "span.name") {
+                Some(any_value::Value::StringValue(s)) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        let expected = if service(rm) == "customer" { "GET /customer" } else { "GET /dispatch" };
+        assert_eq!(names, [expected]);
+    }
+}

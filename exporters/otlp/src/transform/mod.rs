@@ -37,8 +37,12 @@ pub enum Temporality {
 
 /// Spans to one request, grouped by instrumentation scope (the target).
 /// No spans make an empty request.
-pub(crate) fn traces_request(resource: &Resource, spans: &[Arc<SpanRecord>]) -> ExportTraceServiceRequest {
-    spans::traces_request(resource, spans)
+pub(crate) fn traces_request(
+    resource: &Resource,
+    spans: &[Arc<SpanRecord>],
+    events: crate::span_events::SpanEvents,
+) -> ExportTraceServiceRequest {
+    spans::traces_request(resource, spans, events)
 }
 
 /// Log records to one request, grouped by instrumentation scope.

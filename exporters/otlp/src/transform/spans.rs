@@ -10,6 +10,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, SpanFlags, span, status};
 
 use super::common;
+use crate::span_events::SpanEvents;
 
 /// The attribute whose presence makes an event an exception event (what
 /// `#[traced(err)]` records).
@@ -23,11 +24,15 @@ const LEVEL_ATTRIBUTE: &str = "level";
 
 /// One `ResourceSpans` per service (the process's own, and each service a
 /// `service.name` span field set), one `ScopeSpans` per target in each.
-pub(crate) fn traces_request(resource: &Resource, spans: &[Arc<SpanRecord>]) -> ExportTraceServiceRequest {
+pub(crate) fn traces_request(
+    resource: &Resource,
+    spans: &[Arc<SpanRecord>],
+    events: SpanEvents,
+) -> ExportTraceServiceRequest {
     let resource_spans = common::group_by_scope(spans.iter().map(|s| &**s), |s| common::service_key(&s.service), |s| s)
         .into_iter()
         .map(|(service, spans)| {
-            let scope_spans = common::group_by_scope(spans, |s| s.target, span)
+            let scope_spans = common::group_by_scope(spans, |s| s.target, |s| span(s, events))
                 .into_iter()
                 .map(|(name, spans)| ScopeSpans { scope: Some(common::scope(name)), spans, ..Default::default() })
                 .collect();
@@ -52,8 +57,8 @@ pub(crate) fn span_flags(flags: TraceFlags, is_remote: bool) -> u32 {
     bits
 }
 
-/// One span record as an OTLP span.
-pub(crate) fn span(record: &SpanRecord) -> Span {
+/// One span record as an OTLP span, with the events `events` keeps.
+pub(crate) fn span(record: &SpanRecord, events: SpanEvents) -> Span {
     Span {
         trace_id: common::trace_id_bytes(record.trace_id),
         span_id: common::span_id_bytes(record.span_id),
@@ -66,7 +71,7 @@ pub(crate) fn span(record: &SpanRecord) -> Span {
         end_time_unix_nano: common::unix_nanos(record.end_time()),
         attributes: common::attributes(&record.attributes),
         dropped_attributes_count: record.dropped_attributes,
-        events: record.events.iter().map(|e| event(e)).collect(),
+        events: record.events.iter().filter(|e| events.keeps(e)).map(|e| event(e)).collect(),
         dropped_events_count: record.dropped_events,
         links: record.links.iter().map(link).collect(),
         dropped_links_count: record.dropped_links,

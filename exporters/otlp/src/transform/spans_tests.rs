@@ -59,7 +59,7 @@ fn remote_parent_kind_attributes_events_and_links() {
 
     let spans = all_spans(&guard);
     assert_eq!(spans.len(), 3);
-    let req = traces_request(guard.handle().resource(), &spans);
+    let req = traces_request(guard.handle().resource(), &spans, SpanEvents::All);
     assert_eq!(req.resource_spans.len(), 1);
     let rs = &req.resource_spans[0];
     let res = rs.resource.as_ref().unwrap();
@@ -136,7 +136,7 @@ fn status_and_exception_events() {
         tracing::error!(exception.message = "bad input", "could not parse");
     });
     let spans = all_spans(&guard);
-    let req = traces_request(guard.handle().resource(), &spans);
+    let req = traces_request(guard.handle().resource(), &spans, SpanEvents::All);
 
     let ok = find(&req, "ok").status.clone().unwrap();
     assert_eq!((ok.code, ok.message.as_str()), (status::StatusCode::Ok as i32, ""));
@@ -159,8 +159,32 @@ fn status_and_exception_events() {
 }
 
 #[test]
+fn by_default_only_exceptions_go_out_as_span_events_while_logs_are_exported() {
+    let guard = lantern::builder().service_name("svc").try_init_local();
+    tracing::info_span!("work").in_scope(|| {
+        tracing::info!("step one");
+        tracing::warn!("slow");
+        tracing::error!("gave up");
+        tracing::info!(exception.message = "timeout", "retrying");
+    });
+    let spans = all_spans(&guard);
+    let names = |events: SpanEvents| -> Vec<String> {
+        let req = traces_request(guard.handle().resource(), &spans, events);
+        find(&req, "work").events.iter().map(|e| e.name.clone()).collect()
+    };
+    let exceptions = ["gave up".to_owned(), "exception".to_owned()];
+    assert_eq!(names(SpanEvents::Auto.resolve(true)), exceptions, "logs carry the rest");
+    assert_eq!(names(SpanEvents::Auto.resolve(false)).len(), 4, "no logs signal: every event rides on its span");
+    assert_eq!(names(SpanEvents::Exceptions), exceptions);
+    assert_eq!(names(SpanEvents::All).len(), 4);
+    assert!(names(SpanEvents::None).is_empty());
+    let work = &spans.iter().find(|s| s.name == "work").unwrap();
+    assert_eq!(work.dropped_events, 0, "events left to the logs are not dropped ones");
+}
+
+#[test]
 fn no_spans_no_resource() {
-    let req = traces_request(&lantern::export::Resource::default(), &[]);
+    let req = traces_request(&lantern::export::Resource::default(), &[], SpanEvents::All);
     assert!(req.resource_spans.is_empty());
     assert_eq!(req.encoded_len(), 0);
 }
@@ -183,7 +207,7 @@ fn each_service_in_the_process_gets_its_own_resource() {
         tracing::info!("dispatched");
     });
     let spans = all_spans(&guard);
-    let req = traces_request(guard.handle().resource(), &spans);
+    let req = traces_request(guard.handle().resource(), &spans, SpanEvents::All);
     let service_of = |rs: &opentelemetry_proto::tonic::trace::v1::ResourceSpans| {
         value(&rs.resource.as_ref().unwrap().attributes, "service.name").cloned()
     };
