@@ -22,12 +22,7 @@ fn id_of(value: Option<&Value>) -> u64 {
 }
 
 fn run(queue_capacity: usize) -> lantern::buffer::BufferStats {
-    let config = BufferConfig {
-        queue_capacity,
-        max_bytes: 512 << 20,
-        max_records: 10_000_000,
-        ..Default::default()
-    };
+    let config = BufferConfig { queue_capacity, max_bytes: 512 << 20, max_records: 10_000_000, ..Default::default() };
     let layer = lantern::builder().buffer(config).layer();
     let buffer = layer.buffer();
     let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));

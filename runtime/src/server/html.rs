@@ -87,6 +87,19 @@ pub(crate) fn esc(s: &str) -> String {
     out
 }
 
+/// The most of a text query parameter a page takes, matches on and shows
+/// back: the same as the most of a name that is counted or shown.
+pub(crate) const MAX_PARAM_BYTES: usize = crate::text::MAX_NAME_BYTES;
+
+/// Cuts a text query parameter to [`MAX_PARAM_BYTES`] (at a character
+/// boundary), so that what a page echoes is bounded whatever was asked.
+pub(crate) fn bound(param: &mut Option<String>) {
+    if let Some(p) = param {
+        let keep = crate::text::cut(p, MAX_PARAM_BYTES).len();
+        p.truncate(keep);
+    }
+}
+
 /// Percent-encodes a query parameter value.
 pub(crate) fn url(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
@@ -121,6 +134,19 @@ mod tests {
             esc("<script>alert('x')</script> & \"q\""),
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
         );
+    }
+
+    #[test]
+    fn long_parameters_are_cut_at_a_character_boundary() {
+        let mut p = Some("é".repeat(MAX_PARAM_BYTES));
+        bound(&mut p);
+        assert_eq!(p.as_deref(), Some("é".repeat(MAX_PARAM_BYTES / 2).as_str()));
+        let mut p = Some(format!("a{}", "é".repeat(MAX_PARAM_BYTES)));
+        bound(&mut p);
+        assert_eq!(p.unwrap().len(), MAX_PARAM_BYTES - 1);
+        let mut none = None;
+        bound(&mut none);
+        assert_eq!(none, None);
     }
 
     #[test]

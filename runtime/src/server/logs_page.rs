@@ -1,6 +1,7 @@
 //! `/debug/logs` (and `/debug/api/logs`): recent log records, newest first,
 //! filtered by level (`level=WARN` means WARN and more severe), target
-//! prefix (`target`) or trace id (`trace_id`); each links to its trace.
+//! prefix (`target`, cut to 256 bytes) or trace id (`trace_id`); each
+//! links to its trace.
 
 use std::fmt::Write;
 
@@ -10,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json_, json};
 
-use super::html::{clock, esc, page};
+use super::html::{bound, clock, esc, page};
 use super::json::nanos;
 use super::sources::Sources;
 use crate::buffer::LogQuery;
@@ -30,7 +31,8 @@ pub(crate) struct LogParams {
 }
 
 impl LogParams {
-    fn query(&self) -> Result<LogQuery, (StatusCode, String)> {
+    fn query(mut self) -> Result<LogQuery, (StatusCode, String)> {
+        bound(&mut self.target);
         let bad = |what: &str| (StatusCode::BAD_REQUEST, what.to_owned());
         let min_severity = match self.level.as_deref().map(str::to_ascii_uppercase).as_deref() {
             None | Some("") => None,
@@ -49,7 +51,7 @@ impl LogParams {
             limit: self.limit.unwrap_or(100).clamp(1, MAX_LIMIT),
             min_severity,
             trace_id,
-            target_prefix: self.target.clone().filter(|t| !t.is_empty()),
+            target_prefix: self.target.filter(|t| !t.is_empty()),
         })
     }
 }

@@ -26,6 +26,13 @@
 //! process is doing, which is not for the whole network. Any other address
 //! needs a bearer token ([`HttpConfig`]), and requests without it get 401.
 //!
+//! No client can hold it: it serves 64 connections at most and closes any
+//! connection over that at once, unread; a new connection has 5 s to send
+//! its first request head, a kept-alive one 30 s for each next request; a
+//! request head is at most 32 KiB. All four are [`HttpConfig`] settings,
+//! and what they refused is counted ([`HttpServer::stats`], and the
+//! `/debug` overview).
+//!
 //! ```
 //! let lantern = lantern::builder().http_addr(Some("127.0.0.1:0".parse().unwrap())).try_init_local();
 //! let addr = lantern.http_addr().expect("bound");
@@ -34,6 +41,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use axum::Router;
@@ -43,6 +51,8 @@ use tokio::sync::oneshot;
 // Imports flow one way: this file uses its children; the pages use the
 // shared files (`sources`, `html`, `json`, `waterfall`), never this one.
 mod auth;
+mod config;
+mod connections;
 mod html;
 mod json;
 mod logs_page;
@@ -54,13 +64,17 @@ mod trace_page;
 mod traces_page;
 mod tracez_page;
 mod waterfall;
+mod write_deadline;
 
-pub use auth::HttpConfig;
+pub use config::HttpConfig;
+pub use connections::HttpStats;
 
 use crate::handle::Handle;
+use connections::Counters;
 use sources::Sources;
 
-/// A running server; dropping it stops it.
+/// A running server; dropping it stops it: the port closes at once, idle
+/// connections close, and answers in flight get a second to finish.
 ///
 /// ```
 /// let layer = lantern::layer();
@@ -74,12 +88,29 @@ pub struct HttpServer {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    connections: Arc<Counters>,
 }
 
 impl HttpServer {
     /// The address it listens on (with the real port when asked for port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Its connection counters: accepted, refused over the cap, closed for
+    /// a timeout, open now.
+    ///
+    /// ```
+    /// let config = lantern::server::HttpConfig::new(([127, 0, 0, 1], 0).into()).max_connections(1);
+    /// let server = lantern::server::serve(config, lantern::layer().handle()).unwrap();
+    /// let _held = std::net::TcpStream::connect(server.local_addr()).unwrap();
+    /// let mut refused = std::net::TcpStream::connect(server.local_addr()).unwrap();
+    /// // The second connection is closed unread: the read ends.
+    /// assert_eq!(std::io::Read::read(&mut refused, &mut [0; 1]).unwrap_or(0), 0);
+    /// assert_eq!(server.stats().connections_refused, 1);
+    /// ```
+    pub fn stats(&self) -> HttpStats {
+        self.connections.stats()
     }
 }
 
@@ -88,8 +119,8 @@ impl Drop for HttpServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        // Waits only for in-flight responses; connections idle in keep-alive
-        // are closed by the graceful shutdown.
+        // Waits for in-flight responses, a second at most; connections idle
+        // in keep-alive are closed by the graceful shutdown.
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -109,25 +140,27 @@ pub fn serve(config: HttpConfig, handle: Handle) -> io::Result<HttpServer> {
     let addr = listener.local_addr()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let mut app = router(Sources { handle, started: std::time::Instant::now() });
+    let limits = config.limits();
+    let counters = Arc::new(Counters::new(&limits));
+    let mut app = router(Sources { handle, started: std::time::Instant::now(), connections: counters.clone() });
     if let Some(token) = config.token() {
         app = app
             .layer(axum::middleware::from_fn(move |request, next| auth::require_token(token.clone(), request, next)));
     }
+    let counted = counters.clone();
     let thread = std::thread::Builder::new().name("lantern-http".into()).spawn(move || {
         // The server never traces itself.
         let _quiet = tracing::dispatcher::set_default(&tracing::Dispatch::none());
         runtime.block_on(async move {
-            let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
-            let shutdown = async move {
-                let _ = stopped.await;
-            };
-            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-                eprintln!("lantern: the HTTP server on {addr} stopped: {e}");
+            match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => connections::run(listener, app, limits, counted, stopped).await,
+                Err(e) => eprintln!("lantern: the HTTP server on {addr} stopped: {e}"),
             }
         });
+        // Dropping the runtime drops what is left: connections still open
+        // after the grace close here.
     })?;
-    Ok(HttpServer { addr, stop: Some(stop), thread: Some(thread) })
+    Ok(HttpServer { addr, stop: Some(stop), thread: Some(thread), connections: counters })
 }
 
 fn router(sources: Sources) -> Router {

@@ -1,5 +1,6 @@
 //! `/debug` (and `/debug/api/overview`): the service, uptime, resource,
-//! buffer fill, sampler, exporter counters and the buffer's counters.
+//! buffer fill, sampler, exporter counters, the buffer's counters and the
+//! server's own connection counters.
 
 use std::fmt::Write;
 use std::time::Duration;
@@ -48,6 +49,7 @@ fn overview_json(s: &Sources) -> Json_ {
             })
         })
         .collect();
+    let http = s.connections.stats();
     json!({
         "service": resource.service_name(),
         "uptime_seconds": s.started.elapsed().as_secs_f64(),
@@ -64,6 +66,11 @@ fn overview_json(s: &Sources) -> Json_ {
             "spans_overwritten": stats.spans_overwritten, "logs_overwritten": stats.logs_overwritten,
             "spans_evicted": stats.spans_evicted, "logs_evicted": stats.logs_evicted,
             "spans_dropped_trace_cap": stats.spans_dropped_trace_cap, "events_dropped": stats.events_dropped,
+        },
+        "http": {
+            "connections_accepted": http.connections_accepted, "connections_refused": http.connections_refused,
+            "connections_timed_out": http.connections_timed_out, "connections_open": http.connections_open,
+            "max_connections": http.max_connections,
         },
     })
 }
@@ -100,6 +107,12 @@ pub(crate) async fn overview(State(s): State<Sources>) -> Response {
     }
     b.push_str("<h2>Counters</h2><table class=\"counters\"><tr><th>counter</th><th class=\"num\">value</th></tr>");
     for (k, v) in o["counters"].as_object().into_iter().flatten() {
+        let _ = write!(b, "<tr><td>{}</td><td class=\"num\">{v}</td></tr>", esc(k));
+    }
+    b.push_str(
+        "</table><h2>This server</h2><table class=\"http\"><tr><th>connections</th><th class=\"num\">count</th></tr>",
+    );
+    for (k, v) in o["http"].as_object().into_iter().flatten() {
         let _ = write!(b, "<tr><td>{}</td><td class=\"num\">{v}</td></tr>", esc(k));
     }
     b.push_str("</table><h2>Export</h2>");

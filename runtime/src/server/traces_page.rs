@@ -1,6 +1,8 @@
 //! `/debug/traces` (and `/debug/api/traces`): recent traces, newest first,
 //! with filters (`name`, `min_ms`, `errors`, `attr=key=value` for an
-//! attribute or a baggage entry) and paging (`limit`, `offset`).
+//! attribute or a baggage entry) and paging (`limit`, `offset`). `name`
+//! and `attr` are cut to 256 bytes (longer names are cut there wherever they
+//! are shown), so what the page echoes is bounded.
 
 use std::fmt::Write;
 use std::time::Duration;
@@ -11,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json_, json};
 
-use super::html::{clock, dur, esc, page, url};
+use super::html::{bound, clock, dur, esc, page, url};
 use super::json::nanos;
 use super::sources::Sources;
 use crate::buffer::{TraceQuery, TraceSummary};
@@ -32,6 +34,13 @@ pub(crate) struct TraceParams {
 }
 
 impl TraceParams {
+    /// The parameters with their text cut to size.
+    fn bounded(mut self) -> Self {
+        bound(&mut self.name);
+        bound(&mut self.attr);
+        self
+    }
+
     fn query(&self) -> Result<TraceQuery, (StatusCode, &'static str)> {
         let attribute = match self.attr.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
             None => None,
@@ -69,7 +78,7 @@ fn summary_json(t: &TraceSummary, process_service: &str) -> Json_ {
 }
 
 pub(crate) async fn traces_api(State(s): State<Sources>, Query(p): Query<TraceParams>) -> Response {
-    let q = match p.query() {
+    let q = match p.bounded().query() {
         Ok(q) => q,
         Err(e) => return e.into_response(),
     };
@@ -80,6 +89,7 @@ pub(crate) async fn traces_api(State(s): State<Sources>, Query(p): Query<TracePa
 }
 
 pub(crate) async fn traces(State(s): State<Sources>, Query(p): Query<TraceParams>) -> Response {
+    let p = p.bounded();
     let q = match p.query() {
         Ok(q) => q,
         Err(e) => return e.into_response(),

@@ -10,7 +10,8 @@
 //! - `name=N&running=1` (`limit`, default 100): the open spans of that
 //!   callsite name, oldest first, with their age.
 //!
-//! Bad parameters are a 400 that says what is expected.
+//! Bad parameters are a 400 that says what is expected. `name` is cut to
+//! 256 bytes, as names are where tracez counts them.
 
 use std::fmt::Write;
 use std::time::Duration;
@@ -21,7 +22,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json_, json};
 
-use super::html::{clock, dur, esc, page, url};
+use super::html::{bound, clock, dur, esc, page, url};
 use super::json::nanos;
 use super::sources::Sources;
 use crate::buffer::OpenSpan;
@@ -84,7 +85,8 @@ impl TracezParams {
             None => DEFAULT_RUNNING,
             Some(l) => l.parse::<usize>().map_err(|_| bad("limit is a positive number"))?.clamp(1, MAX_RUNNING),
         };
-        let name = self.name.clone().filter(|n| !n.is_empty());
+        let mut name = self.name.clone().filter(|n| !n.is_empty());
+        bound(&mut name);
         let chosen = usize::from(bucket.is_some()) + usize::from(errors) + usize::from(running);
         let Some(name) = name else {
             return if chosen == 0 { Ok(View::Table) } else { Err(bad("bucket, errors and running need a span name")) };
