@@ -77,7 +77,14 @@ pub(crate) async fn serve(
     shutdown: Shutdown,
 ) -> Result<(), String> {
     let server = DriverServer { redis: Arc::new(Redis { latencies, drivers }) };
+    // Bounded like any server facing clients: a deadline per call and a cap
+    // on concurrent calls per connection. (tonic has no cap on connections
+    // or deadline for the HTTP/2 preface; put it behind a proxy that does,
+    // or accept through a bounded listener, where that matters.)
     tonic::transport::Server::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .concurrency_limit_per_connection(64)
+        .max_concurrent_streams(Some(64))
         .layer(GrpcServerLayer::new().service_name("driver"))
         .add_service(server)
         .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), shutdown.wait())

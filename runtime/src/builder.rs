@@ -162,7 +162,10 @@ impl Builder {
     }
 
     /// Where the embedded HTTP server (`/metrics`, debug pages) listens;
-    /// `None` turns it off. By default [`Builder::init`] and
+    /// `None` turns it off. It serves at most 64 connections at once
+    /// (`LANTERN_HTTP_MAX_CONNECTIONS`), with deadlines for request heads
+    /// and idle connections; for other limits start it yourself with
+    /// `lantern::server::serve` and an `HttpConfig`. By default [`Builder::init`] and
     /// [`Builder::try_init`] serve on `LANTERN_HTTP_ADDR` (`off` turns it
     /// off) or else on 127.0.0.1:9464, and [`Builder::try_init_local`]
     /// serves nothing. A port in use is reported on stderr, never fatal.
@@ -379,6 +382,14 @@ fn start_server(addr: HttpAddr, token: Option<String>, handle: &Handle) -> Optio
     let mut config = crate::server::HttpConfig::new(addr);
     if let Some(token) = token {
         config = config.bearer_token(token);
+    }
+    // The connection cap from the environment; the other limits keep their
+    // defaults here (`server::serve` with an `HttpConfig` sets them all).
+    if let Ok(raw) = std::env::var("LANTERN_HTTP_MAX_CONNECTIONS") {
+        match raw.trim().parse::<usize>() {
+            Ok(max) => config = config.max_connections(max),
+            Err(_) => eprintln!("lantern: LANTERN_HTTP_MAX_CONNECTIONS={raw:?} is not a number; using the default"),
+        }
     }
     crate::server::serve(config, handle.clone())
         .map_err(|e| eprintln!("lantern: cannot serve on {addr}: {e}; no /metrics or debug pages"))

@@ -34,7 +34,10 @@ use super::outcome::Role;
 /// #         -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> { unimplemented!() }
 /// # }
 /// # async fn serve() -> Result<(), tonic::transport::Error> {
+/// // Bound what clients can hold: a deadline per call, calls per connection.
 /// tonic::transport::Server::builder()
+///     .timeout(std::time::Duration::from_secs(30))
+///     .concurrency_limit_per_connection(64)
 ///     .layer(lantern::middleware::GrpcServerLayer::new())
 ///     .add_service(TraceServiceServer::new(Collector))
 ///     .serve("127.0.0.1:4317".parse().unwrap())
