@@ -241,6 +241,23 @@ fn the_overview_counts_sampled_and_exported_records() {
 }
 
 #[test]
+fn the_overview_counts_rejected_and_cut_input() {
+    let config = lantern::buffer::BufferConfig { max_attribute_value_bytes: 8, ..Default::default() };
+    let guard = lantern::builder().buffer(config).http_addr(Some(([127, 0, 0, 1], 0).into())).try_init_local();
+    let before = json(guard.http_addr().unwrap(), "/debug/api/overview");
+    let mut headers = http::HeaderMap::new();
+    headers.insert("traceparent", "00-garbage".parse().unwrap());
+    let cx = lantern::propagation::extract(&headers);
+    cx.child_span(|| tracing::info_span!("GET /", user_agent.original = "a very long agent")).in_scope(|| {});
+    let o = json(guard.http_addr().unwrap(), "/debug/api/overview");
+    let invalid = |o: &serde_json::Value| o["rejected"]["traceparent_invalid"].as_u64().unwrap();
+    assert!(invalid(&o) > invalid(&before), "{o}");
+    assert_eq!(o["counters"]["values_truncated"], 1);
+    let (_, _, page) = get(guard.http_addr().unwrap(), "/debug");
+    assert!(page.contains("<h2>Rejected input</h2>") && page.contains("traceparent_invalid"), "{page}");
+}
+
+#[test]
 fn a_trace_of_100_000_spans_renders_truncated_with_a_note() {
     let config = lantern::buffer::BufferConfig {
         max_spans_per_trace: 200_000,

@@ -50,6 +50,7 @@ fn overview_json(s: &Sources) -> Json_ {
         })
         .collect();
     let http = s.connections.stats();
+    let rejected = crate::propagation::rejected();
     json!({
         "service": resource.service_name(),
         "uptime_seconds": s.started.elapsed().as_secs_f64(),
@@ -66,6 +67,15 @@ fn overview_json(s: &Sources) -> Json_ {
             "spans_overwritten": stats.spans_overwritten, "logs_overwritten": stats.logs_overwritten,
             "spans_evicted": stats.spans_evicted, "logs_evicted": stats.logs_evicted,
             "spans_dropped_trace_cap": stats.spans_dropped_trace_cap, "events_dropped": stats.events_dropped,
+            "values_truncated": stats.values_truncated, "pending_event_bytes": stats.pending_event_bytes,
+        },
+        // Input from other processes that was ignored or cut (the
+        // propagation counts are process-wide).
+        "rejected": {
+            "traceparent_invalid": rejected.traceparent_invalid, "tracestate_invalid": rejected.tracestate_invalid,
+            "baggage_member_invalid": rejected.baggage_member_invalid,
+            "baggage_over_limit": rejected.baggage_over_limit,
+            "metric_label_values_truncated": s.handle.metrics().stats().label_values_truncated,
         },
         "http": {
             "connections_accepted": http.connections_accepted, "connections_refused": http.connections_refused,
@@ -107,6 +117,12 @@ pub(crate) async fn overview(State(s): State<Sources>) -> Response {
     }
     b.push_str("<h2>Counters</h2><table class=\"counters\"><tr><th>counter</th><th class=\"num\">value</th></tr>");
     for (k, v) in o["counters"].as_object().into_iter().flatten() {
+        let _ = write!(b, "<tr><td>{}</td><td class=\"num\">{v}</td></tr>", esc(k));
+    }
+    b.push_str(
+        "</table><h2>Rejected input</h2><table class=\"rejected\"><tr><th>reason</th><th class=\"num\">count</th></tr>",
+    );
+    for (k, v) in o["rejected"].as_object().into_iter().flatten() {
         let _ = write!(b, "<tr><td>{}</td><td class=\"num\">{v}</td></tr>", esc(k));
     }
     b.push_str(
