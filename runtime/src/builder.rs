@@ -294,6 +294,13 @@ impl Builder {
 }
 
 /// Keeps Lantern running; flushes the queue into the buffer when dropped.
+///
+/// Dropping it returns within a bounded time whatever is in flight: the
+/// flush (what is queued, filed into the buffer: milliseconds), then the
+/// exporter's shutdown, given 5 s (`lantern-otlp` keeps to it, with a
+/// 0.5 s margin for its thread), then the embedded server's stop (at most
+/// 1 s for answers in flight). A dead or hanging collector or held
+/// connections cannot stretch it.
 #[must_use = "dropping the guard stops a thread-local Lantern at once"]
 pub struct Guard {
     handle: Handle,

@@ -49,11 +49,10 @@ pub(crate) async fn send(
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        // Shutdown may start while this batch is retried: its deadline wins.
-        let deadline = shutdown.deadline().map_or(batch_deadline, |d| d.min(batch_deadline));
-        let result = tokio::time::timeout_at(deadline, client.send(request)).await;
+        // Shutdown may start during the attempt: its deadline then wins.
+        let result = shutdown.run_until(client.send(request), batch_deadline).await;
         let error = match result {
-            Ok(Ok(accepted)) => {
+            Some(Ok(accepted)) => {
                 counters.exported(items.saturating_sub(accepted.rejected));
                 if accepted.rejected > 0 {
                     counters.lost(Loss::Rejected, accepted.rejected.min(items));
@@ -65,8 +64,8 @@ pub(crate) async fn send(
                 }
                 return true;
             }
-            Ok(Err(e)) => e,
-            Err(_) => {
+            Some(Err(e)) => e,
+            None => {
                 counters.lost(Loss::RetriesExhausted, items);
                 counters.failed("export timeout reached".into());
                 return false;
@@ -78,6 +77,13 @@ pub(crate) async fn send(
             return false;
         }
         let wait = error.retry_after.unwrap_or_else(|| backoff.delay(attempt));
+        // Listening before the deadline is read: a shutdown that starts
+        // after the read ends the wait.
+        let started = shutdown.started.notified();
+        let mut started = std::pin::pin!(started);
+        started.as_mut().enable();
+        let stopping = shutdown.deadline();
+        let deadline = stopping.map_or(batch_deadline, |d| d.min(batch_deadline));
         if Instant::now() + wait >= deadline {
             counters.lost(Loss::RetriesExhausted, items);
             counters.failed(format!("gave up after {attempt} attempts: {}", error.message));
@@ -85,9 +91,13 @@ pub(crate) async fn send(
         }
         counters.retried();
         counters.note_error(error.message);
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = shutdown.started.notified() => {}
+        if stopping.is_some() {
+            tokio::time::sleep(wait).await;
+        } else {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = started => {}
+            }
         }
     }
 }
@@ -101,6 +111,26 @@ pub(crate) struct Shutdown<'a> {
 impl Shutdown<'_> {
     fn deadline(&self) -> Option<Instant> {
         self.deadline.lock().map(Instant::from_std)
+    }
+
+    /// Runs `future` until `batch_deadline`, or the shutdown's deadline if
+    /// earlier, including a shutdown that starts while it runs; `None` if
+    /// the deadline came first.
+    async fn run_until<F: std::future::Future>(&self, future: F, batch_deadline: Instant) -> Option<F::Output> {
+        let mut future = std::pin::pin!(future);
+        loop {
+            // Listening before the deadline is read: a shutdown that starts
+            // after the read wakes this, to read it again.
+            let started = self.started.notified();
+            let mut started = std::pin::pin!(started);
+            started.as_mut().enable();
+            let stopping = self.deadline();
+            let deadline = stopping.map_or(batch_deadline, |d| d.min(batch_deadline));
+            tokio::select! {
+                result = tokio::time::timeout_at(deadline, future.as_mut()) => return result.ok(),
+                _ = started, if stopping.is_none() => {}
+            }
+        }
     }
 }
 

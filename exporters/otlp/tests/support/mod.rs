@@ -52,6 +52,9 @@ pub enum Fault {
     /// gRPC `RESOURCE_EXHAUSTED` with a `google.rpc.RetryInfo` of this
     /// delay; HTTP 429 with `Retry-After` in whole seconds (rounded up).
     RetryAfter(Duration),
+    /// gRPC `UNAVAILABLE` with a `google.rpc.RetryInfo` of this delay;
+    /// HTTP 503 with `Retry-After` in whole seconds (rounded up).
+    UnavailableRetryAfter(Duration),
     /// gRPC `INVALID_ARGUMENT`; HTTP 400 with a `google.rpc.Status` body.
     Permanent,
     /// Never answers (sleeps an hour; dropping the receiver still stops it).
@@ -346,6 +349,10 @@ impl Grpc {
                 let details = retry_info_status(8, "test fault: resource exhausted", delay);
                 Err(Status::with_details(Code::ResourceExhausted, "test fault: resource exhausted", details.into()))
             }
+            Some(Fault::UnavailableRetryAfter(delay)) => {
+                let details = retry_info_status(14, "test fault: unavailable", delay);
+                Err(Status::with_details(Code::Unavailable, "test fault: unavailable", details.into()))
+            }
             Some(Fault::Hang) => {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 Err(Status::deadline_exceeded("test fault: hung"))
@@ -457,11 +464,18 @@ async fn handle_http(
         }
         Some(Fault::Permanent) => return bad_request("test fault: bad request".into()),
         Some(Fault::RetryAfter(delay)) => {
-            let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
             return (
                 StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, seconds.to_string())],
+                [(header::RETRY_AFTER, whole_seconds(delay))],
                 "test fault: slow down",
+            )
+                .into_response();
+        }
+        Some(Fault::UnavailableRetryAfter(delay)) => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, whole_seconds(delay))],
+                "test fault: unavailable",
             )
                 .into_response();
         }
@@ -515,6 +529,11 @@ async fn handle_http(
         },
     };
     protobuf(StatusCode::OK, response)
+}
+
+/// A `Retry-After` value: `delay` in whole seconds, rounded up.
+fn whole_seconds(delay: Duration) -> String {
+    (delay.as_secs() + u64::from(delay.subsec_nanos() > 0)).to_string()
 }
 
 /// An encoded `google.rpc.Status` whose details hold a `RetryInfo`.
