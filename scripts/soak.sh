@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 seconds="${SOAK_SECONDS:-600}"
 load="${SOAK_LOAD:-20}"
 cargo build -q --release --example hotrod
+target="${CARGO_TARGET_DIR:-target}"
 log="$(mktemp)"
-LANTERN_HTTP_ADDR=127.0.0.1:0 target/release/examples/hotrod --ports-from-zero --load "$load" --latency-scale 0.2 \
+LANTERN_HTTP_ADDR=127.0.0.1:0 "$target/release/examples/hotrod" --ports-from-zero --load "$load" --latency-scale 0.2 \
   > "$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log"' EXIT
