@@ -28,8 +28,9 @@ use crate::transport::{Compression, Protocol, Signal, TransportConfig};
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BatchConfig {
-    /// Records held per signal waiting for export (default 2048). When the
-    /// queue is full the *newest* record is dropped and counted.
+    /// Records held per signal waiting for export (default 2048, at most
+    /// 1 048 576 whatever is asked). When the queue is full the *newest*
+    /// record is dropped and counted.
     pub max_queue_size: usize,
     /// Records per request (default 512).
     pub max_export_batch_size: usize,

@@ -178,3 +178,14 @@ fn the_sdk_can_be_disabled() {
     assert!(from(&[("OTEL_SDK_DISABLED", "TRUE")]).unwrap().disabled);
     assert!(!from(&[("OTEL_SDK_DISABLED", "yes")]).unwrap().disabled);
 }
+
+#[test]
+fn a_huge_queue_size_is_capped_not_allocated() {
+    // Found by the otlp_env fuzz target: the queues are allocated up front,
+    // and u64::MAX records panicked (capacity overflow) or aborted the
+    // process (allocation failure).
+    let config = from(&[("OTEL_BSP_MAX_QUEUE_SIZE", "18446744073709551615")]).unwrap();
+    assert_eq!(config.batch.max_queue_size, usize::MAX);
+    let exporter = lantern_otlp::OtlpExporter::new(config).expect("a working exporter");
+    drop(exporter);
+}

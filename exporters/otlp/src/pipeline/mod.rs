@@ -101,6 +101,10 @@ impl Inner {
     }
 }
 
+/// The most records a signal's queue holds, whatever is configured
+/// (about 8 MiB of pointers per queue).
+pub(crate) const MAX_QUEUE_SIZE: usize = 1 << 20;
+
 impl OtlpExporter {
     /// An exporter for this configuration; nothing is sent before Lantern
     /// starts it. Fails on an endpoint or header that cannot work.
@@ -111,7 +115,9 @@ impl OtlpExporter {
                 transports[index(signal)] = Some(config.transport(signal)?);
             }
         }
-        let capacity = config.batch.max_queue_size.max(1);
+        // The queues are allocated whole up front: a huge configured size
+        // (a typo in OTEL_BSP_MAX_QUEUE_SIZE) must not take the host's memory.
+        let capacity = config.batch.max_queue_size.clamp(1, MAX_QUEUE_SIZE);
         Ok(OtlpExporter {
             inner: Arc::new(Inner {
                 transports,
