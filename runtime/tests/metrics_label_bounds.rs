@@ -60,7 +60,7 @@ fn huge_baggage_from_many_clients_keeps_the_scrape_small() {
     });
     let stats = lantern.metrics().stats();
     assert_eq!(stats.label_values_truncated, 2100);
-    assert!(stats.overflowed > 0, "the label byte budget sends the rest to the overflow series: {stats:?}");
+    assert!(stats.overflowed > 0, "the byte budget sends the rest to the overflow series: {stats:?}");
     let body = lantern.metrics().prometheus_text();
     assert!(body.len() < 8 << 20, "the exposition is {} bytes", body.len());
     assert!(body.contains("otel_metric_overflow=\"true\""));
@@ -76,4 +76,22 @@ fn huge_baggage_from_many_clients_keeps_the_scrape_small() {
         })
         .sum();
     assert_eq!(total, 2100);
+}
+
+#[test]
+fn histogram_series_are_charged_their_memory() {
+    // A histogram series holds an hdrhistogram (~16 KiB): 2 000 of them, the
+    // series cap, would be 32 MiB for one metric. The byte budget stops
+    // them far earlier, whatever the labels' size.
+    let lantern = lantern::builder().metrics(config()).try_init_local();
+    metrics::with_local_recorder(&lantern.metrics().recorder(), || {
+        for i in 0..2000 {
+            request(&format!("c{i}"), "s");
+        }
+    });
+    let families = lantern.metrics().snapshot();
+    let family = families.iter().find(|f| f.name == "route.calc.time").unwrap();
+    let held = family.series.len();
+    assert!((100..=200).contains(&held), "2 MiB of 16 KiB histograms: {held} series");
+    assert_eq!(lantern.metrics().stats().overflowed, 2000 - (held as u64 - 1), "the overflow series counts the rest");
 }

@@ -27,19 +27,19 @@ pub struct MetricsConfig {
     /// Series kept per metric name (default 2000). Past it, records go to one
     /// series labelled `otel.metric.overflow="true"` and are counted.
     pub max_series_per_metric: usize,
-    /// Bytes of label names and values kept per metric name, over all its
-    /// series (default 256 KiB). Past it, new series go to the overflow
-    /// series, as past `max_series_per_metric`: so a scrape's size is
-    /// bounded by what is held, not by what clients send. Label values
-    /// taken from baggage or span fields are also cut to 256 bytes each
-    /// (counted in `MetricsStats::label_values_truncated`).
-    pub max_label_bytes_per_metric: usize,
-    /// Bytes of label names and values kept over every metric (default 16
-    /// MiB): past it, new series of any metric go to their overflow series.
-    /// With the per-metric budget this bounds the size of a scrape: about
-    /// this many bytes times the lines a series takes (one for a counter or
-    /// gauge, the buckets plus three for a histogram).
-    pub max_label_bytes: usize,
+    /// Bytes of series kept per metric name (default 2 MiB): the label
+    /// names and values of every series, and its cell (a histogram's
+    /// hdrhistogram is charged 16 KiB). Past it, new series go to the
+    /// overflow series, as past `max_series_per_metric`, and are counted: so
+    /// neither the store's memory nor a scrape's size grows with what
+    /// clients send. Label values taken from baggage or span fields are also
+    /// cut to 256 bytes each (counted in
+    /// [`MetricsStats::label_values_truncated`](super::MetricsStats::label_values_truncated)).
+    pub max_series_bytes_per_metric: usize,
+    /// Bytes of series kept over every metric of the store, counted the same
+    /// way (default 32 MiB). Past it, new series of any metric go to their
+    /// overflow series.
+    pub max_series_bytes: usize,
     /// Metric names kept (default 1000). Records of further names are
     /// dropped and counted.
     pub max_metrics: usize,
@@ -55,8 +55,8 @@ impl Default for MetricsConfig {
             baggage_labels: Vec::new(),
             span_field_labels: Vec::new(),
             max_series_per_metric: 2000,
-            max_label_bytes_per_metric: 256 << 10,
-            max_label_bytes: 16 << 20,
+            max_series_bytes_per_metric: 2 << 20,
+            max_series_bytes: 32 << 20,
             max_metrics: 1000,
             histograms: HistogramConfig::default(),
             red: RedConfig::default(),

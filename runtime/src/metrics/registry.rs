@@ -28,6 +28,14 @@ type IdMap<K, V> = StdHashMap<K, V, BuildHasherDefault<IdHasher>>;
 
 const SHARDS: usize = 16;
 
+/// Bytes charged per series besides its labels and histogram (the `Series`,
+/// its `Arc`, the cell's atomics and exemplar slot).
+const SERIES_OVERHEAD: usize = 256;
+/// Bytes charged per label besides its name and value (two `String`s).
+const SERIES_LABEL_OVERHEAD: usize = 48;
+/// Bytes charged for a histogram series' hdrhistogram.
+const HISTOGRAM_BYTES: usize = 16 << 10;
+
 /// One shard of the key-to-handle map.
 type Shard = RwLock<IdMap<Key, Arc<KeyHandle>>>;
 
@@ -53,10 +61,10 @@ pub(crate) struct Family {
     pub(crate) overflowed: AtomicU64,
     /// Measurements whose context label values were cut to length.
     pub(crate) label_values_truncated: AtomicU64,
-    /// Bytes of the label names and values of `series`, against
-    /// `max_label_bytes_per_metric`; changed under the `series` lock.
+    /// Bytes of `series` (label names and values, and the cell), against
+    /// `max_series_bytes_per_metric`; changed under the `series` lock.
     label_bytes: AtomicUsize,
-    /// The same, over every metric of the store, against `max_label_bytes`.
+    /// The same, over every metric of the store, against `max_series_bytes`.
     all_label_bytes: Arc<AtomicUsize>,
 }
 
@@ -85,6 +93,16 @@ impl Family {
         }
     }
 
+    /// What one series' cell is charged against the byte budgets: a
+    /// histogram's hdrhistogram grows with the range it sees, about 16 KiB
+    /// for a few decades at two significant figures, plus its buckets.
+    fn cell_bytes(&self) -> usize {
+        match self.kind {
+            MetricKind::Counter | MetricKind::Gauge => SERIES_OVERHEAD,
+            MetricKind::Histogram => SERIES_OVERHEAD + HISTOGRAM_BYTES + self.bounds.len() * 16,
+        }
+    }
+
     fn is_full(&self) -> bool {
         self.series.read().len() >= self.config.max_series_per_metric
     }
@@ -96,14 +114,15 @@ impl Family {
         if all.len() >= self.config.max_series_per_metric {
             return None;
         }
-        let bytes: usize = labels.iter().map(|(k, v)| k.len() + v.len()).sum();
+        let bytes =
+            labels.iter().map(|(k, v)| k.len() + v.len() + SERIES_LABEL_OVERHEAD).sum::<usize>() + self.cell_bytes();
         let held = self.label_bytes.load(Relaxed);
-        if held.saturating_add(bytes) > self.config.max_label_bytes_per_metric {
+        if held.saturating_add(bytes) > self.config.max_series_bytes_per_metric {
             return None;
         }
         let total = &self.all_label_bytes;
         if total
-            .fetch_update(Relaxed, Relaxed, |n| n.checked_add(bytes).filter(|&t| t <= self.config.max_label_bytes))
+            .fetch_update(Relaxed, Relaxed, |n| n.checked_add(bytes).filter(|&t| t <= self.config.max_series_bytes))
             .is_err()
         {
             return None;
