@@ -1,5 +1,6 @@
 //! The embedded server's limits: connections that send nothing, or half a
-//! request, are closed; connections over the cap are refused at once;
+//! request, are closed; a connection over the cap takes the place of one
+//! that asked for nothing, or is refused at once when all were served;
 //! echoed query parameters are cut and oversized requests refused; and the
 //! server uses no CPU while idle.
 //!
@@ -72,9 +73,11 @@ fn loopback() -> lantern::Guard {
     lantern::builder().service_name("limits-test").http_addr(Some(([127, 0, 0, 1], 0).into())).try_init_local()
 }
 
-/// The defaults: 64 connections at most, 5 s to send a request head.
+/// The defaults: 64 connections at most, 5 s to send a request head; a
+/// connection over the cap takes the place of the oldest one that has not
+/// asked for anything, so held connections cannot keep a reader out.
 #[test]
-fn by_default_held_connections_are_closed_and_those_over_the_cap_refused() {
+fn by_default_held_connections_are_closed_and_cannot_keep_a_request_out() {
     let _serial = serial();
     let lantern = loopback();
     let addr = lantern.http_addr().unwrap();
@@ -82,10 +85,12 @@ fn by_default_held_connections_are_closed_and_those_over_the_cap_refused() {
     let mut held: Vec<TcpStream> = (0..64).map(|_| connect(addr)).collect();
     held[0].write_all(b"GET /deb").unwrap();
     held[1].write_all(b"GET /debug HTTP/1.1\r\nHost: x\r\n").unwrap();
-    let mut extra = connect(addr);
-    let refused_at = Instant::now();
-    assert!(closed_by(&mut extra, refused_at + Duration::from_secs(1)), "the 65th connection is refused at once");
-    for (i, stream) in held.iter_mut().enumerate() {
+    std::thread::sleep(Duration::from_millis(100));
+    let asked = Instant::now();
+    assert_eq!(get(addr, "/debug").0, 200, "a 65th connection asking at once is served");
+    assert!(asked.elapsed() < Duration::from_secs(2), "promptly: {:?}", asked.elapsed());
+    assert!(closed_by(&mut held[0], asked + Duration::from_secs(1)), "the oldest held connection made room");
+    for (i, stream) in held.iter_mut().enumerate().skip(1) {
         assert!(closed_by(stream, opened + Duration::from_secs(8)), "connection {i} is closed after 5 s");
     }
     assert_eq!(get(addr, "/debug").0, 200, "a request after the held connections went");
@@ -274,13 +279,20 @@ fn connections_over_the_cap_are_refused_at_once_and_counted() {
     let _serial = serial();
     let server = serve(|c| c.max_connections(2).bearer_token("s3cret"));
     let addr = server.local_addr();
-    let held = [connect(addr), connect(addr)];
+    // Two kept-alive connections that have been served: not evictable.
+    let keep_alive = b"GET /debug/api/overview HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret\r\n\r\n";
+    let mut held = [connect(addr), connect(addr)];
+    for stream in &mut held {
+        stream.write_all(keep_alive).unwrap();
+        assert_eq!(read_response(stream).0, 200);
+    }
     let mut extra = connect(addr);
     let started = Instant::now();
     assert!(closed_by(&mut extra, started + ms(1000)), "the third connection is closed at once");
     assert!(started.elapsed() < ms(900));
     let stats = server.stats();
     assert_eq!((stats.connections_refused, stats.connections_open, stats.max_connections), (1, 2, 2));
+    assert_eq!(stats.connections_evicted, 0, "served connections are not evicted");
     drop(held);
     // Once the server has seen the two close, a request gets through.
     let deadline = Instant::now() + ms(3000);
@@ -316,4 +328,22 @@ fn dropping_the_server_is_prompt_whatever_its_connections_do() {
     assert!(TcpStream::connect(addr).is_err(), "the port is closed");
     let now = Instant::now();
     assert!(closed_by(&mut kept, now + ms(500)) && closed_by(&mut half, now + ms(500)), "connections are closed");
+}
+
+#[test]
+fn a_connection_over_the_cap_evicts_the_oldest_that_asked_for_nothing() {
+    let _serial = serial();
+    let server = serve(|c| c.max_connections(2));
+    let addr = server.local_addr();
+    let mut silent = connect(addr);
+    std::thread::sleep(ms(20));
+    let mut trickling = connect(addr);
+    trickling.write_all(b"GET /debug HTT").unwrap();
+    std::thread::sleep(ms(50));
+    let asked = Instant::now();
+    assert_eq!(get(addr, "/debug").0, 200, "served in the place of the oldest silent one");
+    assert!(closed_by(&mut silent, asked + ms(1000)), "the oldest made room");
+    assert!(!closed_by(&mut trickling, Instant::now() + ms(200)), "the younger one is still open");
+    let stats = server.stats();
+    assert_eq!((stats.connections_evicted, stats.connections_refused), (1, 0), "{stats:?}");
 }

@@ -116,7 +116,10 @@ impl HttpConfig {
     }
 
     /// How many connections are served at once. A connection over the cap
-    /// is closed as soon as it is accepted, unread, and counted
+    /// takes the place of the oldest one that has not yet sent a whole
+    /// request (counted in `HttpStats::connections_evicted`), or, when
+    /// every open one has been served, is closed as soon as it is accepted,
+    /// unread, and counted
     /// ([`HttpStats::connections_refused`](super::HttpStats)). Default 64;
     /// taken between 1 and 65 536.
     ///

@@ -2,9 +2,13 @@
 //! [`HttpConfig`](super::HttpConfig), and counting them ([`HttpStats`]).
 //!
 //! - At most `max_connections` are served at once: each holds a permit of a
-//!   semaphore, and a connection accepted when none is left is closed at
-//!   once, unread, and counted as refused. So a flood of connections costs
-//!   the process that many file descriptors at most, never all of them.
+//!   semaphore. A connection accepted when none is left takes the place of
+//!   the oldest connection that has not yet sent a whole first request (an
+//!   idle or trickling client, counted as evicted); when every open
+//!   connection has been served, it is closed at once, unread, and counted
+//!   as refused. So a flood of connections costs the process that many file
+//!   descriptors at most, and clients holding connections open without a
+//!   request cannot keep out one that asks promptly.
 //! - A new connection has `header_read_timeout` to send a whole request
 //!   head, else it is closed unanswered (and counted as timed out).
 //! - hyper's header read timeout, set to `idle_timeout`, bounds the wait
@@ -18,9 +22,10 @@
 //!
 //! Nothing here polls: every wait is a socket, a timer or the stop signal.
 
+use std::collections::VecDeque;
 use std::io;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -40,6 +45,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 /// The pause after an accept error that is not about one connection (out
 /// of file descriptors, say), so that the loop does not spin on it.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(250);
+/// How long a new connection over the cap waits for the place of the one it
+/// evicted.
+const EVICT_WAIT: Duration = Duration::from_millis(100);
 
 /// The connection counters of a running server, read by
 /// [`HttpServer::stats`](super::HttpServer::stats) and shown on `/debug`.
@@ -60,6 +68,9 @@ pub struct HttpStats {
     /// Connections closed because a request head, the next request or a
     /// client reading an answer took longer than its timeout.
     pub connections_timed_out: u64,
+    /// Connections closed, before their first whole request, to make room
+    /// for a new one over the cap.
+    pub connections_evicted: u64,
     /// Connections open now.
     pub connections_open: u64,
     /// The cap on open connections.
@@ -73,6 +84,7 @@ pub(crate) struct Counters {
     accepted: AtomicU64,
     refused: AtomicU64,
     timed_out: AtomicU64,
+    evicted: AtomicU64,
     closed: AtomicU64,
     max: u64,
 }
@@ -90,20 +102,56 @@ impl Counters {
             connections_accepted: accepted,
             connections_refused: self.refused.load(Relaxed),
             connections_timed_out: self.timed_out.load(Relaxed),
+            connections_evicted: self.evicted.load(Relaxed),
             connections_open: accepted.saturating_sub(closed),
             max_connections: self.max,
         }
     }
 }
 
-/// What every connection shares: the router, the limits, the counters and
-/// the stop signal.
+/// What every connection shares: the router, the limits, the counters, the
+/// stop signal and the connections that may be evicted.
 #[derive(Clone)]
 struct Shared {
     app: Router,
     limits: Limits,
     counters: Arc<Counters>,
     stop: watch::Receiver<bool>,
+    waiting: Arc<Waiting>,
+}
+
+/// The connections that have not yet sent a whole first request, oldest
+/// first, each with the signal that closes it. At most `max_connections`.
+#[derive(Default)]
+struct Waiting {
+    next_id: AtomicU64,
+    queue: Mutex<VecDeque<(u64, oneshot::Sender<()>)>>,
+}
+
+impl Waiting {
+    /// Registers a new connection: its id, and what tells it to go.
+    fn join(&self) -> (u64, oneshot::Receiver<()>) {
+        let id = self.next_id.fetch_add(1, Relaxed);
+        let (evict, evicted) = oneshot::channel();
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).push_back((id, evict));
+        (id, evicted)
+    }
+
+    /// The connection `id` was served, or ended: it can no longer be evicted.
+    fn leave(&self, id: u64) {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).retain(|(i, _)| *i != id);
+    }
+
+    /// Tells the oldest waiting connection to go; false when none waits.
+    fn evict_oldest(&self) -> bool {
+        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some((_, evict)) = queue.pop_front() {
+            if evict.send(()).is_ok() {
+                return true;
+            }
+        }
+        false
+    }
 }
 
 /// Accepts connections on `listener` and serves `app` on them until
@@ -117,7 +165,7 @@ pub(crate) async fn run(
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let (stop, stop_rx) = watch::channel(false);
-    let shared = Shared { app, limits, counters, stop: stop_rx };
+    let shared = Shared { app, limits, counters, stop: stop_rx, waiting: Arc::default() };
     loop {
         let accepted = tokio::select! {
             _ = &mut stopped => break,
@@ -133,11 +181,26 @@ pub(crate) async fn run(
                 }
             }
         };
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            // Over the cap: closed before a byte is read.
-            shared.counters.refused.fetch_add(1, Relaxed);
-            drop(stream);
-            continue;
+        let permit = match permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            // Over the cap: take the place of a connection that has not
+            // asked for anything yet, else close this one before a byte is
+            // read.
+            Err(_) => {
+                let evicted = shared.waiting.evict_oldest();
+                let freed = if evicted {
+                    shared.counters.evicted.fetch_add(1, Relaxed);
+                    tokio::time::timeout(EVICT_WAIT, permits.clone().acquire_owned()).await.ok().and_then(Result::ok)
+                } else {
+                    None
+                };
+                let Some(permit) = freed else {
+                    shared.counters.refused.fetch_add(1, Relaxed);
+                    drop(stream);
+                    continue;
+                };
+                permit
+            }
         };
         shared.counters.accepted.fetch_add(1, Relaxed);
         tokio::spawn(serve_connection(stream, shared.clone(), permit));
@@ -160,14 +223,19 @@ fn is_about_one_connection(e: &io::Error) -> bool {
 }
 
 async fn serve_connection(stream: TcpStream, shared: Shared, _permit: OwnedSemaphorePermit) {
-    let Shared { app, limits, counters, mut stop } = shared;
+    let Shared { app, limits, counters, mut stop, waiting: evictable } = shared;
     let _ = stream.set_nodelay(true);
-    // Set by the first request: after it, hyper's timeout takes over.
+    let (id, evicted) = evictable.join();
+    let mut evicted = std::pin::pin!(evicted);
+    // Set by the first request: after it, hyper's timeout takes over, and
+    // the connection can no longer be evicted.
     let served = Arc::new(AtomicBool::new(false));
     let service = {
-        let (served, app) = (served.clone(), TowerToHyperService::new(app));
+        let (served, app, evictable) = (served.clone(), TowerToHyperService::new(app), evictable.clone());
         service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-            served.store(true, Relaxed);
+            if !served.swap(true, Relaxed) {
+                evictable.leave(id);
+            }
             app.call(request)
         })
     };
@@ -187,12 +255,14 @@ async fn serve_connection(stream: TcpStream, shared: Shared, _permit: OwnedSemap
                     break true;
                 }
             }
+            Ok(()) = evicted.as_mut(), if !served.load(Relaxed) => break false,
             _ = stop.changed(), if !stopping => {
                 stopping = true;
                 connection.as_mut().graceful_shutdown();
             }
         }
     };
+    evictable.leave(id);
     if timed_out {
         counters.timed_out.fetch_add(1, Relaxed);
     }

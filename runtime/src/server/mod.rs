@@ -26,8 +26,11 @@
 //! process is doing, which is not for the whole network. Any other address
 //! needs a bearer token ([`HttpConfig`]), and requests without it get 401.
 //!
-//! No client can hold it: it serves 64 connections at most and closes any
-//! connection over that at once, unread; a new connection has 5 s to send
+//! No client can hold it: it serves 64 connections at most; a connection
+//! over that takes the place of the oldest one that has not sent a whole
+//! request yet (so idle or trickling clients cannot keep a reader out), or,
+//! when every open connection has been served, is closed at once, unread;
+//! a new connection has 5 s to send
 //! its first request head, a kept-alive one 30 s for each next request; a
 //! request head is at most 32 KiB. All four are [`HttpConfig`] settings,
 //! and what they refused is counted ([`HttpServer::stats`], and the
@@ -97,17 +100,19 @@ impl HttpServer {
         self.addr
     }
 
-    /// Its connection counters: accepted, refused over the cap, closed for
-    /// a timeout, open now.
+    /// Its connection counters: accepted, refused or evicted over the cap,
+    /// closed for a timeout, open now.
     ///
     /// ```
+    /// use std::io::Read;
     /// let config = lantern::server::HttpConfig::new(([127, 0, 0, 1], 0).into()).max_connections(1);
     /// let server = lantern::server::serve(config, lantern::layer().handle()).unwrap();
-    /// let _held = std::net::TcpStream::connect(server.local_addr()).unwrap();
-    /// let mut refused = std::net::TcpStream::connect(server.local_addr()).unwrap();
-    /// // The second connection is closed unread: the read ends.
-    /// assert_eq!(std::io::Read::read(&mut refused, &mut [0; 1]).unwrap_or(0), 0);
-    /// assert_eq!(server.stats().connections_refused, 1);
+    /// let mut silent = std::net::TcpStream::connect(server.local_addr()).unwrap();
+    /// std::thread::sleep(std::time::Duration::from_millis(50));
+    /// let _newer = std::net::TcpStream::connect(server.local_addr()).unwrap();
+    /// // The silent connection made room for the newer one: its read ends.
+    /// assert_eq!(silent.read(&mut [0; 1]).unwrap_or(0), 0);
+    /// assert_eq!(server.stats().connections_evicted, 1);
     /// ```
     pub fn stats(&self) -> HttpStats {
         self.connections.stats()

@@ -79,7 +79,8 @@ fn overview_json(s: &Sources) -> Json_ {
         },
         "http": {
             "connections_accepted": http.connections_accepted, "connections_refused": http.connections_refused,
-            "connections_timed_out": http.connections_timed_out, "connections_open": http.connections_open,
+            "connections_timed_out": http.connections_timed_out, "connections_evicted": http.connections_evicted,
+            "connections_open": http.connections_open,
             "max_connections": http.max_connections,
         },
     })
