@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use lantern::metrics::{MetricValue, Metrics};
 use lantern_otlp::{OtlpConfig, OtlpExporter, Protocol, Signal};
-use support::{Fault, Receiver};
+use support::{Fault, Receiver, eventually};
 
 fn config(endpoint: String, protocol: Protocol) -> OtlpConfig {
     let mut cfg =
@@ -26,18 +26,6 @@ fn spans(n: usize) {
     for i in 0..n {
         tracing::info_span!("job", i).in_scope(|| {});
     }
-}
-
-/// Polls `f` for up to five seconds.
-fn eventually(f: impl Fn() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(5) {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    false
 }
 
 fn span_count(receiver: &Receiver) -> usize {

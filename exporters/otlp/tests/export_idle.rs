@@ -13,7 +13,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use lantern_otlp::{OtlpConfig, OtlpExporter, Protocol};
-use support::Receiver;
+use support::{Receiver, eventually};
 
 /// `sysconf(_SC_CLK_TCK)`: 100 on every Linux this runs on.
 const TICKS_PER_SECOND: f64 = 100.0;
@@ -37,18 +37,6 @@ fn cpu_ticks(tid: u32) -> u64 {
     // utime and stime are fields 14 and 15.
     let fields: Vec<&str> = stat[stat.rfind(')').expect("(comm)") + 2..].split(' ').collect();
     fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
-/// Polls `f` for up to five seconds.
-fn eventually(f: impl Fn() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(5) {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    false
 }
 
 #[test]

@@ -544,3 +544,15 @@ fn retry_info_status(code: i32, message: &str, delay: Duration) -> Vec<u8> {
     let any = rpc::Any { type_url: rpc::RETRY_INFO.into(), value: info.encode_to_vec() };
     rpc::Status { code, message: message.into(), details: vec![any] }.encode_to_vec()
 }
+
+/// Polls `f` for up to five seconds.
+pub fn eventually(f: impl Fn() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(5) {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
