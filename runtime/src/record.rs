@@ -17,6 +17,8 @@ use crate::ids::{SpanId, TraceId};
 use crate::span_context::{SpanContext, TraceFlags};
 use crate::trace_state::TraceState;
 
+pub use crate::text::Text;
+
 /// A typed attribute value.
 ///
 /// ```
@@ -34,8 +36,8 @@ pub enum Value {
     U64(u64),
     /// A float.
     F64(f64),
-    /// A string (borrowed when the source was `'static`).
-    Str(Cow<'static, str>),
+    /// A string: inline when short, borrowed when `'static`.
+    Str(Text),
 }
 
 impl Value {
@@ -46,14 +48,14 @@ impl Value {
     /// ```
     pub fn as_str(&self) -> Option<&str> {
         match self {
-            Value::Str(s) => Some(s),
+            Value::Str(s) => Some(s.as_str()),
             _ => None,
         }
     }
 
     pub(crate) fn heap_size(&self) -> usize {
         match self {
-            Value::Str(Cow::Owned(s)) => s.capacity(),
+            Value::Str(s) => s.heap_size(),
             _ => 0,
         }
     }
@@ -80,7 +82,7 @@ macro_rules! value_from {
         })*
     };
 }
-value_from!(bool => Bool, i64 => I64, u64 => U64, f64 => F64, &'static str => Str, String => Str);
+value_from!(bool => Bool, i64 => I64, u64 => U64, f64 => F64, &'static str => Str, String => Str, Text => Str);
 
 /// One attribute: a field name and its typed value.
 ///
@@ -413,7 +415,7 @@ pub struct LogRecord {
     /// Target (module path by default).
     pub target: Cow<'static, str>,
     /// The message.
-    pub body: Cow<'static, str>,
+    pub body: Text,
     /// Typed fields other than the message.
     pub attributes: Attributes,
     /// The trace of the span it happened in.
@@ -444,10 +446,7 @@ impl LogRecord {
             + 48
             + self.attributes.iter().map(KeyValue::heap_size).sum::<usize>()
             + if self.attributes.spilled() { self.attributes.capacity() * size_of::<KeyValue>() } else { 0 }
-            + match &self.body {
-                Cow::Owned(s) => s.capacity(),
-                Cow::Borrowed(_) => 0,
-            }
+            + self.body.heap_size()
             + match &self.target {
                 Cow::Owned(s) => s.capacity(),
                 Cow::Borrowed(_) => 0,

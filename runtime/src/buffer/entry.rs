@@ -1,7 +1,7 @@
 //! What the application's threads hand to the ingest thread (finished
-//! records, and the [`OpenSpan`] a span leaves when it starts), the counters
-//! they bump when the hand-over queue overflows, and what the ingest thread
-//! hands on to an exporter.
+//! records), the [`OpenSpan`] a span leaves in its thread's table while it is
+//! open, the counters the application's threads bump when something is lost,
+//! and what the ingest thread hands on to an exporter.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -12,21 +12,25 @@ use crate::ids::{SpanId, TraceId};
 use crate::record::{LogRecord, SpanRecord};
 
 /// What travels from the application to the ingest thread.
-/// Records travel as the `Arc` the store will keep: a hand-off moves a
-/// pointer, and the record is allocated once, on the thread that made it.
+///
+/// Records travel by value, inside the thread's batch (whose memory is
+/// reused batch after batch): the application thread allocates nothing for
+/// them. The ingest thread puts each into the `Arc` the store keeps, so a
+/// record kept for long is allocated and freed on that one thread, never on
+/// the application's (where freeing cold records cost a third of an event).
 pub(crate) enum Entry {
-    Start(OpenSpan),
-    Span(Arc<SpanRecord>),
-    Log(Arc<LogRecord>),
+    Span(SpanRecord),
+    Log(LogRecord),
 }
 
-/// Counted on the application's threads, only when the queue overflows: the
+/// Counted on the application's threads, only when something is lost: the
 /// usual path touches no shared counter.
 #[derive(Default)]
 pub(crate) struct Counters {
     pub(crate) overwritten_spans: AtomicU64,
     pub(crate) overwritten_logs: AtomicU64,
-    pub(crate) overwritten_starts: AtomicU64,
+    /// Open spans not shown: their thread's table was full.
+    pub(crate) open_untracked: AtomicU64,
     /// Text values cut to `max_attribute_value_bytes` as they were recorded.
     pub(crate) values_truncated: AtomicU64,
 }

@@ -13,12 +13,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use parking_lot::Mutex;
 
 use super::entry::Entry;
+use super::open::OpenTable;
 
 /// Entries one thread collects before handing the batch over.
 pub(crate) const BATCH: usize = 256;
 
 pub(crate) struct LocalBatch {
     pub(crate) entries: Mutex<Vec<Entry>>,
+    /// The spans this thread started that have not closed yet.
+    pub(crate) open: Mutex<OpenTable>,
     /// Cleared when the buffer is gone, so threads forget it.
     pub(crate) alive: AtomicBool,
 }
@@ -41,7 +44,7 @@ thread_local! {
 pub(crate) fn with_batch<R>(
     id: u64,
     register: impl FnOnce() -> Arc<LocalBatch>,
-    f: impl FnOnce(&LocalBatch) -> R,
+    f: impl FnOnce(&Arc<LocalBatch>) -> R,
 ) -> Option<R> {
     BATCHES
         .try_with(|cell| {

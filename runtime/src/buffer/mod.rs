@@ -15,7 +15,11 @@
 //! ```
 //!
 //! The application only ever touches its own thread's batch (a mutex no one
-//! else takes between drains) and, once per 256 entries, the bounded queue. Everything that costs —
+//! else takes between drains) and, once per 256 entries, the bounded queue
+//! (waking the ingest thread only if it sleeps). Records travel by value in
+//! the batches, whose memory is reused, so the application allocates nothing
+//! for them. Everything that costs — putting records into the store's
+//! `Arc`s,
 //! joining events to their spans, deriving error status from ERROR events,
 //! the per-trace caps, eviction — runs on the ingest thread, whose own
 //! `tracing` output is suppressed. A reader ([`Buffer::snapshot`]) drains the
@@ -30,16 +34,17 @@
 //! ceilings (bytes and count). Every overwritten, evicted or capped record is
 //! counted in [`BufferStats`].
 //!
-//! Evicted records are freed by the application threads, one bag of at most
-//! 256 records each time a thread hands a full batch over, so that records
-//! are freed on the kind of thread that allocated them: with glibc's
-//! allocator, frees from the ingest thread fought the application's
-//! allocations for the arena lock and doubled the cost of a span. At most 32
-//! bags wait; evictions beyond that are freed on the ingest thread.
+//! A kept record is allocated by the ingest thread and freed by it when it is
+//! evicted (after the store's lock is released), so the application threads
+//! never free cold records, and no two threads fight over one allocator
+//! arena for them. (Until 2026-12 records were allocated on the application
+//! threads; freeing them anywhere else fought glibc's arena locks, and freeing
+//! them on the application threads cost a third of an event.)
 
 mod config;
 pub(crate) mod entry;
 mod local;
+mod open;
 mod snapshot;
 mod stats;
 mod store;
@@ -51,15 +56,16 @@ pub use snapshot::{LogQuery, Snapshot, Trace, TraceQuery, TraceSummary};
 pub use stats::BufferStats;
 pub use tracez::{LATENCY_BUCKET_BOUNDS, TracezRow, TracezSample, TracezSamples, latency_bucket};
 
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use crossbeam_queue::ArrayQueue;
 use parking_lot::Mutex;
 
-use entry::{Counters, Entry};
+use entry::{Counters, Entry, ExportRecord};
 use local::LocalBatch;
+pub(crate) use open::OpenSlot;
 use store::Store;
 
 pub(crate) struct Shared {
@@ -72,9 +78,8 @@ pub(crate) struct Shared {
     /// Emptied batches, kept for reuse so that no thread regrows a batch
     /// (or faults in fresh pages) after every drain.
     spare: ArrayQueue<Vec<Entry>>,
-    /// Evicted records in bags of at most one batch, freed by the threads
-    /// that hand batches over (see `hand_over`).
-    garbage: ArrayQueue<Vec<Entry>>,
+    /// The ingest thread is parked (or about to be): a hand-over wakes it.
+    sleeping: AtomicBool,
     pub(crate) counters: Counters,
     store: Mutex<Store>,
     ingest: OnceLock<std::thread::Thread>,
@@ -121,8 +126,8 @@ impl Buffer {
             id: local::next_buffer_id(),
             batches: Mutex::new(Vec::new()),
             full: ArrayQueue::new((config.queue_capacity / local::BATCH).max(1)),
-            spare: ArrayQueue::new((config.queue_capacity / local::BATCH).max(1) + 8),
-            garbage: ArrayQueue::new(GARBAGE_BAGS),
+            spare: ArrayQueue::new(SPARE_BATCHES),
+            sleeping: AtomicBool::new(false),
             store: Mutex::new(Store::new(config.clone())),
             config,
             counters: Counters::default(),
@@ -145,24 +150,44 @@ impl Buffer {
     #[inline]
     pub(crate) fn push(&self, entry: Entry) {
         let shared = &*self.shared;
-        let register = || {
-            let batch = Arc::new(LocalBatch { entries: Mutex::new(Vec::new()), alive: AtomicBool::new(true) });
-            shared.batches.lock().push(Arc::clone(&batch));
-            batch
-        };
-        let handed = local::with_batch(shared.id, register, |batch| {
-            let mut entries = batch.entries.lock();
-            let full = if entries.len() >= shared.batch_capacity() {
-                Some(std::mem::replace(&mut *entries, shared.empty_batch()))
-            } else {
-                None
-            };
-            entries.push(entry);
-            full
-        });
+        let handed = local::with_batch(
+            shared.id,
+            || shared.register(),
+            |batch| {
+                let mut entries = batch.entries.lock();
+                let full = if entries.len() >= shared.batch_capacity() {
+                    Some(std::mem::replace(&mut *entries, shared.empty_batch()))
+                } else {
+                    None
+                };
+                entries.push(entry);
+                full
+            },
+        );
         if let Some(Some(full)) = handed {
             shared.hand_over(full);
         }
+    }
+
+    /// Shows `open` as running until the returned slot is dropped (when the
+    /// span closes). `None` when this thread's table is full (counted).
+    #[inline]
+    pub(crate) fn open_span(&self, open: OpenSpan) -> Option<OpenSlot> {
+        let shared = &*self.shared;
+        let max = shared.config.max_open_spans;
+        let slot = local::with_batch(
+            shared.id,
+            || shared.register(),
+            |batch| {
+                let slot = batch.open.lock().insert(open, max)?;
+                Some(OpenSlot::new(Arc::clone(batch), slot))
+            },
+        )
+        .flatten();
+        if slot.is_none() {
+            shared.counters.open_untracked.fetch_add(1, Relaxed);
+        }
+        slot
     }
 
     /// Counts text values cut to the length limit on an application thread.
@@ -183,8 +208,9 @@ impl Buffer {
     /// ```
     pub fn snapshot(&self) -> Snapshot<'_> {
         let mut store = self.shared.store.lock();
-        self.shared.drain_into(&mut store);
-        Snapshot::new(store, &self.shared.counters)
+        // Evicted records are freed here, under the lock: rare (a reader).
+        drop(self.shared.drain_into(&mut store));
+        Snapshot::new(store, &self.shared.counters, &self.shared.batches)
     }
 
     /// Hands sampled spans and logs to `exporter` from now on.
@@ -198,8 +224,11 @@ impl Buffer {
     /// lantern::layer().buffer().flush();
     /// ```
     pub fn flush(&self) {
-        let mut store = self.shared.store.lock();
-        self.shared.drain_into(&mut store);
+        let evicted = {
+            let mut store = self.shared.store.lock();
+            self.shared.drain_into(&mut store)
+        };
+        drop(evicted);
     }
 
     /// The counters: recorded, overwritten, evicted, capped.
@@ -220,6 +249,17 @@ impl std::fmt::Debug for Buffer {
 }
 
 impl Shared {
+    /// A batch (and open-span table) for the calling thread.
+    fn register(&self) -> Arc<LocalBatch> {
+        let batch = Arc::new(LocalBatch {
+            entries: Mutex::new(Vec::new()),
+            open: Mutex::new(Default::default()),
+            alive: AtomicBool::new(true),
+        });
+        self.batches.lock().push(Arc::clone(&batch));
+        batch
+    }
+
     fn batch_capacity(&self) -> usize {
         self.config.queue_capacity.clamp(1, local::BATCH)
     }
@@ -235,48 +275,53 @@ impl Shared {
                 let counter = match entry {
                     Entry::Span(_) => &c.overwritten_spans,
                     Entry::Log(_) => &c.overwritten_logs,
-                    Entry::Start(_) => &c.overwritten_starts,
                 };
                 counter.fetch_add(1, Relaxed);
             }
         }
-        if let Some(t) = self.ingest.get() {
-            t.unpark();
+        // A futex wake is a system call: only when the ingest thread sleeps
+        // (it checks the queue after saying so, see `ingest_loop`).
+        if self.sleeping.swap(false, SeqCst) {
+            if let Some(t) = self.ingest.get() {
+                t.unpark();
+            }
         }
-        // Free one bag of evicted records here, on an application thread:
-        // records are freed where they were allocated, which keeps the
-        // allocator's arenas out of a lock fight with the ingest thread.
-        drop(self.garbage.pop());
     }
 
-    /// Takes every handed-over batch and every thread's partial batch.
-    fn drain_into(&self, store: &mut Store) {
+    /// Takes every handed-over batch and every thread's partial batch, and
+    /// files them. Returns the records evicted, to be dropped once the
+    /// store's lock is released.
+    #[must_use]
+    fn drain_into(&self, store: &mut Store) -> Vec<ExportRecord> {
         let mut taken = Vec::new();
         while let Some(batch) = self.full.pop() {
             taken.push(batch);
         }
-        for batch in self.batches.lock().iter() {
+        let mut batches = self.batches.lock();
+        for batch in batches.iter() {
             let mut entries = batch.entries.lock();
             if !entries.is_empty() {
-                let fresh = self.empty_batch();
+                // A busy thread gets a whole batch back; a quiet one a
+                // small vector, so that each of many quiet threads (a
+                // blocking pool) does not hold a whole batch.
+                let fresh = if entries.len() >= local::BATCH / 4 { self.empty_batch() } else { Vec::new() };
                 taken.push(std::mem::replace(&mut *entries, fresh));
             }
         }
+        // A batch only this list holds belongs to a thread that has exited
+        // (its entries were just taken).
+        batches.retain(|b| Arc::strong_count(b) > 1);
+        drop(batches);
         // Filing calls the exporter: whatever it does runs outside any span
         // of the thread that drains (an application thread taking a
         // snapshot or flushing), and is not traced back into this buffer.
         tracing::dispatcher::with_default(&tracing::Dispatch::none(), || store.ingest_all(&mut taken));
         for batch in taken {
-            let _ = self.spare.push(batch);
-        }
-        // Bags that do not fit are freed here, as before.
-        let mut evicted = std::mem::take(&mut store.evicted);
-        while !evicted.is_empty() {
-            let bag: Vec<Entry> = evicted.drain(evicted.len().saturating_sub(local::BATCH)..).collect();
-            if self.garbage.push(bag).is_err() {
-                break;
+            if batch.capacity() >= self.batch_capacity() {
+                let _ = self.spare.push(batch);
             }
         }
+        std::mem::take(&mut store.evicted)
     }
 }
 
@@ -288,18 +333,28 @@ impl Drop for Shared {
     }
 }
 
-/// Bags of evicted records waiting to be freed: at most this many batches'
-/// worth of records outlive the ceiling.
-const GARBAGE_BAGS: usize = 32;
+/// Emptied batches kept for reuse.
+const SPARE_BATCHES: usize = 16;
 
-fn ingest_loop(shared: Weak<Shared>) {
+fn ingest_loop(weak: Weak<Shared>) {
     // The ingest thread never traces itself.
     let _quiet = tracing::dispatcher::set_default(&tracing::Dispatch::none());
     loop {
-        std::thread::park_timeout(Duration::from_millis(10));
         crate::clock::tick_coarse();
-        let Some(shared) = shared.upgrade() else { return };
-        let mut store = shared.store.lock();
-        shared.drain_into(&mut store);
+        let Some(shared) = weak.upgrade() else { return };
+        let evicted = {
+            let mut store = shared.store.lock();
+            shared.drain_into(&mut store)
+        };
+        drop(evicted);
+        // Say it sleeps, then look once more: a batch handed over before
+        // the flag was set is taken now; one handed over after it wakes us.
+        shared.sleeping.store(true, SeqCst);
+        if !shared.full.is_empty() {
+            shared.sleeping.store(false, SeqCst);
+            continue;
+        }
+        drop(shared);
+        std::thread::park_timeout(Duration::from_millis(10));
     }
 }

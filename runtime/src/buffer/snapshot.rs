@@ -1,14 +1,16 @@
 //! The read API over the ring buffer. The debug pages, `/metrics` and tail
 //! sampling read only through it.
 
+use std::cell::OnceCell;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, SystemTime};
 
-use parking_lot::MutexGuard;
+use parking_lot::{Mutex, MutexGuard};
 
 use super::entry::Counters;
 use super::entry::OpenSpan;
+use super::local::LocalBatch;
 use super::stats::BufferStats;
 use super::store::{Store, TraceEntry};
 use super::tracez::{TracezRow, TracezSample, TracezSamples};
@@ -167,11 +169,34 @@ fn is_root(span: &SpanRecord) -> bool {
 pub struct Snapshot<'a> {
     store: MutexGuard<'a, Store>,
     counters: &'a Counters,
+    /// Every thread's open-span table.
+    tables: &'a Mutex<Vec<Arc<LocalBatch>>>,
+    /// The open spans, copied from the tables on first use.
+    open: OnceCell<Vec<OpenSpan>>,
 }
 
 impl<'a> Snapshot<'a> {
-    pub(crate) fn new(store: MutexGuard<'a, Store>, counters: &'a Counters) -> Self {
-        Snapshot { store, counters }
+    pub(crate) fn new(
+        store: MutexGuard<'a, Store>,
+        counters: &'a Counters,
+        tables: &'a Mutex<Vec<Arc<LocalBatch>>>,
+    ) -> Self {
+        Snapshot { store, counters, tables, open: OnceCell::new() }
+    }
+
+    /// The open spans, unordered: each thread's table copied in turn (each
+    /// locked only while it is copied), at most `max_open_spans` in all.
+    fn open(&self) -> &[OpenSpan] {
+        self.open.get_or_init(|| {
+            let max = self.store.config().max_open_spans;
+            let tables = self.tables.lock().clone();
+            let mut open = Vec::new();
+            for table in tables {
+                let table = table.open.lock();
+                open.extend(table.iter().take(max.saturating_sub(open.len())).cloned());
+            }
+            open
+        })
     }
 
     /// Recent traces, newest (latest start) first.
@@ -240,7 +265,7 @@ impl<'a> Snapshot<'a> {
 
     /// Open spans, oldest first.
     pub fn open_spans(&self) -> Vec<OpenSpan> {
-        let mut open: Vec<_> = self.store.open.values().cloned().collect();
+        let mut open = self.open().to_vec();
         open.sort_by_key(|o| o.start);
         open
     }
@@ -248,7 +273,7 @@ impl<'a> Snapshot<'a> {
     /// Open spans counted per name, by name.
     pub fn open_span_counts(&self) -> Vec<(&str, usize)> {
         let mut counts = std::collections::BTreeMap::new();
-        for o in self.store.open.values() {
+        for o in self.open() {
             *counts.entry(&*o.name).or_insert(0) += 1;
         }
         counts.into_iter().collect()
@@ -276,7 +301,7 @@ impl<'a> Snapshot<'a> {
         }
         use super::tracez::MAX_NAMES;
         use crate::text::{MAX_NAME_BYTES, cut};
-        for o in self.store.open.values() {
+        for o in self.open() {
             // Open spans go by the same cut names, under the same cap.
             let name = cut(&o.name, MAX_NAME_BYTES);
             if let Some(row) = rows.get_mut(name) {
@@ -330,7 +355,7 @@ impl<'a> Snapshot<'a> {
             events_dropped: c.events_dropped,
             values_truncated: self.counters.values_truncated.load(Relaxed),
             pending_event_bytes: s.pending_bytes as u64,
-            open_spans_untracked: c.open_spans_untracked + self.counters.overwritten_starts.load(Relaxed),
+            open_spans_untracked: self.counters.open_untracked.load(Relaxed),
             spans: s.span_count as u64,
             logs: s.logs.len() as u64,
             traces: s.traces.len() as u64,

@@ -1,25 +1,24 @@
-//! The store behind the ring buffer: traces by id, logs, open spans.
+//! The store behind the ring buffer: traces by id, logs, and events
+//! waiting for their span to close.
 //!
 //! Only the ingest thread and readers touch it, under one mutex. Records are
 //! kept in arrival order in `order`; eviction pops from its front, so the
 //! oldest record goes first whatever its kind, and a trace's spans leave in
 //! the order they came (each trace's deque front is always the oldest).
 
-use std::collections::{HashMap as StdHashMap, HashSet as StdHashSet, VecDeque};
+use std::collections::{HashMap as StdHashMap, VecDeque};
 use std::hash::BuildHasherDefault;
 
 use crate::ids::IdHasher;
 use std::sync::Arc;
 
 use super::config::BufferConfig;
-use super::entry::OpenSpan;
 use super::entry::{Entry, ExportFn, ExportRecord};
 use super::tracez::Tracez;
 use crate::ids::{SpanId, TraceId};
 use crate::record::{LogRecord, Severity, SpanRecord, Status};
 
 pub(crate) type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<IdHasher>>;
-type HashSet<K> = StdHashSet<K, BuildHasherDefault<IdHasher>>;
 
 #[derive(Default)]
 struct PendingEvents {
@@ -38,6 +37,42 @@ const PENDING_SHARE: usize = 8;
 /// allocator headers), and per trace (map entry, its deque).
 const RECORD_OVERHEAD: usize = 64;
 const TRACE_OVERHEAD: usize = 192;
+
+/// Evicted records kept to hold the next ones (no free, no allocation), at
+/// most this many of each kind, and only records of at most
+/// `RECYCLE_MAX_BYTES` (so the pool holds at most ~2 MiB a kind).
+const RECYCLE: usize = 2048;
+const RECYCLE_MAX_BYTES: usize = 1024;
+
+/// `value` in an `Arc`: one from `pool` when there is one.
+fn into_arc<T>(pool: &mut Vec<Arc<T>>, value: T) -> Arc<T> {
+    match pool.pop() {
+        Some(mut arc) => match Arc::get_mut(&mut arc) {
+            Some(slot) => {
+                *slot = value;
+                arc
+            }
+            None => Arc::new(value),
+        },
+        None => Arc::new(value),
+    }
+}
+
+/// Keeps `arc` for reuse when it is small and nothing else holds it; else
+/// hands it to `evicted`, to be freed.
+fn recycle<T>(
+    pool: &mut Vec<Arc<T>>,
+    mut arc: Arc<T>,
+    bytes: usize,
+    evicted: &mut Vec<ExportRecord>,
+    wrap: fn(Arc<T>) -> ExportRecord,
+) {
+    if pool.len() < RECYCLE && bytes <= RECYCLE_MAX_BYTES && Arc::get_mut(&mut arc).is_some() {
+        pool.push(arc);
+    } else {
+        evicted.push(wrap(arc));
+    }
+}
 
 /// One record in arrival order: what it is and what it was accounted.
 struct Slot {
@@ -62,7 +97,6 @@ pub(crate) struct StoreCounters {
     pub(crate) logs_evicted: u64,
     pub(crate) spans_dropped_trace_cap: u64,
     pub(crate) events_dropped: u64,
-    pub(crate) open_spans_untracked: u64,
 }
 
 pub(crate) struct Store {
@@ -70,9 +104,6 @@ pub(crate) struct Store {
     order: VecDeque<Slot>,
     pub(crate) traces: HashMap<TraceId, TraceEntry>,
     pub(crate) logs: VecDeque<Arc<LogRecord>>,
-    pub(crate) open: HashMap<SpanId, OpenSpan>,
-    closed_unmatched: HashSet<SpanId>,
-    closed_before_start: HashSet<SpanId>,
     /// Events of spans that have not closed yet, joined when they do.
     pending_events: HashMap<SpanId, PendingEvents>,
     pending_count: usize,
@@ -80,12 +111,16 @@ pub(crate) struct Store {
     pub(crate) bytes: usize,
     pub(crate) span_count: usize,
     pub(crate) counters: StoreCounters,
-    /// Records evicted during this drain, to be freed elsewhere.
-    pub(crate) evicted: Vec<Entry>,
+    /// Records evicted during this drain, to be freed once the store's lock
+    /// is released.
+    pub(crate) evicted: Vec<ExportRecord>,
     /// Where sampled spans and all logs go as they are filed.
     pub(crate) exporter: Option<ExportFn>,
     /// Counts and samples of every finished span, per name.
     pub(crate) tracez: Tracez,
+    /// Evicted records whose memory holds the next records.
+    spare_spans: Vec<Arc<SpanRecord>>,
+    spare_logs: Vec<Arc<LogRecord>>,
 }
 
 impl Store {
@@ -95,9 +130,6 @@ impl Store {
             order: VecDeque::new(),
             traces: HashMap::default(),
             logs: VecDeque::new(),
-            open: HashMap::default(),
-            closed_unmatched: HashSet::default(),
-            closed_before_start: HashSet::default(),
             pending_events: HashMap::default(),
             pending_count: 0,
             pending_bytes: 0,
@@ -107,7 +139,13 @@ impl Store {
             evicted: Vec::new(),
             exporter: None,
             tracez: Tracez::default(),
+            spare_spans: Vec::new(),
+            spare_logs: Vec::new(),
         }
+    }
+
+    pub(crate) fn config(&self) -> &BufferConfig {
+        &self.config
     }
 
     pub(crate) fn max_bytes(&self) -> usize {
@@ -115,38 +153,25 @@ impl Store {
     }
 
     /// Ingests the batches of one drain. Batches come from different threads
-    /// in no particular order, so starts go first, then logs, then finished
-    /// spans: a span's start and events are in place before its end.
+    /// in no particular order, so logs go first, then finished spans: a
+    /// span's events are in place before its end.
     /// The batches are left empty, with their capacity, for reuse.
     pub(crate) fn ingest_all(&mut self, batches: &mut [Vec<Entry>]) {
         let mut logs = Vec::new();
         let mut spans = Vec::new();
         for entry in batches.iter_mut().flat_map(|b| b.drain(..)) {
             match entry {
-                Entry::Start(open) => self.ingest_start(open),
-                Entry::Log(log) => logs.push(log),
-                Entry::Span(span) => spans.push(span),
+                // The store's `Arc`s are made here, on the ingest thread,
+                // which also frees them when they are evicted.
+                Entry::Log(log) => logs.push(into_arc(&mut self.spare_logs, log)),
+                Entry::Span(span) => spans.push(into_arc(&mut self.spare_spans, span)),
             }
         }
         // Threads hand over their batches in no particular order.
         logs.sort_by_key(|log| log.time);
         logs.into_iter().for_each(|log| self.ingest_log(log));
         spans.into_iter().for_each(|span| self.ingest_span(span));
-        // A span may end in one drain and its start (on another thread) come
-        // in the next: remember ends whose start was missing, for one drain.
-        self.closed_before_start = std::mem::take(&mut self.closed_unmatched);
         self.evict();
-    }
-
-    fn ingest_start(&mut self, open: OpenSpan) {
-        if self.closed_before_start.remove(&open.span_id) {
-            return;
-        }
-        if self.open.len() < self.config.max_open_spans {
-            self.open.insert(open.span_id, open);
-        } else {
-            self.counters.open_spans_untracked += 1;
-        }
     }
 
     fn ingest_log(&mut self, log: Arc<LogRecord>) {
@@ -193,19 +218,16 @@ impl Store {
     }
 
     fn ingest_span(&mut self, mut arc: Arc<SpanRecord>) {
-        // The hand-off made the entry the only owner: this does not copy.
-        let span = Arc::make_mut(&mut arc);
+        // Just made by `into_arc`: nothing else holds it.
+        let Some(span) = Arc::get_mut(&mut arc) else { return };
         self.counters.spans_ingested += 1;
-        if self.config.track_open_spans && self.open.remove(&span.span_id).is_none() {
-            self.closed_unmatched.insert(span.span_id);
-        }
         if let Some(PendingEvents { events, bytes, dropped }) = self.pending_events.remove(&span.span_id) {
             self.pending_count -= events.len();
             self.pending_bytes -= bytes;
             span.dropped_events = span.dropped_events.saturating_add(dropped);
             if span.status == Status::Unset {
                 if let Some(err) = events.iter().find(|e| e.severity == Severity::Error) {
-                    span.status = Status::Error(Some(err.body.clone()));
+                    span.status = Status::Error(Some(err.body.to_string().into()));
                 }
             }
             span.events = events;
@@ -221,7 +243,7 @@ impl Store {
         if cap == 0 {
             // Nothing is kept per trace: no entry is made for the trace id.
             self.counters.spans_dropped_trace_cap += 1;
-            self.evicted.push(Entry::Span(arc));
+            self.evicted.push(ExportRecord::Span(arc));
             return;
         }
         let new_trace = !self.traces.contains_key(&trace_id);
@@ -233,7 +255,7 @@ impl Store {
         if entry.admitted >= cap {
             entry.dropped_spans += 1;
             self.counters.spans_dropped_trace_cap += 1;
-            self.evicted.push(Entry::Span(arc));
+            self.evicted.push(ExportRecord::Span(arc));
             return;
         }
         entry.admitted += 1;
@@ -252,7 +274,7 @@ impl Store {
             match slot.trace {
                 None => {
                     if let Some(log) = self.logs.pop_front() {
-                        self.evicted.push(Entry::Log(log));
+                        recycle(&mut self.spare_logs, log, slot.bytes, &mut self.evicted, ExportRecord::Log);
                     }
                     self.counters.logs_evicted += 1;
                 }
@@ -261,7 +283,7 @@ impl Store {
                     self.counters.spans_evicted += 1;
                     if let Some(entry) = self.traces.get_mut(&trace_id) {
                         if let Some(span) = entry.spans.pop_front() {
-                            self.evicted.push(Entry::Span(span));
+                            recycle(&mut self.spare_spans, span, slot.bytes, &mut self.evicted, ExportRecord::Span);
                         }
                         if entry.spans.is_empty() {
                             self.traces.remove(&trace_id);

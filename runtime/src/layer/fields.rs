@@ -16,8 +16,10 @@ use std::fmt::{self, Write as _};
 
 use tracing::field::{Field, Visit};
 
+use compact_str::CompactString;
+
 use crate::record::{Attributes, KeyValue, LogRecord, SpanKind, SpanRecord, Status, Value};
-use crate::text::cut;
+use crate::text::{Text, cut};
 
 /// Implements `Visit` by turning each field into a typed [`Value`] and
 /// handing it to the visitor's `value` method.
@@ -98,26 +100,27 @@ impl ValueLimit {
         if s.len() > self.max_bytes {
             self.truncated = self.truncated.saturating_add(1);
         }
-        Value::Str(Cow::Owned(cut(s, self.max_bytes).to_owned()))
+        Value::Str(Text::new(cut(s, self.max_bytes)))
     }
 
     /// What `write` formats, stopped at the limit.
     fn formatted(&mut self, write: impl FnOnce(&mut Bounded) -> fmt::Result) -> Value {
-        let mut out = Bounded { text: String::new(), max_bytes: self.max_bytes, full: false };
+        let mut out = Bounded { text: Text::builder(), max_bytes: self.max_bytes, full: false };
         // An error here is the writer saying it is full (or the value's own
         // formatting failing): keep what was written either way.
         let _ = write(&mut out);
         if out.full {
             self.truncated = self.truncated.saturating_add(1);
         }
-        Value::Str(Cow::Owned(out.text))
+        Value::Str(Text::from_compact(out.text))
     }
 }
 
 /// A `fmt::Write` that keeps at most `max_bytes` and then fails, which
-/// stops the formatting of the value in progress.
+/// stops the formatting of the value in progress. Its text stays inline (no
+/// allocation) while it is 24 bytes or fewer.
 pub(crate) struct Bounded {
-    text: String,
+    text: CompactString,
     max_bytes: usize,
     full: bool,
 }
@@ -157,10 +160,10 @@ impl SpanFieldVisitor<'_> {
             // belong to (see `SpanRecord::service`).
             let text = match value {
                 Value::Str(s) => s,
-                other => Cow::Owned(other.to_string()),
+                other => Text::from(other.to_string()),
             };
             if !text.is_empty() {
-                self.record.service = Some(std::sync::Arc::from(&*text));
+                self.record.service = Some(std::sync::Arc::from(text.as_str()));
             }
             return;
         } else if name == "error" {
@@ -219,7 +222,7 @@ impl LogFieldVisitor<'_> {
         if name == "message" {
             self.record.body = match value {
                 Value::Str(s) => s,
-                other => Cow::Owned(other.to_string()),
+                other => Text::from(other.to_string()),
             };
             return;
         }

@@ -52,7 +52,7 @@ use crate::ids::TraceId;
 use crate::metrics::log_counts::LogCounts;
 use crate::metrics::red::RedRecorder;
 use crate::metrics::{Metrics, MetricsConfig};
-use crate::record::{LogRecord, Severity, SpanRecord, Value};
+use crate::record::{LogRecord, Severity, SpanRecord, Text, Value};
 use crate::resource::Resource;
 use crate::sampling::{ParentBased, RecordingMode, Sampler, SamplingParams, SamplingStats};
 use crate::span_context::TraceFlags;
@@ -268,16 +268,18 @@ where
                 self.start_trace(&mut rec, remote, meta)
             }
         };
-        if recording && self.buffer.config().track_open_spans {
-            self.buffer.push(Entry::Start(OpenSpan {
+        let open = if recording && self.buffer.config().track_open_spans {
+            self.buffer.open_span(OpenSpan {
                 trace_id: rec.trace_id,
                 span_id: rec.span_id,
                 name: rec.name.clone(),
                 target: meta.target(),
                 start: rec.start,
-            }));
-        }
-        span.extensions_mut().insert(SpanData { record: Arc::new(rec), baggage, recording, error_event: false });
+            })
+        } else {
+            None
+        };
+        span.extensions_mut().insert(SpanData { record: rec, baggage, recording, error_event: false, open });
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
@@ -328,7 +330,7 @@ where
         let mut record = LogRecord {
             severity: Severity::from(meta.level()),
             target,
-            body: Cow::Borrowed(""),
+            body: Text::default(),
             attributes: Default::default(),
             trace_id: ids.as_ref().map(|i| i.trace_id),
             span_id: ids.as_ref().map(|i| i.span_id),
@@ -342,7 +344,7 @@ where
             LogFieldVisitor { record: &mut record, max_attributes: config.max_attributes, limit, dropped: 0 };
         event.record(&mut visitor);
         self.buffer.count_truncated(visitor.limit.truncated);
-        self.buffer.push(Entry::Log(Arc::new(record)));
+        self.buffer.push(Entry::Log(record));
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
@@ -368,6 +370,8 @@ where
         if data.recording {
             self.buffer.push(Entry::Span(data.record));
         }
+        // The span leaves the running view once its record is on its way.
+        drop(data.open);
     }
 
     #[allow(unsafe_code)]

@@ -6,6 +6,7 @@ use tracing::span;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::baggage::Baggage;
+use crate::buffer::OpenSlot;
 use crate::ids::{SpanId, TraceId};
 use crate::metrics::labels::{ContextValues, LabelPlan, MAX_LABEL_VALUE_BYTES, MetricContext};
 use crate::record::SpanRecord;
@@ -14,9 +15,9 @@ use crate::text::cut;
 use crate::trace_state::TraceState;
 
 /// What Lantern keeps for one open span. `record` is moved out whole, into the
-/// ingest queue, when the span closes.
+/// thread's batch, when the span closes.
 pub(crate) struct SpanData {
-    pub(crate) record: Arc<SpanRecord>,
+    pub(crate) record: SpanRecord,
     pub(crate) baggage: Baggage,
     /// False for an unsampled trace in `RecordingMode::SampledOnly`: only the
     /// ids are kept (for propagation), nothing is recorded.
@@ -24,13 +25,14 @@ pub(crate) struct SpanData {
     /// An ERROR event happened inside the span (for RED error counts; the
     /// record's status follows on the ingest thread).
     pub(crate) error_event: bool,
+    /// Its place among the running spans, freed when dropped.
+    pub(crate) open: Option<OpenSlot>,
 }
 
 impl SpanData {
-    /// The record, to update it. Only the span's state owns it until the
-    /// span closes, so this never copies.
+    /// The record, to update it.
     pub(crate) fn record_mut(&mut self) -> &mut SpanRecord {
-        Arc::make_mut(&mut self.record)
+        &mut self.record
     }
 
     /// Minimal non-recording state for a span in an unsampled trace.
@@ -40,7 +42,7 @@ impl SpanData {
         record.span_id = cx.span_id();
         record.flags = cx.flags();
         record.trace_state = cx.trace_state().clone();
-        SpanData { record: Arc::new(record), baggage, recording: false, error_event: false }
+        SpanData { record, baggage, recording: false, error_event: false, open: None }
     }
 
     pub(crate) fn span_context(&self) -> SpanContext {

@@ -19,7 +19,7 @@ pub(crate) fn value_json(v: &Value) -> Json_ {
         Value::I64(i) => json!(i),
         Value::U64(u) => json!(u),
         Value::F64(f) => json!(f),
-        Value::Str(s) => json!(s),
+        Value::Str(s) => json!(s.as_str()),
     }
 }
 

@@ -64,7 +64,7 @@ fn log_json(l: &LogRecord, process_service: &str) -> Json_ {
         "severity": l.severity.as_str(),
         "severity_number": l.severity.number(),
         "target": l.target,
-        "body": l.body,
+        "body": l.body.as_str(),
         "attributes": attributes,
         "service": l.service.as_deref().unwrap_or(process_service),
         "trace_id": l.trace_id.map(|t| t.to_string()),

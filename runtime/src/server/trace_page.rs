@@ -41,7 +41,7 @@ fn waterfall_json(trace: &Trace, w: &Waterfall, process_service: &str) -> Json_ 
                 "baggage": s.baggage.iter().map(|e| (e.key().to_owned(), json!(e.value()))).collect::<serde_json::Map<_, _>>(),
                 "events": s.events.iter().map(|e| json!({
                     "time_unix_nanos": nanos(e.time()), "severity": e.severity.as_str(),
-                    "body": e.body, "attributes": attrs_json(&e.attributes),
+                    "body": e.body.as_str(), "attributes": attrs_json(&e.attributes),
                 })).collect::<Vec<_>>(),
             })
         })

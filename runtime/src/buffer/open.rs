@@ -1,0 +1,98 @@
+//! Open spans: a table per thread, read on demand.
+//!
+//! A span that starts takes a slot in its thread's table (a mutex that only
+//! that thread takes, but for the span closing on another thread and for a
+//! reader) and gives it back when it closes: starting a span hands nothing
+//! to the ingest thread. A reader ([`super::Snapshot::open_spans`]) copies
+//! each table in turn. Each table holds at most
+//! [`BufferConfig::max_open_spans`](super::BufferConfig::max_open_spans)
+//! spans; spans beyond that are counted and not shown.
+
+use std::sync::Arc;
+
+use super::entry::OpenSpan;
+use super::local::LocalBatch;
+
+/// One thread's open spans: slots, and the free ones to reuse.
+#[derive(Default)]
+pub(crate) struct OpenTable {
+    slots: Vec<Option<OpenSpan>>,
+    free: Vec<u32>,
+}
+
+impl OpenTable {
+    /// Stores `open` unless the table holds `max` spans already.
+    pub(crate) fn insert(&mut self, open: OpenSpan, max: usize) -> Option<u32> {
+        if let Some(slot) = self.free.pop() {
+            self.slots[slot as usize] = Some(open);
+            return Some(slot);
+        }
+        if self.slots.len() >= max {
+            return None;
+        }
+        let slot = u32::try_from(self.slots.len()).ok()?;
+        self.slots.push(Some(open));
+        Some(slot)
+    }
+
+    fn remove(&mut self, slot: u32) {
+        if let Some(entry) = self.slots.get_mut(slot as usize) {
+            if entry.take().is_some() {
+                self.free.push(slot);
+            }
+        }
+    }
+
+    /// The open spans in this table.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &OpenSpan> {
+        self.slots.iter().flatten()
+    }
+}
+
+/// A span's slot in its starting thread's table; dropping it frees the slot,
+/// on whichever thread the span closes.
+pub(crate) struct OpenSlot {
+    table: Arc<LocalBatch>,
+    slot: u32,
+}
+
+impl OpenSlot {
+    pub(crate) fn new(table: Arc<LocalBatch>, slot: u32) -> OpenSlot {
+        OpenSlot { table, slot }
+    }
+}
+
+impl Drop for OpenSlot {
+    fn drop(&mut self) {
+        self.table.open.lock().remove(self.slot);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open() -> OpenSpan {
+        OpenSpan {
+            trace_id: crate::ids::TraceId::random(),
+            span_id: crate::ids::SpanId::random(),
+            name: "s".into(),
+            target: "t",
+            start: crate::clock::Timestamp::now(),
+        }
+    }
+
+    #[test]
+    fn slots_are_reused_and_the_table_is_bounded() {
+        let mut table = OpenTable::default();
+        let a = table.insert(open(), 2).unwrap();
+        let _b = table.insert(open(), 2).unwrap();
+        assert!(table.insert(open(), 2).is_none(), "full at max");
+        table.remove(a);
+        assert_eq!(table.iter().count(), 1);
+        assert_eq!(table.insert(open(), 2), Some(a), "a freed slot is reused");
+        table.remove(a);
+        table.remove(a);
+        assert_eq!(table.free.len(), 1, "removing twice frees once");
+    }
+}
