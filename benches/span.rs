@@ -1,11 +1,27 @@
 #![allow(missing_docs)] // criterion's macros generate undocumented items
-//! One child span with two fields (create, enter, exit, close) inside an
-//! entered parent, under each subscriber, side by side in one group.
+//! One child span with two fields (create, enter, exit, close), under each
+//! subscriber, side by side.
+//!
+//! - Group `child_span` (the headline): a fresh parent, so a new trace, every
+//!   1000 children, created, entered and closed outside the timing, so that
+//!   every subscriber keeps its spans (and evicts them, for Lantern) as in a
+//!   service.
+//! - Group `child_span_one_parent`: every child under one parent entered once
+//!   outside the timing, as the issue first set it up. Past its per-trace
+//!   limits a subscriber drops children early (Lantern keeps 10 000 spans per
+//!   trace; fastrace records 10 240 local spans per local parent, then its
+//!   `LocalSpan` is a no-op), so this group flatters them.
+//!
+//! After each case it prints what the case ran (criterion's `iters`, warm-up
+//! included, and the parents opened outside the timing) and what the
+//! subscriber kept or exported, so that a fast case that kept nothing shows.
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime};
 use lantern_benches as setup;
-use std::time::{Duration, Instant};
 use tracing::Dispatch;
+
+/// Children per fresh parent in the headline group.
+const CHILDREN_PER_PARENT: u64 = 1000;
 
 fn child_span() {
     let span = tracing::info_span!("child", a = 1_u64, b = "x");
@@ -14,71 +30,94 @@ fn child_span() {
     drop(span);
 }
 
-/// Times `iters` child spans, under a new parent every 1000 of them.
-fn fresh_traces(iters: u64) -> Duration {
-    let mut total = Duration::ZERO;
-    let mut left = iters;
-    while left > 0 {
-        let n = left.min(1000);
-        let parent = tracing::info_span!("parent");
-        let entered = parent.enter();
-        let start = Instant::now();
-        for _ in 0..n {
-            child_span();
-        }
-        total += start.elapsed();
-        drop(entered);
-        left -= n;
-    }
-    total
+fn tracing_parent() -> tracing::span::EnteredSpan {
+    tracing::info_span!("parent").entered()
 }
 
-fn under(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, name: &str, dispatch: &Dispatch) {
+fn fastrace_child() {
+    let span = fastrace::local::LocalSpan::enter_with_local_parent("child")
+        .with_property(|| ("a", "1"))
+        .with_property(|| ("b", "x"));
+    drop(span);
+}
+
+/// A fresh fastrace trace: its root, set as the local parent (the guard is
+/// dropped first, handing the local spans over, then the root).
+fn fastrace_parent() -> (fastrace::local::LocalParentGuard, fastrace::Span) {
+    let root = fastrace::Span::root("parent", fastrace::prelude::SpanContext::random());
+    (root.set_local_parent(), root)
+}
+
+type Group<'a> = BenchmarkGroup<'a, WallTime>;
+
+/// The headline case of a `tracing` subscriber: a fresh parent every 1000.
+fn fresh(group: &mut Group<'_>, name: &str, dispatch: &Dispatch) {
+    tracing::dispatcher::with_default(dispatch, || {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| setup::fresh_parents(iters, CHILDREN_PER_PARENT, tracing_parent, child_span))
+        });
+    });
+}
+
+/// The one-parent case of a `tracing` subscriber.
+fn one_parent(group: &mut Group<'_>, name: &str, dispatch: &Dispatch) {
     tracing::dispatcher::with_default(dispatch, || {
         let parent = tracing::info_span!("parent");
         let _entered = parent.enter();
-        c.bench_function(name, |b| b.iter(child_span));
+        setup::parent_opened();
+        group.bench_function(name, |b| b.iter_custom(|iters| setup::counted(iters, child_span)));
     });
+}
+
+/// Runs every case of one group, `case` timing one `tracing` subscriber.
+fn cases(group: &mut Group<'_>, prefix: &str, case: fn(&mut Group<'_>, &str, &Dispatch)) {
+    let name = |case: &str| format!("{prefix}/{case}");
+
+    case(group, "registry_empty_layer", &setup::floor());
+    setup::report_ran(&name("registry_empty_layer"));
+
+    let (lantern, buffer) = setup::lantern_sampled();
+    case(group, "lantern_sampled", &lantern);
+    setup::report_lantern(&name("lantern_sampled"), &buffer);
+    drop((lantern, buffer));
+
+    let (lantern, buffer) = setup::lantern_unsampled_buffer();
+    case(group, "lantern_unsampled_sampled_only", &lantern);
+    setup::report_lantern(&name("lantern_unsampled_sampled_only"), &buffer);
+    drop((lantern, buffer));
+
+    let (otel, provider) = setup::tracing_opentelemetry();
+    case(group, "tracing_opentelemetry", &otel);
+    setup::report_otel(&name("tracing_opentelemetry"), &provider);
+    drop(otel);
+    let _ = provider.shutdown();
 }
 
 fn spans(c: &mut Criterion) {
     setup::fastrace_init();
+
     let mut group = c.benchmark_group("child_span");
-    group.bench_function("no_subscriber", |b| b.iter(child_span));
-    under(&mut group, "registry_empty_layer", &setup::floor());
-    let (lantern, buffer) = setup::lantern_sampled();
-    under(&mut group, "lantern_sampled", &lantern);
-    setup::report(&buffer);
-    drop((lantern, buffer));
-    // Not one of the issue's cases: the same span, but a fresh parent (a new
-    // trace) every 1000 children, created and closed outside the timing, so
-    // that spans are kept and evicted as in a service instead of being
-    // dropped by the 10 000-spans-per-trace cap as in `lantern_sampled`.
-    let (lantern, buffer) = setup::lantern_sampled();
-    tracing::dispatcher::with_default(&lantern, || {
-        group.bench_function("lantern_sampled_fresh_trace", |b| b.iter_custom(fresh_traces))
+    group.bench_function("no_subscriber", |b| b.iter_custom(|iters| setup::counted(iters, child_span)));
+    setup::report_ran("child_span/no_subscriber");
+    cases(&mut group, "child_span", fresh);
+    group.bench_function("fastrace_local_span", |b| {
+        b.iter_custom(|iters| setup::fresh_parents(iters, CHILDREN_PER_PARENT, fastrace_parent, fastrace_child))
     });
-    setup::report(&buffer);
-    drop((lantern, buffer));
-    under(&mut group, "lantern_unsampled_sampled_only", &setup::lantern_unsampled());
-    let (otel, provider) = setup::tracing_opentelemetry();
-    under(&mut group, "tracing_opentelemetry", &otel);
-    drop(otel);
-    let _ = provider.shutdown();
-    {
-        let root = fastrace::Span::root("parent", fastrace::prelude::SpanContext::random());
-        let _guard = root.set_local_parent();
-        group.bench_function("fastrace_local_span", |b| {
-            b.iter(|| {
-                let span = fastrace::local::LocalSpan::enter_with_local_parent("child")
-                    .with_property(|| ("a", "1"))
-                    .with_property(|| ("b", "x"));
-                drop(span);
-            })
-        });
-    }
+    setup::report_fastrace("child_span/fastrace_local_span");
     group.finish();
-    fastrace::flush();
+
+    let mut group = c.benchmark_group("child_span_one_parent");
+    cases(&mut group, "child_span_one_parent", one_parent);
+    {
+        // The spans are handed over when the guard drops, after the case:
+        // only the first 10 240 children were recorded.
+        let (guard, root) = fastrace_parent();
+        setup::parent_opened();
+        group.bench_function("fastrace_local_span", |b| b.iter_custom(|iters| setup::counted(iters, fastrace_child)));
+        drop((guard, root));
+    }
+    setup::report_fastrace("child_span_one_parent/fastrace_local_span");
+    group.finish();
 }
 
 criterion_group!(benches, spans);

@@ -76,8 +76,11 @@ pub(crate) struct Shared {
     /// Full batches handed over by their threads.
     full: ArrayQueue<Vec<Entry>>,
     /// Emptied batches, kept for reuse so that no thread regrows a batch
-    /// (or faults in fresh pages) after every drain.
-    spare: ArrayQueue<Vec<Entry>>,
+    /// (or faults in fresh pages) after every drain. A stack: the batch
+    /// emptied last is reused first, while its memory is still in cache.
+    spare: Mutex<Vec<Vec<Entry>>>,
+    /// How many batches `spare` keeps.
+    spare_max: usize,
     /// The ingest thread is parked (or about to be): a hand-over wakes it.
     sleeping: AtomicBool,
     pub(crate) counters: Counters,
@@ -126,7 +129,8 @@ impl Buffer {
             id: local::next_buffer_id(),
             batches: Mutex::new(Vec::new()),
             full: ArrayQueue::new((config.queue_capacity / local::BATCH).max(1)),
-            spare: ArrayQueue::new(SPARE_BATCHES),
+            spare: Mutex::new(Vec::new()),
+            spare_max: (config.queue_capacity / local::BATCH).max(1) + SPARE_BATCHES,
             sleeping: AtomicBool::new(false),
             store: Mutex::new(Store::new(config.clone())),
             config,
@@ -149,6 +153,16 @@ impl Buffer {
     /// thread appends to its own batch; a full batch is handed over whole.
     #[inline]
     pub(crate) fn push(&self, entry: Entry) {
+        self.append(|entries| entries.push(entry));
+    }
+
+    /// Lets `write` append one entry to this thread's batch, in place (a
+    /// record filled where it lies, not built elsewhere and copied in).
+    /// `write` runs with the batch locked: it must not record into this
+    /// buffer itself (a nested push on this thread is dropped, not
+    /// deadlocked: see `local::with_batch`).
+    #[inline]
+    pub(crate) fn append(&self, write: impl FnOnce(&mut Vec<Entry>)) {
         let shared = &*self.shared;
         let handed = local::with_batch(
             shared.id,
@@ -160,7 +174,7 @@ impl Buffer {
                 } else {
                     None
                 };
-                entries.push(entry);
+                write(&mut entries);
                 full
             },
         );
@@ -265,7 +279,7 @@ impl Shared {
     }
 
     fn empty_batch(&self) -> Vec<Entry> {
-        self.spare.pop().unwrap_or_else(|| Vec::with_capacity(self.batch_capacity()))
+        self.spare.lock().pop().unwrap_or_else(|| Vec::with_capacity(self.batch_capacity()))
     }
 
     fn hand_over(&self, batch: Vec<Entry>) {
@@ -297,30 +311,55 @@ impl Shared {
         while let Some(batch) = self.full.pop() {
             taken.push(batch);
         }
+        // Small partial batches are moved out entry by entry into one
+        // shared batch, so that their threads keep their vectors (no thread
+        // regrows its batch after a drain).
+        let mut small: Vec<Entry> = Vec::new();
         let mut batches = self.batches.lock();
+        // A batch only this list holds belongs to a thread that has exited:
+        // it can write no more, so once drained it can go. (Looked at
+        // before the drain: a thread may write and exit during it.)
+        let exited: Vec<bool> = batches.iter().map(|b| Arc::strong_count(b) == 1).collect();
         for batch in batches.iter() {
-            let mut entries = batch.entries.lock();
-            if !entries.is_empty() {
-                // A busy thread gets a whole batch back; a quiet one a
-                // small vector, so that each of many quiet threads (a
-                // blocking pool) does not hold a whole batch.
-                let fresh = if entries.len() >= local::BATCH / 4 { self.empty_batch() } else { Vec::new() };
+            // A thread holds its batch only while it appends one entry; a
+            // thread that drains from inside an append (a `Debug` impl that
+            // flushes) must not wait on itself: its partial batch waits for
+            // the next drain.
+            let Some(mut entries) = batch.entries.try_lock_for(Duration::from_millis(1)) else { continue };
+            if entries.len() >= local::BATCH / 4 {
+                // A busy thread: its batch is swapped for an empty one.
+                let fresh = self.empty_batch();
                 taken.push(std::mem::replace(&mut *entries, fresh));
+            } else if !entries.is_empty() {
+                // A quiet one: its few entries are moved, and it keeps its
+                // vector, as small as it needed (many quiet threads, as in
+                // a blocking pool, do not each hold a whole batch).
+                if small.len() + entries.len() > self.batch_capacity() {
+                    taken.push(std::mem::replace(&mut small, self.empty_batch()));
+                }
+                if small.capacity() == 0 {
+                    small = self.empty_batch();
+                }
+                small.extend(entries.drain(..));
             }
         }
-        // A batch only this list holds belongs to a thread that has exited
-        // (its entries were just taken).
-        batches.retain(|b| Arc::strong_count(b) > 1);
+        if !small.is_empty() {
+            taken.push(small);
+        }
+        let mut exited = exited.into_iter();
+        batches.retain(|_| !exited.next().unwrap_or(false));
         drop(batches);
         // Filing calls the exporter: whatever it does runs outside any span
         // of the thread that drains (an application thread taking a
         // snapshot or flushing), and is not traced back into this buffer.
         tracing::dispatcher::with_default(&tracing::Dispatch::none(), || store.ingest_all(&mut taken));
-        for batch in taken {
-            if batch.capacity() >= self.batch_capacity() {
-                let _ = self.spare.push(batch);
+        let mut spare = self.spare.lock();
+        for batch in taken.into_iter().rev() {
+            if batch.capacity() >= self.batch_capacity() && spare.len() < self.spare_max {
+                spare.push(batch);
             }
         }
+        drop(spare);
         std::mem::take(&mut store.evicted)
     }
 }
@@ -333,8 +372,10 @@ impl Drop for Shared {
     }
 }
 
-/// Emptied batches kept for reuse.
-const SPARE_BATCHES: usize = 16;
+/// Emptied batches kept for reuse beyond the queue's own capacity: as many
+/// as can wait in the queue, plus this many, so that a thread handing a batch
+/// over finds an empty one (at most ~4 MiB in all with the default queue).
+const SPARE_BATCHES: usize = 8;
 
 fn ingest_loop(weak: Weak<Shared>) {
     // The ingest thread never traces itself.

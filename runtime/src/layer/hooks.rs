@@ -46,7 +46,7 @@ where
     let subscriber = dispatch.downcast_ref::<S>()?;
     let current = dispatch.current_span();
     let span = subscriber.span(current.id()?)?;
-    Some(state::metric_context(span, plan))
+    Some(state::metric_context(&span, plan))
 }
 
 /// Runs `f` on the current span's baggage. A span that keeps no state (in a

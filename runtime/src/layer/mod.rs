@@ -327,24 +327,31 @@ where
         } else {
             Cow::Borrowed(event.metadata().target())
         };
-        let mut record = LogRecord {
-            severity: Severity::from(meta.level()),
-            target,
-            body: Text::default(),
-            attributes: Default::default(),
-            trace_id: ids.as_ref().map(|i| i.trace_id),
-            span_id: ids.as_ref().map(|i| i.span_id),
-            flags: ids.as_ref().map_or(TraceFlags::NONE, |i| i.flags),
-            service: ids.and_then(|i| i.service),
-            time: Timestamp::now(),
-        };
         let config = self.buffer.config();
-        let limit = ValueLimit::new(config.max_attribute_value_bytes);
-        let mut visitor =
-            LogFieldVisitor { record: &mut record, max_attributes: config.max_attributes, limit, dropped: 0 };
-        event.record(&mut visitor);
-        self.buffer.count_truncated(visitor.limit.truncated);
-        self.buffer.push(Entry::Log(record));
+        let (max_attributes, max_bytes) = (config.max_attributes, config.max_attribute_value_bytes);
+        let mut truncated = 0;
+        // The record is filled where it lies in the thread's batch: a log
+        // record is a few hundred bytes, and each copy of it was a cost.
+        self.buffer.append(|entries| {
+            entries.push(Entry::Log(LogRecord {
+                severity: Severity::from(meta.level()),
+                target,
+                body: Text::default(),
+                attributes: Default::default(),
+                trace_id: ids.as_ref().map(|i| i.trace_id),
+                span_id: ids.as_ref().map(|i| i.span_id),
+                flags: ids.as_ref().map_or(TraceFlags::NONE, |i| i.flags),
+                service: ids.and_then(|i| i.service),
+                time: Timestamp::now(),
+            }));
+            if let Some(Entry::Log(record)) = entries.last_mut() {
+                let limit = ValueLimit::new(max_bytes);
+                let mut visitor = LogFieldVisitor { record, max_attributes, limit, dropped: 0 };
+                event.record(&mut visitor);
+                truncated = visitor.limit.truncated;
+            }
+        });
+        self.buffer.count_truncated(truncated);
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
@@ -354,10 +361,21 @@ where
         let Some(span) = ctx.span(&id) else { return };
         // RED metrics count unsampled spans too: a root of an unsampled
         // trace keeps its name, kind and start even in `SampledOnly` mode.
-        let red =
-            self.red.as_ref().filter(|red| span.extensions().get::<SpanData>().is_some_and(|d| red.wants(&d.record)));
-        let red_context = red.and_then(|_| ctx.span(&id)).map(|s| state::metric_context(s, &self.metrics.0.plan));
-        let Some(mut data) = span.extensions_mut().remove::<SpanData>() else { return };
+        // Most spans make none: they take the state out at once.
+        let (red, mut data) = {
+            let mut ext = span.extensions_mut();
+            let Some(data) = ext.get_mut::<SpanData>() else { return };
+            match self.red.as_ref().filter(|red| red.wants(&data.record)) {
+                Some(red) => (Some(red), None),
+                None => (None, ext.remove::<SpanData>()),
+            }
+        };
+        // The context labels are read with the span's state still in place.
+        let red_context = red.map(|_| state::metric_context(&span, &self.metrics.0.plan));
+        if data.is_none() {
+            data = span.extensions_mut().remove::<SpanData>();
+        }
+        let Some(mut data) = data else { return };
         if data.recording || red.is_some() {
             data.record_mut().end = Timestamp::now();
         }

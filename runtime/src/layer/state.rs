@@ -167,7 +167,7 @@ pub(crate) struct EventIds {
 /// The context labels of a measurement made in `span`: the allowlisted
 /// baggage of the nearest span with state, the allowlisted fields of the
 /// nearest span that has each, and the span's ids when it is sampled.
-pub(crate) fn metric_context<'a, R: LookupSpan<'a>>(span: SpanRef<'a, R>, plan: &LabelPlan) -> MetricContext {
+pub(crate) fn metric_context<'a, R: LookupSpan<'a>>(span: &SpanRef<'a, R>, plan: &LabelPlan) -> MetricContext {
     let current = span.id();
     let n_baggage = plan.baggage.len();
     let mut values: ContextValues = smallvec::smallvec![None; n_baggage + plan.fields.len()];
