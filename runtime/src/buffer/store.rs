@@ -163,13 +163,15 @@ impl Store {
             match entry {
                 // The store's `Arc`s are made here, on the ingest thread,
                 // which also frees them when they are evicted.
-                Entry::Log(log) => logs.push(into_arc(&mut self.spare_logs, log)),
+                // The time is read here, while the record is in cache: the
+                // sort below then reads no record.
+                Entry::Log(log) => logs.push((log.time, into_arc(&mut self.spare_logs, log))),
                 Entry::Span(span) => spans.push(into_arc(&mut self.spare_spans, span)),
             }
         }
         // Threads hand over their batches in no particular order.
-        logs.sort_by_key(|log| log.time);
-        logs.into_iter().for_each(|log| self.ingest_log(log));
+        logs.sort_by_key(|(time, _)| *time);
+        logs.into_iter().for_each(|(_, log)| self.ingest_log(log));
         spans.into_iter().for_each(|span| self.ingest_span(span));
         self.evict();
     }
@@ -199,7 +201,9 @@ impl Store {
                     false
                 }
                 None if room && cap > 0 => {
-                    let events = vec![Arc::clone(&log)];
+                    // Room for a few: most spans with events have several.
+                    let mut events = Vec::with_capacity(4);
+                    events.push(Arc::clone(&log));
                     self.pending_events.insert(span_id, PendingEvents { events, bytes, dropped: 0 });
                     true
                 }
@@ -267,6 +271,21 @@ impl Store {
         self.span_count += 1;
     }
 
+    /// Recycles an evicted span, and the events it held last (log records
+    /// evicted before it, kept alive by it).
+    fn recycle_span(&mut self, mut span: Arc<SpanRecord>, mut bytes: usize) {
+        if let Some(record) = Arc::get_mut(&mut span) {
+            if !record.events.is_empty() {
+                for log in std::mem::take(&mut record.events) {
+                    let size = log.accounted_size();
+                    recycle(&mut self.spare_logs, log, size, &mut self.evicted, ExportRecord::Log);
+                }
+                bytes = record.accounted_size();
+            }
+        }
+        recycle(&mut self.spare_spans, span, bytes, &mut self.evicted, ExportRecord::Span);
+    }
+
     fn evict(&mut self) {
         while self.bytes > self.config.max_bytes || self.order.len() > self.config.max_records {
             let Some(slot) = self.order.pop_front() else { break };
@@ -281,13 +300,15 @@ impl Store {
                 Some(trace_id) => {
                     self.span_count -= 1;
                     self.counters.spans_evicted += 1;
+                    let mut evicted = None;
                     if let Some(entry) = self.traces.get_mut(&trace_id) {
-                        if let Some(span) = entry.spans.pop_front() {
-                            recycle(&mut self.spare_spans, span, slot.bytes, &mut self.evicted, ExportRecord::Span);
-                        }
+                        evicted = entry.spans.pop_front();
                         if entry.spans.is_empty() {
                             self.traces.remove(&trace_id);
                         }
+                    }
+                    if let Some(span) = evicted {
+                        self.recycle_span(span, slot.bytes);
                     }
                 }
             }
