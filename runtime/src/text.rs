@@ -165,6 +165,18 @@ impl PartialEq<&str> for Text {
     }
 }
 
+impl PartialEq<String> for Text {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<Cow<'_, str>> for Text {
+    fn eq(&self, other: &Cow<'_, str>) -> bool {
+        self.as_str() == other
+    }
+}
+
 impl PartialEq<Text> for str {
     fn eq(&self, other: &Text) -> bool {
         self == other.as_str()

@@ -39,3 +39,40 @@ fn open_spans_go_by_the_name_the_finished_span_will_have() {
     drop(snap);
     drop(running);
 }
+
+#[test]
+fn max_open_spans_bounds_all_threads_together_and_counts_the_rest() {
+    let config = lantern::buffer::BufferConfig { max_open_spans: 10, ..Default::default() };
+    let layer = lantern::builder().buffer(config).layer();
+    let buffer = layer.buffer();
+    let dispatch =
+        tracing::Dispatch::new(tracing_subscriber::layer::SubscriberExt::with(tracing_subscriber::registry(), layer));
+    let (ready, wait) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let released = std::sync::Arc::new(std::sync::Mutex::new(released));
+    let threads: Vec<_> = (0..3)
+        .map(|_| {
+            let (dispatch, ready, released) = (dispatch.clone(), ready.clone(), released.clone());
+            std::thread::spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    let spans: Vec<_> = (0..10).map(|_| tracing::info_span!("held")).collect();
+                    ready.send(()).unwrap();
+                    let _ = released.lock().unwrap().recv();
+                    drop(spans);
+                })
+            })
+        })
+        .collect();
+    for _ in 0..3 {
+        wait.recv().unwrap();
+    }
+    let snap = buffer.snapshot();
+    assert_eq!(snap.open_spans().len(), 10, "at most max_open_spans shown, whichever thread started them");
+    assert_eq!(snap.stats().open_spans_untracked, 20, "the other 20 are counted");
+    drop(snap);
+    for _ in 0..3 {
+        release.send(()).unwrap();
+    }
+    threads.into_iter().for_each(|t| t.join().unwrap());
+    assert!(buffer.snapshot().open_spans().is_empty());
+}

@@ -42,7 +42,8 @@ pub struct BufferConfig {
     pub max_attribute_value_bytes: usize,
     /// Links kept per span (default 128).
     pub max_links_per_span: usize,
-    /// Open spans tracked for the "running" view (default 100 000).
+    /// Open spans tracked for the "running" view, all threads together
+    /// (default 100 000); more are counted in `open_spans_untracked`.
     pub max_open_spans: usize,
     /// Whether open spans are tracked at all (default true).
     pub track_open_spans: bool,

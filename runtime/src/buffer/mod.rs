@@ -5,41 +5,52 @@
 //! ```text
 //! application threads                      ingest thread ("lantern-ingest")
 //!   span close / event                       wakes every 10 ms, or when a
-//!      |  append to this thread's              batch is handed over
-//!      v  own batch (256 entries)              |
-//!   [ per-thread batch ] --full--> [ bounded   v
-//!          |                         queue ] Store (behind a mutex only the
-//!          +--- partial batches taken ---->  ingest thread and readers take):
-//!               at every drain               traces by id, logs, open spans,
-//!                                            byte and count ceilings
+//!      |  written in place into              batch is handed over while it
+//!      v  this thread's batch (128)          sleeps
+//!   [ per-thread batch ] --full--> [ bounded   |
+//!          |                         queue ]   v
+//!          +--- partial batches taken ---->  Store (behind a mutex only the
+//!               at every drain               ingest thread and readers take):
+//!                                            traces by id, logs, byte and
+//!   span start: a slot in this thread's      count ceilings
+//!   open-span table, read by readers
 //! ```
 //!
-//! The application only ever touches its own thread's batch (a mutex no one
-//! else takes between drains) and, once per 256 entries, the bounded queue
-//! (waking the ingest thread only if it sleeps). Records travel by value in
-//! the batches, whose memory is reused, so the application allocates nothing
-//! for them. Everything that costs — putting records into the store's
-//! `Arc`s,
-//! joining events to their spans, deriving error status from ERROR events,
-//! the per-trace caps, eviction — runs on the ingest thread, whose own
-//! `tracing` output is suppressed. A reader ([`Buffer::snapshot`]) drains the
-//! queue first, so what was recorded before the call is visible to it.
+//! On the usual path the application touches its own thread's batch and
+//! open-span table (mutexes that others take only to drain or read them, or
+//! to close a span that moved threads) and, once per batch, the bounded
+//! queue and the stack of spare batches (waking the ingest thread only if it
+//! sleeps). Records travel by value in the batches, whose memory is reused,
+//! so the application allocates nothing for them. Everything that costs —
+//! putting records into the store's `Arc`s, joining events to their spans,
+//! deriving error status from ERROR events, the per-trace caps, eviction —
+//! runs on the ingest thread, whose own `tracing` output is suppressed. A
+//! reader ([`Buffer::snapshot`]) drains the queue first, so what was recorded
+//! before the call is visible to it (but for a thread caught writing a
+//! record for more than a millisecond, whose batch waits for the next drain).
 //!
 //! # Bounds
 //!
 //! Newest wins everywhere: the queue of full batches overwrites its oldest
 //! batch (at most `queue_capacity` entries wait there, plus one batch per
-//! thread), and the
-//! store evicts its oldest records until it is under both [`BufferConfig`]
-//! ceilings (bytes and count). Every overwritten, evicted or capped record is
-//! counted in [`BufferStats`].
+//! thread), and the store evicts its oldest records until it is under both
+//! [`BufferConfig`] ceilings (bytes and count). Every overwritten, evicted or
+//! capped record is counted in [`BufferStats`], and so is a record that
+//! reached no batch (made by a field's `Debug` while another record was being
+//! written, or during thread teardown: counted with the overwritten ones).
 //!
-//! A kept record is allocated by the ingest thread and freed by it when it is
-//! evicted (after the store's lock is released), so the application threads
-//! never free cold records, and no two threads fight over one allocator
-//! arena for them. (Until 2026-12 records were allocated on the application
-//! threads; freeing them anywhere else fought glibc's arena locks, and freeing
-//! them on the application threads cost a third of an event.)
+//! Outside the ceilings, and bounded: each thread's batch (up to 128 records
+//! by value, about 56 KiB, while the thread is busy; shrunk when it turns
+//! quiet; freed when it exits), the spare batches, the open-span tables
+//! (`max_open_spans` slots in all), and the ingest thread's pools of evicted
+//! records kept for reuse (at most 2048 of each kind, of at most 1 KiB each).
+//!
+//! A kept record is allocated by the ingest thread and, once evicted, reused
+//! or freed by it (after the store's lock is released; a reader's drain frees
+//! on the reader's thread), so the application threads do not free cold
+//! records, and no two threads fight over one allocator arena for them.
+//! (Until 2026-12 records were allocated on the application threads; freeing
+//! them there cost a third of an event.)
 
 mod config;
 pub(crate) mod entry;
@@ -56,7 +67,7 @@ pub use snapshot::{LogQuery, Snapshot, Trace, TraceQuery, TraceSummary};
 pub use stats::BufferStats;
 pub use tracez::{LATENCY_BUCKET_BOUNDS, TracezRow, TracezSample, TracezSamples, latency_bucket};
 
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
@@ -65,6 +76,7 @@ use parking_lot::Mutex;
 
 use entry::{Counters, Entry, ExportRecord};
 use local::LocalBatch;
+pub(crate) use local::is_filing;
 pub(crate) use open::OpenSlot;
 use store::Store;
 
@@ -83,6 +95,8 @@ pub(crate) struct Shared {
     spare_max: usize,
     /// The ingest thread is parked (or about to be): a hand-over wakes it.
     sleeping: AtomicBool,
+    /// Open-span slots not yet taken by any thread's table.
+    open_budget: Arc<AtomicUsize>,
     pub(crate) counters: Counters,
     store: Mutex<Store>,
     ingest: OnceLock<std::thread::Thread>,
@@ -132,6 +146,7 @@ impl Buffer {
             spare: Mutex::new(Vec::new()),
             spare_max: (config.queue_capacity / local::BATCH).max(1) + SPARE_BATCHES,
             sleeping: AtomicBool::new(false),
+            open_budget: Arc::new(AtomicUsize::new(config.max_open_spans)),
             store: Mutex::new(Store::new(config.clone())),
             config,
             counters: Counters::default(),
@@ -153,34 +168,45 @@ impl Buffer {
     /// thread appends to its own batch; a full batch is handed over whole.
     #[inline]
     pub(crate) fn push(&self, entry: Entry) {
-        self.append(|entries| entries.push(entry));
+        let is_span = matches!(entry, Entry::Span(_));
+        let mut entry = Some(entry);
+        if !self.append(|entries| entries.extend(entry.take())) {
+            self.shared.count_lost(is_span);
+        }
     }
 
     /// Lets `write` append one entry to this thread's batch, in place (a
     /// record filled where it lies, not built elsewhere and copied in).
-    /// `write` runs with the batch locked: it must not record into this
-    /// buffer itself (a nested push on this thread is dropped, not
-    /// deadlocked: see `local::with_batch`).
+    /// `write` runs with the batch locked; a record made on this thread
+    /// while it runs (a field's `Debug` that closes a span) finds the batch
+    /// taken and is counted as lost. False when `write` did not run (that,
+    /// or thread teardown): the caller counts its record as lost.
     #[inline]
-    pub(crate) fn append(&self, write: impl FnOnce(&mut Vec<Entry>)) {
+    pub(crate) fn append(&self, write: impl FnOnce(&mut Vec<Entry>)) -> bool {
         let shared = &*self.shared;
         let handed = local::with_batch(
             shared.id,
             || shared.register(),
             |batch| {
                 let mut entries = batch.entries.lock();
-                let full = if entries.len() >= shared.batch_capacity() {
-                    Some(std::mem::replace(&mut *entries, shared.empty_batch()))
-                } else {
-                    None
-                };
+                // Full batches were handed over after the last write, so
+                // there is room: the vector never grows on this path.
                 write(&mut entries);
-                full
+                (entries.len() >= shared.batch_capacity())
+                    .then(|| std::mem::replace(&mut *entries, shared.empty_batch()))
             },
         );
-        if let Some(Some(full)) = handed {
-            shared.hand_over(full);
+        match handed {
+            Some(Some(full)) => shared.hand_over(full),
+            Some(None) => {}
+            None => return false,
         }
+        true
+    }
+
+    /// Counts a log record that reached no batch.
+    pub(crate) fn count_lost_log(&self) {
+        self.shared.count_lost(false);
     }
 
     /// Shows `open` as running until the returned slot is dropped (when the
@@ -188,12 +214,11 @@ impl Buffer {
     #[inline]
     pub(crate) fn open_span(&self, open: OpenSpan) -> Option<OpenSlot> {
         let shared = &*self.shared;
-        let max = shared.config.max_open_spans;
         let slot = local::with_batch(
             shared.id,
             || shared.register(),
             |batch| {
-                let slot = batch.open.lock().insert(open, max)?;
+                let slot = batch.open.lock().insert(open, &batch.open_budget)?;
                 Some(OpenSlot::new(Arc::clone(batch), slot))
             },
         )
@@ -268,7 +293,9 @@ impl Shared {
         let batch = Arc::new(LocalBatch {
             entries: Mutex::new(Vec::new()),
             open: Mutex::new(Default::default()),
+            open_budget: Arc::clone(&self.open_budget),
             alive: AtomicBool::new(true),
+            owner_gone: AtomicBool::new(false),
         });
         self.batches.lock().push(Arc::clone(&batch));
         batch
@@ -280,6 +307,12 @@ impl Shared {
 
     fn empty_batch(&self) -> Vec<Entry> {
         self.spare.lock().pop().unwrap_or_else(|| Vec::with_capacity(self.batch_capacity()))
+    }
+
+    /// Counts a record lost before it reached a batch.
+    pub(crate) fn count_lost(&self, is_span: bool) {
+        let c = &self.counters;
+        if is_span { &c.overwritten_spans } else { &c.overwritten_logs }.fetch_add(1, Relaxed);
     }
 
     fn hand_over(&self, batch: Vec<Entry>) {
@@ -316,43 +349,48 @@ impl Shared {
         // regrows its batch after a drain).
         let mut small: Vec<Entry> = Vec::new();
         let mut batches = self.batches.lock();
-        // A batch only this list holds belongs to a thread that has exited:
-        // it can write no more, so once drained it can go. (Looked at
-        // before the drain: a thread may write and exit during it.)
-        let exited: Vec<bool> = batches.iter().map(|b| Arc::strong_count(b) == 1).collect();
-        for batch in batches.iter() {
-            // A thread holds its batch only while it appends one entry; a
-            // thread that drains from inside an append (a `Debug` impl that
-            // flushes) must not wait on itself: its partial batch waits for
-            // the next drain.
+        // A thread that has exited writes no more (looked at before the
+        // drain: a thread may write and exit during it).
+        let exited: Vec<bool> =
+            batches.iter().map(|b| b.owner_gone.load(Relaxed) || Arc::strong_count(b) == 1).collect();
+        for (batch, &exited) in batches.iter().zip(&exited) {
+            // A thread holds its batch only while it writes one entry. A
+            // thread preempted there for long, or draining from inside its
+            // own write, is not waited for: its batch goes at the next drain.
             let Some(mut entries) = batch.entries.try_lock_for(Duration::from_millis(1)) else { continue };
-            if entries.len() >= local::BATCH / 4 {
+            if exited {
+                // Its memory goes now; only its open spans (still running
+                // elsewhere) keep it listed.
+                taken.push(std::mem::take(&mut *entries));
+            } else if entries.len() >= self.batch_capacity() / 4 {
                 // A busy thread: its batch is swapped for an empty one.
                 let fresh = self.empty_batch();
                 taken.push(std::mem::replace(&mut *entries, fresh));
             } else if !entries.is_empty() {
                 // A quiet one: its few entries are moved, and it keeps its
-                // vector, as small as it needed (many quiet threads, as in
-                // a blocking pool, do not each hold a whole batch).
+                // vector, shrunk if it was sized for a busier time.
                 if small.len() + entries.len() > self.batch_capacity() {
                     taken.push(std::mem::replace(&mut small, self.empty_batch()));
                 }
                 if small.capacity() == 0 {
                     small = self.empty_batch();
                 }
+                let len = entries.len();
                 small.extend(entries.drain(..));
+                if entries.capacity() > 4 * len.max(8) {
+                    entries.shrink_to(2 * len.max(8));
+                }
             }
         }
         if !small.is_empty() {
             taken.push(small);
         }
         let mut exited = exited.into_iter();
-        batches.retain(|_| !exited.next().unwrap_or(false));
+        batches.retain(|b| !exited.next().unwrap_or(false) || !b.open.lock().is_empty());
         drop(batches);
-        // Filing calls the exporter: whatever it does runs outside any span
-        // of the thread that drains (an application thread taking a
-        // snapshot or flushing), and is not traced back into this buffer.
-        tracing::dispatcher::with_default(&tracing::Dispatch::none(), || store.ingest_all(&mut taken));
+        // Filing calls the exporter: whatever it does is not traced back
+        // into this buffer (see `local::filing`).
+        local::filing(|| store.ingest_all(&mut taken));
         let mut spare = self.spare.lock();
         for batch in taken.into_iter().rev() {
             if batch.capacity() >= self.batch_capacity() && spare.len() < self.spare_max {

@@ -4,11 +4,17 @@
 //! that thread takes, but for the span closing on another thread and for a
 //! reader) and gives it back when it closes: starting a span hands nothing
 //! to the ingest thread. A reader ([`super::Snapshot::open_spans`]) copies
-//! each table in turn. Each table holds at most
+//! each table in turn.
+//!
+//! Slots are reused through each table's free list; a table takes a new slot
+//! from the buffer's budget of
 //! [`BufferConfig::max_open_spans`](super::BufferConfig::max_open_spans)
-//! spans; spans beyond that are counted and not shown.
+//! (one shared atomic, touched only when a table grows), and gives its slots
+//! back when its thread has exited and its spans have closed. A span that
+//! finds no slot is counted (`open_spans_untracked`) and not shown.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use super::entry::OpenSpan;
 use super::local::LocalBatch;
@@ -21,18 +27,26 @@ pub(crate) struct OpenTable {
 }
 
 impl OpenTable {
-    /// Stores `open` unless the table holds `max` spans already.
-    pub(crate) fn insert(&mut self, open: OpenSpan, max: usize) -> Option<u32> {
+    /// Stores `open` in a free slot, or a new one taken from `budget`.
+    pub(crate) fn insert(&mut self, open: OpenSpan, budget: &AtomicUsize) -> Option<u32> {
         if let Some(slot) = self.free.pop() {
             self.slots[slot as usize] = Some(open);
             return Some(slot);
         }
-        if self.slots.len() >= max {
-            return None;
-        }
         let slot = u32::try_from(self.slots.len()).ok()?;
+        budget.fetch_update(Relaxed, Relaxed, |left| left.checked_sub(1)).ok()?;
         self.slots.push(Some(open));
         Some(slot)
+    }
+
+    /// Slots taken from the budget.
+    pub(crate) fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether no span is open in this table.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.free.len() == self.slots.len()
     }
 
     fn remove(&mut self, slot: u32) {
@@ -85,12 +99,14 @@ mod tests {
     #[test]
     fn slots_are_reused_and_the_table_is_bounded() {
         let mut table = OpenTable::default();
-        let a = table.insert(open(), 2).unwrap();
-        let _b = table.insert(open(), 2).unwrap();
-        assert!(table.insert(open(), 2).is_none(), "full at max");
+        let budget = AtomicUsize::new(2);
+        let a = table.insert(open(), &budget).unwrap();
+        let _b = table.insert(open(), &budget).unwrap();
+        assert!(table.insert(open(), &budget).is_none(), "the budget is spent");
         table.remove(a);
         assert_eq!(table.iter().count(), 1);
-        assert_eq!(table.insert(open(), 2), Some(a), "a freed slot is reused");
+        assert_eq!(table.insert(open(), &budget), Some(a), "a freed slot is reused, within budget");
+        assert_eq!(budget.load(Relaxed), 0);
         table.remove(a);
         table.remove(a);
         assert_eq!(table.free.len(), 1, "removing twice frees once");

@@ -247,7 +247,7 @@ impl Store {
         if cap == 0 {
             // Nothing is kept per trace: no entry is made for the trace id.
             self.counters.spans_dropped_trace_cap += 1;
-            self.evicted.push(ExportRecord::Span(arc));
+            self.recycle_span(arc, size);
             return;
         }
         let new_trace = !self.traces.contains_key(&trace_id);
@@ -259,7 +259,7 @@ impl Store {
         if entry.admitted >= cap {
             entry.dropped_spans += 1;
             self.counters.spans_dropped_trace_cap += 1;
-            self.evicted.push(ExportRecord::Span(arc));
+            self.recycle_span(arc, size);
             return;
         }
         entry.admitted += 1;

@@ -226,6 +226,10 @@ where
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if crate::buffer::is_filing() {
+            // An exporter's own span, made while records are filed.
+            return;
+        }
         let meta = attrs.metadata();
         // A remote parent from `Context::child_span` wins over the contextual
         // local parent; an explicit parent wins over both.
@@ -306,6 +310,9 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if crate::buffer::is_filing() {
+            return;
+        }
         let normalized = event.normalized_metadata();
         let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
         let is_error = *meta.level() == tracing::Level::ERROR;
@@ -332,8 +339,9 @@ where
         let mut truncated = 0;
         // The record is filled where it lies in the thread's batch: a log
         // record is a few hundred bytes, and each copy of it was a cost.
-        self.buffer.append(|entries| {
-            entries.push(Entry::Log(LogRecord {
+        let appended = self.buffer.append(|entries| {
+            let undo = UndoOnPanic::new(entries);
+            undo.entries.push(Entry::Log(LogRecord {
                 severity: Severity::from(meta.level()),
                 target,
                 body: Text::default(),
@@ -344,13 +352,17 @@ where
                 service: ids.and_then(|i| i.service),
                 time: Timestamp::now(),
             }));
-            if let Some(Entry::Log(record)) = entries.last_mut() {
+            if let Some(Entry::Log(record)) = undo.entries.last_mut() {
                 let limit = ValueLimit::new(max_bytes);
                 let mut visitor = LogFieldVisitor { record, max_attributes, limit, dropped: 0 };
                 event.record(&mut visitor);
                 truncated = visitor.limit.truncated;
             }
+            undo.done();
         });
+        if !appended {
+            self.buffer.count_lost_log();
+        }
         self.buffer.count_truncated(truncated);
     }
 
@@ -407,6 +419,29 @@ where
         } else {
             None
         }
+    }
+}
+
+/// Takes the entry just pushed back out if a field's `Debug` panics while
+/// it is filled: no half-filled record is filed, and the batch is intact.
+struct UndoOnPanic<'a> {
+    entries: &'a mut Vec<Entry>,
+    len: usize,
+}
+
+impl<'a> UndoOnPanic<'a> {
+    fn new(entries: &'a mut Vec<Entry>) -> Self {
+        UndoOnPanic { len: entries.len(), entries }
+    }
+
+    fn done(mut self) {
+        self.len = usize::MAX;
+    }
+}
+
+impl Drop for UndoOnPanic<'_> {
+    fn drop(&mut self) {
+        self.entries.truncate(self.len);
     }
 }
 
