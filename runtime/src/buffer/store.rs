@@ -6,6 +6,7 @@
 //! oldest record goes first whatever its kind, and a trace's spans leave in
 //! the order they came (each trace's deque front is always the oldest).
 
+use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{HashMap as StdHashMap, VecDeque};
 use std::hash::BuildHasherDefault;
 
@@ -121,6 +122,8 @@ pub(crate) struct Store {
     /// Evicted records whose memory holds the next records.
     spare_spans: Vec<Arc<SpanRecord>>,
     spare_logs: Vec<Arc<LogRecord>>,
+    /// Emptied trace deques (of small capacity), for the next traces.
+    spare_deques: Vec<VecDeque<Arc<SpanRecord>>>,
 }
 
 impl Store {
@@ -141,6 +144,7 @@ impl Store {
             tracez: Tracez::default(),
             spare_spans: Vec::new(),
             spare_logs: Vec::new(),
+            spare_deques: Vec::new(),
         }
     }
 
@@ -250,12 +254,16 @@ impl Store {
             self.recycle_span(arc, size);
             return;
         }
-        let new_trace = !self.traces.contains_key(&trace_id);
-        let entry = self.traces.entry(trace_id).or_insert_with(|| TraceEntry {
-            spans: VecDeque::new(),
-            admitted: 0,
-            dropped_spans: 0,
-        });
+        let spare_deques = &mut self.spare_deques;
+        let (entry, new_trace) = match self.traces.entry(trace_id) {
+            MapEntry::Occupied(found) => (found.into_mut(), false),
+            MapEntry::Vacant(slot) => {
+                // A trace's deque comes from one that emptied, when there is
+                // one: most traces are short, and come and go constantly.
+                let spans = spare_deques.pop().unwrap_or_default();
+                (slot.insert(TraceEntry { spans, admitted: 0, dropped_spans: 0 }), true)
+            }
+        };
         if entry.admitted >= cap {
             entry.dropped_spans += 1;
             self.counters.spans_dropped_trace_cap += 1;
@@ -301,10 +309,16 @@ impl Store {
                     self.span_count -= 1;
                     self.counters.spans_evicted += 1;
                     let mut evicted = None;
+                    let mut emptied = false;
                     if let Some(entry) = self.traces.get_mut(&trace_id) {
                         evicted = entry.spans.pop_front();
-                        if entry.spans.is_empty() {
-                            self.traces.remove(&trace_id);
+                        emptied = entry.spans.is_empty();
+                    }
+                    if emptied {
+                        if let Some(gone) = self.traces.remove(&trace_id) {
+                            if self.spare_deques.len() < RECYCLE && gone.spans.capacity() <= 16 {
+                                self.spare_deques.push(gone.spans);
+                            }
                         }
                     }
                     if let Some(span) = evicted {
