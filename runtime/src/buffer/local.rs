@@ -123,3 +123,22 @@ pub(crate) fn with_batch<R>(
         .ok()
         .flatten()
 }
+
+/// A span's slot in its starting thread's table; dropping it frees the slot,
+/// on whichever thread the span closes.
+pub(crate) struct OpenSlot {
+    table: Arc<LocalBatch>,
+    slot: u32,
+}
+
+impl OpenSlot {
+    pub(crate) fn new(table: Arc<LocalBatch>, slot: u32) -> OpenSlot {
+        OpenSlot { table, slot }
+    }
+}
+
+impl Drop for OpenSlot {
+    fn drop(&mut self) {
+        self.table.open.lock().remove(self.slot);
+    }
+}

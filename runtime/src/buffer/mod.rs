@@ -76,8 +76,8 @@ use parking_lot::Mutex;
 
 use entry::{Counters, Entry, ExportRecord};
 use local::LocalBatch;
+pub(crate) use local::OpenSlot;
 pub(crate) use local::is_filing;
-pub(crate) use open::OpenSlot;
 use store::Store;
 
 pub(crate) struct Shared {

@@ -13,11 +13,9 @@
 //! back when its thread has exited and its spans have closed. A span that
 //! finds no slot is counted (`open_spans_untracked`) and not shown.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use super::entry::OpenSpan;
-use super::local::LocalBatch;
 
 /// One thread's open spans: slots, and the free ones to reuse.
 #[derive(Default)]
@@ -49,7 +47,7 @@ impl OpenTable {
         self.free.len() == self.slots.len()
     }
 
-    fn remove(&mut self, slot: u32) {
+    pub(crate) fn remove(&mut self, slot: u32) {
         if let Some(entry) = self.slots.get_mut(slot as usize) {
             if entry.take().is_some() {
                 self.free.push(slot);
@@ -60,25 +58,6 @@ impl OpenTable {
     /// The open spans in this table.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &OpenSpan> {
         self.slots.iter().flatten()
-    }
-}
-
-/// A span's slot in its starting thread's table; dropping it frees the slot,
-/// on whichever thread the span closes.
-pub(crate) struct OpenSlot {
-    table: Arc<LocalBatch>,
-    slot: u32,
-}
-
-impl OpenSlot {
-    pub(crate) fn new(table: Arc<LocalBatch>, slot: u32) -> OpenSlot {
-        OpenSlot { table, slot }
-    }
-}
-
-impl Drop for OpenSlot {
-    fn drop(&mut self) {
-        self.table.open.lock().remove(self.slot);
     }
 }
 
