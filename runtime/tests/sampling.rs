@@ -26,18 +26,7 @@ fn trace_id_ratio_is_consistent_and_close_to_its_ratio() {
 }
 
 fn params(trace_id: lantern::TraceId) -> SamplingParams<'static> {
-    static CALLSITE: tracing::callsite::DefaultCallsite = tracing::callsite::DefaultCallsite::new(&META);
-    static META: tracing::Metadata<'static> = tracing::Metadata::new(
-        "root",
-        "t",
-        tracing::Level::INFO,
-        None,
-        None,
-        None,
-        tracing::field::FieldSet::new(&[], tracing::callsite::Identifier(&CALLSITE)),
-        tracing::metadata::Kind::SPAN,
-    );
-    lantern::sampling::test_params(trace_id, &META)
+    lantern::sampling::test_params(trace_id, lantern::sampling::test_metadata())
 }
 
 #[test]

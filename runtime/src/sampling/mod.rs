@@ -16,17 +16,33 @@
 //! The default sampler is `ParentBased(AlwaysOn)`: follow the upstream sampled
 //! flag, sample every new root.
 //!
+//! The head samplers, each usable alone or as the root sampler of a
+//! [`ParentBased`]:
+//! - [`AlwaysOn`], [`AlwaysOff`]: every trace, or none.
+//! - [`TraceIdRatio`]: a fixed fraction, decided from the trace id.
+//! - [`RateLimiting`]: at most N new traces a second (Jaeger's `rateLimiting`).
+//! - [`PerOperation`]: a fraction per root span name, and a default.
+//! - [`GuaranteedThroughput`]: a fraction per root span name plus a lower
+//!   bound of traces a second, so that rare operations are still seen
+//!   (Jaeger's `operationSampling`).
+//!
 //! [`SamplingStats`] counts the decisions per root span name
 //! ([`crate::Handle::sampling`], `/debug/sampling`).
 
 pub(crate) mod always;
+mod bucket;
 mod parent_based;
+mod per_operation;
+mod rate_limiting;
 mod ratio;
 mod sampler;
 mod stats;
 
 pub use always::{AlwaysOff, AlwaysOn};
+pub use bucket::ManualClock;
 pub use parent_based::ParentBased;
+pub use per_operation::{DEFAULT_MAX_OPERATIONS, GuaranteedThroughput, PerOperation, test_params_named};
+pub use rate_limiting::RateLimiting;
 pub use ratio::TraceIdRatio;
-pub use sampler::{RecordingMode, Sampler, SamplingDecision, SamplingParams, test_params};
+pub use sampler::{RecordingMode, Sampler, SamplingDecision, SamplingParams, test_metadata, test_params};
 pub use stats::{MAX_ROOT_NAMES, RootDecisions, SamplingStats};

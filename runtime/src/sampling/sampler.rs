@@ -104,3 +104,28 @@ pub enum RecordingMode {
 pub fn test_params(trace_id: TraceId, metadata: &'static tracing::Metadata<'static>) -> SamplingParams<'static> {
     SamplingParams { remote_parent: None, trace_id, name: metadata.name(), kind: SpanKind::Internal, metadata }
 }
+
+/// The metadata of a span callsite named `root`: for testing samplers
+/// outside a subscriber, with [`test_params`]. Not part of the stable API.
+///
+/// ```
+/// use lantern::sampling::{AlwaysOn, Sampler};
+/// let params = lantern::sampling::test_params(lantern::TraceId::random(), lantern::sampling::test_metadata());
+/// assert_eq!(params.name, "root");
+/// assert!(AlwaysOn.should_sample(&params).is_sampled());
+/// ```
+#[doc(hidden)]
+pub fn test_metadata() -> &'static tracing::Metadata<'static> {
+    static CALLSITE: tracing::callsite::DefaultCallsite = tracing::callsite::DefaultCallsite::new(&META);
+    static META: tracing::Metadata<'static> = tracing::Metadata::new(
+        "root",
+        "t",
+        tracing::Level::INFO,
+        None,
+        None,
+        None,
+        tracing::field::FieldSet::new(&[], tracing::callsite::Identifier(&CALLSITE)),
+        tracing::metadata::Kind::SPAN,
+    );
+    &META
+}
