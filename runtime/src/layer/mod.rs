@@ -198,6 +198,8 @@ impl LanternLayer {
             name: &rec.name,
             kind: rec.kind,
             metadata: meta,
+            attributes: &rec.attributes,
+            baggage: remote.as_ref().map(|cx| cx.baggage()),
         };
         // `lantern.debug = true` on the span (the middleware's debug header)
         // forces the trace to be sampled, before the sampler is asked.

@@ -25,12 +25,16 @@
 //! - [`GuaranteedThroughput`]: a fraction per root span name plus a lower
 //!   bound of traces a second, so that rare operations are still seen
 //!   (Jaeger's `operationSampling`).
+//! - [`ContextRules`]: ordered rules on the root span's attributes and the
+//!   incoming baggage (`customer.tier=premium` → sample, `synthetic=true` →
+//!   drop), then any sampler for the rest.
 //!
 //! [`SamplingStats`] counts the decisions per root span name
 //! ([`crate::Handle::sampling`], `/debug/sampling`).
 
 pub(crate) mod always;
 mod bucket;
+mod context_rules;
 mod parent_based;
 mod per_operation;
 mod rate_limiting;
@@ -40,6 +44,7 @@ mod stats;
 
 pub use always::{AlwaysOff, AlwaysOn};
 pub use bucket::ManualClock;
+pub use context_rules::ContextRules;
 pub use parent_based::ParentBased;
 pub use per_operation::{DEFAULT_MAX_OPERATIONS, GuaranteedThroughput, PerOperation, test_params_named};
 pub use rate_limiting::RateLimiting;

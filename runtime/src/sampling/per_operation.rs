@@ -494,7 +494,15 @@ pub fn test_params_named<'a>(
     trace_id: TraceId,
     metadata: &'static tracing::Metadata<'static>,
 ) -> SamplingParams<'a> {
-    SamplingParams { remote_parent: None, trace_id, name, kind: SpanKind::Internal, metadata }
+    SamplingParams {
+        remote_parent: None,
+        trace_id,
+        name,
+        kind: SpanKind::Internal,
+        metadata,
+        attributes: &[],
+        baggage: None,
+    }
 }
 
 #[cfg(test)]

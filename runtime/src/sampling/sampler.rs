@@ -1,8 +1,9 @@
 //! The [`Sampler`] trait, what it is asked with and what it answers, and
 //! the [`RecordingMode`].
 
+use crate::baggage::Baggage;
 use crate::ids::TraceId;
-use crate::record::SpanKind;
+use crate::record::{KeyValue, SpanKind};
 use crate::span_context::SpanContext;
 
 /// What a sampler sees when a trace starts in this process.
@@ -19,6 +20,10 @@ pub struct SamplingParams<'a> {
     pub kind: SpanKind,
     /// The callsite's metadata.
     pub metadata: &'static tracing::Metadata<'static>,
+    /// The root span's attributes: its fields at creation.
+    pub attributes: &'a [KeyValue],
+    /// The baggage that came with the remote parent, if any.
+    pub baggage: Option<&'a Baggage>,
 }
 
 /// A sampler's answer.
@@ -102,7 +107,15 @@ pub enum RecordingMode {
 /// ```
 #[doc(hidden)]
 pub fn test_params(trace_id: TraceId, metadata: &'static tracing::Metadata<'static>) -> SamplingParams<'static> {
-    SamplingParams { remote_parent: None, trace_id, name: metadata.name(), kind: SpanKind::Internal, metadata }
+    SamplingParams {
+        remote_parent: None,
+        trace_id,
+        name: metadata.name(),
+        kind: SpanKind::Internal,
+        metadata,
+        attributes: &[],
+        baggage: None,
+    }
 }
 
 /// The metadata of a span callsite named `root`: for testing samplers
