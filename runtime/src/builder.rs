@@ -75,6 +75,7 @@ pub struct Builder {
     http_addr: HttpAddr,
     http_token: Option<String>,
     exporter: Option<Arc<dyn Exporter>>,
+    max_forced_per_second: f64,
 }
 
 /// Where the embedded HTTP server listens.
@@ -107,6 +108,7 @@ impl Default for Builder {
             http_addr: HttpAddr::Default,
             http_token: std::env::var("LANTERN_HTTP_TOKEN").ok().filter(|t| !t.trim().is_empty()),
             exporter: None,
+            max_forced_per_second: crate::sampling::DEFAULT_MAX_FORCED_PER_SECOND,
         }
     }
 }
@@ -133,6 +135,26 @@ impl Builder {
     /// The head sampler (default `ParentBased(AlwaysOn)`).
     pub fn sampler(mut self, sampler: impl Sampler) -> Self {
         self.sampler = Arc::new(sampler);
+        self
+    }
+
+    /// At most this many forced (debug) traces a second (default
+    /// [`DEFAULT_MAX_FORCED_PER_SECOND`](crate::sampling::DEFAULT_MAX_FORCED_PER_SECOND)):
+    /// a root with `lantern.debug = true` (what the middleware's debug header
+    /// sets) is sampled whatever the sampler says, within this cap; past it
+    /// the sampler decides, and the refusal is counted
+    /// ([`SamplingStats::forced_over_cap`](crate::sampling::SamplingStats::forced_over_cap)).
+    /// A negative or NaN rate forces nothing.
+    ///
+    /// ```
+    /// let lantern = lantern::builder().max_forced_per_second(1.0).try_init_local();
+    /// tracing::info_span!("a", lantern.debug = true).in_scope(|| {});
+    /// tracing::info_span!("b", lantern.debug = true).in_scope(|| {});
+    /// let sampling = lantern.handle().sampling();
+    /// assert_eq!((sampling.forced(), sampling.forced_over_cap()), (1, 1));
+    /// ```
+    pub fn max_forced_per_second(mut self, per_second: f64) -> Self {
+        self.max_forced_per_second = per_second;
         self
     }
 
@@ -223,7 +245,8 @@ impl Builder {
 
     fn build(self) -> (LanternLayer, Option<Arc<dyn Exporter>>) {
         let resource = self.make_resource();
-        let layer = LanternLayer::new(self.buffer, resource, self.sampler, self.mode, self.metrics);
+        let layer =
+            LanternLayer::new(self.buffer, resource, self.sampler, self.mode, self.metrics, self.max_forced_per_second);
         if let Some(exporter) = &self.exporter {
             exporter.start(&layer.handle());
             let exporter = Arc::clone(exporter);

@@ -324,6 +324,9 @@ pub struct SpanRecord {
     pub(crate) start: Timestamp,
     /// When it ended.
     pub(crate) end: Timestamp,
+    /// It asked to be sampled (`lantern.debug = true`), whatever the cap on
+    /// attributes kept.
+    pub(crate) forced: bool,
 }
 
 impl SpanRecord {
@@ -353,6 +356,7 @@ impl SpanRecord {
             service: None,
             start: now,
             end: now,
+            forced: false,
         }
     }
 

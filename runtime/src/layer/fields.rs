@@ -166,6 +166,10 @@ impl SpanFieldVisitor<'_> {
                 self.record.service = Some(std::sync::Arc::from(text.as_str()));
             }
             return;
+        } else if name == "lantern.debug" {
+            // Read here, not from the attributes: a low `max_attributes`
+            // must not turn forcing off. Still kept as an attribute below.
+            self.record.forced |= value == Value::Bool(true);
         } else if name == "error" {
             match &value {
                 Value::Bool(false) => {}

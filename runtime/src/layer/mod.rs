@@ -52,9 +52,11 @@ use crate::ids::TraceId;
 use crate::metrics::log_counts::LogCounts;
 use crate::metrics::red::RedRecorder;
 use crate::metrics::{Metrics, MetricsConfig};
-use crate::record::{LogRecord, Severity, SpanRecord, Text, Value};
+use crate::record::{LogRecord, Severity, SpanRecord, Text};
 use crate::resource::Resource;
-use crate::sampling::{ParentBased, RecordingMode, Sampler, SamplingParams, SamplingStats};
+use crate::sampling::{
+    DEFAULT_MAX_FORCED_PER_SECOND, MAX_ROOT_NAMES, ParentBased, RecordingMode, Sampler, SamplingParams, SamplingStats,
+};
 use crate::span_context::TraceFlags;
 use fields::{LogFieldVisitor, SpanFieldVisitor, ValueLimit};
 use state::{Parent, SpanData};
@@ -94,12 +96,13 @@ impl LanternLayer {
         sampler: Arc<dyn Sampler>,
         mode: RecordingMode,
         metrics: MetricsConfig,
+        max_forced_per_second: f64,
     ) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Relaxed);
         let metrics = Metrics::new(metrics).with_process_counters();
         let buffer = Buffer::new(config);
-        let sampling = SamplingStats::new(sampler.clone(), mode);
+        let sampling = SamplingStats::with_max_names(sampler.clone(), mode, MAX_ROOT_NAMES, max_forced_per_second);
         let handle = Handle::new(buffer.clone(), metrics.clone(), sampling.clone(), resource);
         LanternLayer {
             id,
@@ -202,8 +205,9 @@ impl LanternLayer {
             baggage: remote.as_ref().map(|cx| cx.baggage()),
         };
         // `lantern.debug = true` on the span (the middleware's debug header)
-        // forces the trace to be sampled, before the sampler is asked.
-        let forced = crate::record::attribute(&rec.attributes, "lantern.debug") == Some(&Value::Bool(true));
+        // forces the trace to be sampled, before the sampler is asked, within
+        // the cap of forced traces a second.
+        let forced = rec.forced && self.sampling.try_force();
         let sampled = forced || self.sampler.should_sample(&params).is_sampled();
         if !forced {
             // A forced trace is not the sampler's decision.
@@ -455,6 +459,7 @@ impl Default for LanternLayer {
             Arc::new(ParentBased::default()),
             RecordingMode::All,
             MetricsConfig::default(),
+            DEFAULT_MAX_FORCED_PER_SECOND,
         )
     }
 }

@@ -50,4 +50,4 @@ pub use per_operation::{DEFAULT_MAX_OPERATIONS, GuaranteedThroughput, PerOperati
 pub use rate_limiting::RateLimiting;
 pub use ratio::TraceIdRatio;
 pub use sampler::{RecordingMode, Sampler, SamplingDecision, SamplingParams, test_metadata, test_params};
-pub use stats::{MAX_ROOT_NAMES, RootDecisions, SamplingStats};
+pub use stats::{DEFAULT_MAX_FORCED_PER_SECOND, MAX_ROOT_NAMES, RootDecisions, SamplingStats};

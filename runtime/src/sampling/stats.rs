@@ -34,6 +34,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 use parking_lot::RwLock;
 
+use super::bucket::{Clock, TokenBucket};
 use super::sampler::{RecordingMode, Sampler};
 
 /// Root span names counted one by one; roots of further names are counted
@@ -43,6 +44,15 @@ use super::sampler::{RecordingMode, Sampler};
 /// assert_eq!(lantern::sampling::MAX_ROOT_NAMES, 1000);
 /// ```
 pub const MAX_ROOT_NAMES: usize = 1000;
+
+/// Forced (debug) traces let through a second unless the builder says
+/// otherwise ([`crate::Builder::max_forced_per_second`]): a caller allowed to
+/// send the debug header cannot flood the exporter with it.
+///
+/// ```
+/// assert_eq!(lantern::sampling::DEFAULT_MAX_FORCED_PER_SECOND, 10.0);
+/// ```
+pub const DEFAULT_MAX_FORCED_PER_SECOND: f64 = 10.0;
 
 /// The sampler in force, the recording mode and the decisions so far: a
 /// cheap handle, shared by the layer that counts and the readers.
@@ -64,6 +74,11 @@ pub struct SamplingStats(Arc<Inner>);
 
 struct Inner {
     sampler: Arc<dyn Sampler>,
+    /// Forced (debug) traces: the cap, and what it let through or refused.
+    forced: TokenBucket,
+    clock: Clock,
+    forced_honoured: AtomicU64,
+    forced_over_cap: AtomicU64,
     mode: RecordingMode,
     max_names: usize,
     names: RwLock<HashMap<Box<str>, Counts>>,
@@ -99,12 +114,21 @@ impl Counts {
 impl SamplingStats {
     /// Counts for `sampler`, at most [`MAX_ROOT_NAMES`] names.
     pub(crate) fn new(sampler: Arc<dyn Sampler>, mode: RecordingMode) -> Self {
-        Self::with_max_names(sampler, mode, MAX_ROOT_NAMES)
+        Self::with_max_names(sampler, mode, MAX_ROOT_NAMES, DEFAULT_MAX_FORCED_PER_SECOND)
     }
 
-    pub(crate) fn with_max_names(sampler: Arc<dyn Sampler>, mode: RecordingMode, max_names: usize) -> Self {
+    pub(crate) fn with_max_names(
+        sampler: Arc<dyn Sampler>,
+        mode: RecordingMode,
+        max_names: usize,
+        max_forced_per_second: f64,
+    ) -> Self {
         SamplingStats(Arc::new(Inner {
             sampler,
+            forced: TokenBucket::new(max_forced_per_second),
+            clock: Clock::monotonic(),
+            forced_honoured: AtomicU64::new(0),
+            forced_over_cap: AtomicU64::new(0),
             mode,
             max_names,
             names: RwLock::new(HashMap::new()),
@@ -147,6 +171,40 @@ impl SamplingStats {
         } else {
             inner.overflow.count(sampled);
         }
+    }
+
+    /// Whether a trace that asks to be forced (debug) is, within the cap of
+    /// forced traces a second; counts the answer.
+    pub(crate) fn try_force(&self) -> bool {
+        let inner = &*self.0;
+        let honoured = inner.forced.take(&inner.clock);
+        if honoured { &inner.forced_honoured } else { &inner.forced_over_cap }.fetch_add(1, Relaxed);
+        honoured
+    }
+
+    /// Traces sampled because they asked to be (`lantern.debug`, set by the
+    /// middleware's debug header), within the cap
+    /// ([`crate::Builder::max_forced_per_second`]).
+    ///
+    /// ```
+    /// let lantern = lantern::builder().try_init_local();
+    /// tracing::info_span!("checkout", lantern.debug = true).in_scope(|| {});
+    /// assert_eq!(lantern.handle().sampling().forced(), 1);
+    /// ```
+    pub fn forced(&self) -> u64 {
+        self.0.forced_honoured.load(Relaxed)
+    }
+
+    /// Traces that asked to be forced past the cap: the sampler decided
+    /// them as any other.
+    ///
+    /// ```
+    /// let lantern = lantern::builder().max_forced_per_second(0.0).try_init_local();
+    /// tracing::info_span!("checkout", lantern.debug = true).in_scope(|| {});
+    /// assert_eq!(lantern.handle().sampling().forced_over_cap(), 1);
+    /// ```
+    pub fn forced_over_cap(&self) -> u64 {
+        self.0.forced_over_cap.load(Relaxed)
     }
 
     /// The sampler's own description, e.g. `ParentBased{root=AlwaysOn}`.
@@ -264,7 +322,7 @@ mod tests {
     use crate::sampling::always::{AlwaysOff, AlwaysOn};
 
     fn stats(max_names: usize) -> SamplingStats {
-        SamplingStats::with_max_names(Arc::new(AlwaysOn), RecordingMode::All, max_names)
+        SamplingStats::with_max_names(Arc::new(AlwaysOn), RecordingMode::All, max_names, 1.0)
     }
 
     #[test]
