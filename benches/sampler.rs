@@ -1,0 +1,57 @@
+#![allow(missing_docs)] // criterion's macros generate undocumented items
+//! One root span (create, enter, exit, close) under Lantern with each head
+//! sampler, side by side: what a sampler's decision adds to a root, against
+//! `AlwaysOn` in the same run. Every case records its spans
+//! (`RecordingMode::All`), so the cases differ only by the decision; each
+//! prints how many roots its sampler kept.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use lantern::sampling::{
+    AlwaysOn, ContextRules, GuaranteedThroughput, ParentBased, PerOperation, RateLimiting, Sampler, TraceIdRatio,
+};
+use lantern_benches as setup;
+
+fn root_span() {
+    drop(tracing::info_span!("GET /cart", http.route = "/cart").entered());
+}
+
+fn case(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    sampler: impl Sampler,
+) {
+    let (dispatch, buffer) = setup::lantern_from(lantern::builder().sampler(ParentBased::new(sampler)));
+    tracing::dispatcher::with_default(&dispatch, || {
+        group.bench_function(name, |b| b.iter_custom(|iters| setup::counted(iters, root_span)));
+    });
+    setup::report_lantern(&format!("root_span_decision/{name}"), &buffer);
+    let sampling = buffer_sampling(&dispatch);
+    eprintln!("root_span_decision/{name}: {sampling}");
+}
+
+/// What the sampler kept, from the handle's decision counts.
+fn buffer_sampling(dispatch: &tracing::Dispatch) -> String {
+    let Some(handle) = dispatch.downcast_ref::<lantern::Handle>() else { return "no handle".into() };
+    let roots = handle.sampling().roots();
+    let (seen, sampled) = roots.iter().fold((0, 0), |(a, b), r| (a + r.seen, b + r.sampled));
+    format!("sampler kept {sampled} of {seen} roots")
+}
+
+fn decisions(c: &mut Criterion) {
+    let mut group = c.benchmark_group("root_span_decision");
+    case(&mut group, "always_on", AlwaysOn);
+    case(&mut group, "trace_id_ratio_0.5", TraceIdRatio::new(0.5));
+    case(&mut group, "rate_limiting_100", RateLimiting::new(100.0));
+    let per_op = (0..10).fold(PerOperation::new(0.5), |s, i| s.with_operation(format!("GET /{i}"), 0.1));
+    case(&mut group, "per_operation_0.5", per_op.with_operation("GET /cart", 0.5));
+    case(&mut group, "guaranteed_throughput", GuaranteedThroughput::new(0.001, 1.0));
+    let rules = ContextRules::new(AlwaysOn)
+        .drop_when_baggage("synthetic", "true")
+        .drop_when_attribute("http.route", "/health")
+        .sample_when_attribute("customer.tier", "premium");
+    case(&mut group, "context_rules_3", rules);
+    group.finish();
+}
+
+criterion_group!(benches, decisions);
+criterion_main!(benches);
