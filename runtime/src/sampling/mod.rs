@@ -25,6 +25,9 @@
 //! - [`GuaranteedThroughput`]: a fraction per root span name plus a lower
 //!   bound of traces a second, so that rare operations are still seen
 //!   (Jaeger's `operationSampling`).
+//! - [`Adaptive`]: a probability per root span name, recomputed every
+//!   interval so that each operation is sampled at a target rate, with a
+//!   lower bound (Jaeger's adaptive sampling, computed in this process).
 //! - [`ContextRules`]: ordered rules on the root span's attributes and the
 //!   incoming baggage (`customer.tier=premium` → sample, `synthetic=true` →
 //!   drop), then any sampler for the rest.
@@ -32,6 +35,7 @@
 //! [`SamplingStats`] counts the decisions per root span name
 //! ([`crate::Handle::sampling`], `/debug/sampling`).
 
+mod adaptive;
 pub(crate) mod always;
 mod bucket;
 mod context_rules;
@@ -42,6 +46,7 @@ mod ratio;
 mod sampler;
 mod stats;
 
+pub use adaptive::Adaptive;
 pub use always::{AlwaysOff, AlwaysOn};
 pub use bucket::ManualClock;
 pub use context_rules::ContextRules;

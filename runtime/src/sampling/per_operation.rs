@@ -62,7 +62,7 @@ use crate::text::{MAX_NAME_BYTES, cut};
 pub const DEFAULT_MAX_OPERATIONS: usize = 2000;
 
 /// The highest cap either sampler accepts: `with_max_operations` clamps to it.
-const MAX_OPERATIONS_LIMIT: usize = 1 << 16;
+pub(crate) const MAX_OPERATIONS_LIMIT: usize = 1 << 16;
 
 /// A probability per root span name, and a default for every other name.
 ///
@@ -229,7 +229,7 @@ pub struct GuaranteedThroughput {
     upper_bound: Option<f64>,
     clock: Clock,
     /// Built at the first decision, from the configuration above.
-    table: OnceLock<Table>,
+    table: OnceLock<Table<Operation>>,
 }
 
 impl GuaranteedThroughput {
@@ -323,7 +323,7 @@ impl GuaranteedThroughput {
         self
     }
 
-    fn table(&self) -> &Table {
+    fn table(&self) -> &Table<Operation> {
         self.table.get_or_init(|| {
             let table = Table::new(self.probabilities.max_operations);
             for (name, &(_, ratio)) in &self.probabilities.operations {
@@ -398,19 +398,31 @@ impl Operation {
     }
 }
 
+/// What a [`Table`] holds: a value found by its name.
+pub(crate) trait Named {
+    /// The key, already cut to [`MAX_NAME_BYTES`].
+    fn name(&self) -> &str;
+}
+
+impl Named for Operation {
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 /// A fixed-size, insert-only hash table of operations, read without locks:
 /// open addressing with linear probing over `OnceLock` slots, at least twice
 /// as many slots as the cap, so a probe ends at an empty slot soon.
-struct Table {
-    slots: Box<[OnceLock<Box<Operation>>]>,
+pub(crate) struct Table<T> {
+    slots: Box<[OnceLock<Box<T>>]>,
     hasher: RandomState,
     /// Operations held (or being inserted), never above `cap`.
     len: AtomicUsize,
     cap: usize,
 }
 
-impl Table {
-    fn new(cap: usize) -> Self {
+impl<T: Named> Table<T> {
+    pub(crate) fn new(cap: usize) -> Self {
         let slots = (cap * 2).next_power_of_two();
         Table {
             slots: (0..slots).map(|_| OnceLock::new()).collect(),
@@ -422,7 +434,7 @@ impl Table {
 
     /// The slots a probe for `name` visits, in order: every slot at most
     /// once, so a probe always ends.
-    fn probe(&self, name: &str) -> impl Iterator<Item = &OnceLock<Box<Operation>>> {
+    fn probe(&self, name: &str) -> impl Iterator<Item = &OnceLock<Box<T>>> {
         let mask = self.slots.len() - 1;
         let start = self.hasher.hash_one(name) as usize;
         (0..self.slots.len()).map(move |i| &self.slots[(start + i) & mask])
@@ -431,10 +443,10 @@ impl Table {
     /// The operation named `name`, added with `make` if it is new and the
     /// table has room; `None` past the cap.
     #[inline]
-    fn get_or_insert(&self, name: &str, make: impl FnOnce() -> Operation) -> Option<&Operation> {
+    pub(crate) fn get_or_insert(&self, name: &str, make: impl FnOnce() -> T) -> Option<&T> {
         for slot in self.probe(name) {
             match slot.get() {
-                Some(op) if *op.name == *name => return Some(op),
+                Some(op) if op.name() == name => return Some(op),
                 Some(_) => continue,
                 // An empty slot ends the search; so may one being filled
                 // right now, which `insert` then waits for.
@@ -448,7 +460,7 @@ impl Table {
     }
 
     #[cold]
-    fn insert(&self, name: &str, make: impl FnOnce() -> Operation) -> Option<&Operation> {
+    fn insert(&self, name: &str, make: impl FnOnce() -> T) -> Option<&T> {
         if self.len.fetch_add(1, Relaxed) >= self.cap {
             self.len.fetch_sub(1, Relaxed);
             return None;
@@ -464,7 +476,7 @@ impl Table {
             }
             match slot.get() {
                 // Another thread added the same name first.
-                Some(op) if *op.name == *name => {
+                Some(op) if op.name() == name => {
                     self.len.fetch_sub(1, Relaxed);
                     return Some(op);
                 }
@@ -474,6 +486,16 @@ impl Table {
         // Unreachable: the table has twice the cap in slots.
         self.len.fetch_sub(1, Relaxed);
         None
+    }
+
+    /// Every value held, in slot order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.slots.iter().filter_map(|slot| slot.get().map(|op| &**op))
+    }
+
+    /// How many values are held (or being inserted).
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Relaxed)
     }
 }
 
@@ -531,7 +553,7 @@ mod tests {
     fn a_slot_is_16_bytes_as_the_module_docs_say() {
         assert_eq!(std::mem::size_of::<OnceLock<Box<Operation>>>(), 16);
         assert!(std::mem::size_of::<Operation>() <= 120);
-        assert_eq!(Table::new(DEFAULT_MAX_OPERATIONS).slots.len(), 4096);
+        assert_eq!(Table::<Operation>::new(DEFAULT_MAX_OPERATIONS).slots.len(), 4096);
     }
 
     #[test]
