@@ -75,6 +75,16 @@ fn main() {
         run(&format!("{what}: lantern sampled"), ops, &lantern, work, || buffer.flush());
         setup::report_lantern(&format!("{what}: lantern sampled"), &buffer);
         if what == "span" {
+            let (tracked, handle) = setup::lantern_sampled_tracked();
+            let case = "span: lantern sampled + completion tracker";
+            // Traces complete on the ingest thread's next round after they
+            // are filed: it is given that round (20 ms of wall time).
+            run(case, ops, &tracked, work, || {
+                handle.buffer().flush();
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            });
+            setup::report_lantern(case, handle.buffer());
+            setup::report_tail(case, &handle);
             let (unsampled, buffer) = setup::lantern_unsampled_buffer();
             run("span: lantern unsampled (SampledOnly)", ops, &unsampled, work, || buffer.flush());
             setup::report_lantern("span: lantern unsampled (SampledOnly)", &buffer);

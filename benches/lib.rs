@@ -25,6 +25,25 @@ pub fn lantern_sampled() -> (Dispatch, lantern::buffer::Buffer) {
     (Dispatch::new(tracing_subscriber::registry().with(layer)), buffer)
 }
 
+/// [`lantern_sampled`] with the completion tracker on: a trace listener
+/// that does nothing, so that every trace is watched until it completes
+/// (at once: no quiet period, so the completion work falls inside a run).
+pub fn lantern_sampled_tracked() -> (Dispatch, lantern::Handle) {
+    let completion = lantern::tail::CompletionConfig { quiet_period: std::time::Duration::ZERO, ..Default::default() };
+    let layer = lantern::builder().completion(completion).trace_listener(lantern::tail::NoopListener).layer();
+    let handle = layer.handle();
+    (Dispatch::new(tracing_subscriber::registry().with(layer)), handle)
+}
+
+/// Prints what the completion tracker did.
+pub fn report_tail(case: &str, handle: &lantern::Handle) {
+    let t = handle.tail();
+    eprintln!(
+        "{case}: completion tracker: {} traces completed, {} watched now, {} not watched (table full)",
+        t.completed, t.watching, t.tracker_full
+    );
+}
+
 /// Lantern recording only sampled traces, with a sampler that keeps none.
 pub fn lantern_unsampled() -> Dispatch {
     lantern_unsampled_buffer().0

@@ -81,6 +81,12 @@ fn cases(group: &mut Group<'_>, prefix: &str, case: fn(&mut Group<'_>, &str, &Di
     setup::report_lantern(&name("lantern_sampled"), &buffer);
     drop((lantern, buffer));
 
+    let (lantern, handle) = setup::lantern_sampled_tracked();
+    case(group, "lantern_sampled_completion_tracker", &lantern);
+    setup::report_lantern(&name("lantern_sampled_completion_tracker"), handle.buffer());
+    setup::report_tail(&name("lantern_sampled_completion_tracker"), &handle);
+    drop((lantern, handle));
+
     let (lantern, buffer) = setup::lantern_unsampled_buffer();
     case(group, "lantern_unsampled_sampled_only", &lantern);
     setup::report_lantern(&name("lantern_unsampled_sampled_only"), &buffer);

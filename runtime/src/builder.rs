@@ -9,11 +9,15 @@ use tracing_subscriber::util::SubscriberInitExt;
 use crate::buffer::{Buffer, BufferConfig};
 use crate::export::Exporter;
 use crate::handle::Handle;
+use crate::init_error::InitError;
 use crate::layer::LanternLayer;
 use crate::metrics::{Metrics, MetricsConfig};
 use crate::record::KeyValue;
 use crate::resource::Resource;
 use crate::sampling::{ParentBased, RecordingMode, Sampler, SamplingStats};
+use crate::tail::config::CompletionConfig;
+use crate::tail::listener::TraceListener;
+use crate::tail::policy::TailPolicy;
 
 /// Installs Lantern as the global subscriber with the defaults, and captures
 /// the `log` crate too. Keep the guard alive for the life of the program.
@@ -76,6 +80,9 @@ pub struct Builder {
     http_token: Option<String>,
     exporter: Option<Arc<dyn Exporter>>,
     max_forced_per_second: f64,
+    tail: Option<TailPolicy>,
+    completion: CompletionConfig,
+    listeners: Vec<Arc<dyn TraceListener>>,
 }
 
 /// Where the embedded HTTP server listens.
@@ -109,6 +116,9 @@ impl Default for Builder {
             http_token: std::env::var("LANTERN_HTTP_TOKEN").ok().filter(|t| !t.trim().is_empty()),
             exporter: None,
             max_forced_per_second: crate::sampling::DEFAULT_MAX_FORCED_PER_SECOND,
+            tail: None,
+            completion: CompletionConfig::default(),
+            listeners: Vec::new(),
         }
     }
 }
@@ -230,6 +240,47 @@ impl Builder {
         self
     }
 
+    /// Tail sampling: completed traces the head sampler dropped are judged
+    /// by `policy`, and those it keeps are exported whole (see
+    /// [`crate::tail`]). Needs [`RecordingMode::All`], the default:
+    /// [`Builder::try_init`] refuses it with `SampledOnly`, and the other
+    /// set-ups print why on stderr and run without it.
+    ///
+    /// ```
+    /// let policy = lantern::tail::TailPolicy::parse("errors,slow:300ms").unwrap();
+    /// let lantern = lantern::builder().tail_sampling(policy).try_init_local();
+    /// assert!(lantern.handle().tail().enabled);
+    /// ```
+    pub fn tail_sampling(mut self, policy: TailPolicy) -> Self {
+        self.tail = Some(policy);
+        self
+    }
+
+    /// When a trace counts as complete, for tail sampling and the trace
+    /// listeners (default: 2 s quiet, 60 s at most, 50 000 watched).
+    ///
+    /// ```
+    /// let quick = lantern::tail::CompletionConfig { quiet_period: std::time::Duration::from_millis(200), ..Default::default() };
+    /// let lantern = lantern::builder().completion(quick).try_init_local();
+    /// # drop(lantern);
+    /// ```
+    pub fn completion(mut self, config: CompletionConfig) -> Self {
+        self.completion = config;
+        self
+    }
+
+    /// Adds a listener that receives each trace as it completes in this
+    /// process (see [`TraceListener`]).
+    ///
+    /// ```
+    /// let lantern = lantern::builder().trace_listener(lantern::tail::NoopListener).try_init_local();
+    /// assert!(lantern.handle().tail().enabled);
+    /// ```
+    pub fn trace_listener(mut self, listener: impl TraceListener) -> Self {
+        self.listeners.push(Arc::new(listener));
+        self
+    }
+
     /// The capture layer, for composing your own subscriber. Its
     /// [`LanternLayer::recorder`] is the matching `metrics` recorder. An
     /// exporter given to the builder is started here; call its `shutdown`
@@ -247,6 +298,12 @@ impl Builder {
         let resource = self.make_resource();
         let layer =
             LanternLayer::new(self.buffer, resource, self.sampler, self.mode, self.metrics, self.max_forced_per_second);
+        let mut tail = self.tail;
+        if tail.is_some() && self.mode == RecordingMode::SampledOnly {
+            eprintln!("lantern: {}; running without it", InitError::tail_needs_recording());
+            tail = None;
+        }
+        layer.buffer().set_tail(self.completion, tail, self.listeners);
         if let Some(exporter) = &self.exporter {
             exporter.start(&layer.handle());
             let exporter = Arc::clone(exporter);
@@ -274,6 +331,9 @@ impl Builder {
     /// recorder, or says why it could not. When another `metrics` recorder
     /// is installed already, tracing still works and a warning is printed.
     pub fn try_init(self) -> Result<Guard, InitError> {
+        if self.tail.is_some() && self.mode == RecordingMode::SampledOnly {
+            return Err(InitError::tail_needs_recording());
+        }
         let capture_log = self.capture_log;
         let http_token = self.http_token.clone();
         let http_addr = match self.http_addr {
@@ -449,62 +509,6 @@ impl Drop for Guard {
         self.handle.buffer().flush();
         if let Some(exporter) = self.exporter.take() {
             exporter.shutdown(crate::export::SHUTDOWN_TIMEOUT);
-        }
-    }
-}
-
-/// Why Lantern could not be installed (usually: a global subscriber exists).
-///
-/// ```
-/// let _first = lantern::builder().http_addr(None).try_init().unwrap();
-/// let err = lantern::builder().http_addr(None).try_init().unwrap_err();
-/// assert!(err.is_global_subscriber_set());
-/// assert!(std::error::Error::source(&err).is_some());
-/// ```
-#[derive(Debug)]
-pub struct InitError {
-    kind: InitErrorKind,
-}
-
-#[derive(Debug)]
-enum InitErrorKind {
-    /// `tracing`'s global default was already set.
-    GlobalSubscriber(tracing_subscriber::util::TryInitError),
-}
-
-impl InitError {
-    fn global_subscriber(source: tracing_subscriber::util::TryInitError) -> InitError {
-        InitError { kind: InitErrorKind::GlobalSubscriber(source) }
-    }
-
-    /// Whether another global subscriber was installed first.
-    ///
-    /// ```
-    /// let _first = lantern::builder().http_addr(None).try_init().unwrap();
-    /// assert!(lantern::builder().http_addr(None).try_init().unwrap_err().is_global_subscriber_set());
-    /// ```
-    pub fn is_global_subscriber_set(&self) -> bool {
-        matches!(self.kind, InitErrorKind::GlobalSubscriber(_))
-    }
-
-    /// The underlying error's text, for a one-line message.
-    fn source_text(&self) -> String {
-        std::error::Error::source(self).map(ToString::to_string).unwrap_or_default()
-    }
-}
-
-impl std::fmt::Display for InitError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.kind {
-            InitErrorKind::GlobalSubscriber(_) => f.write_str("could not install Lantern as the global subscriber"),
-        }
-    }
-}
-
-impl std::error::Error for InitError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            InitErrorKind::GlobalSubscriber(e) => Some(e),
         }
     }
 }

@@ -71,6 +71,12 @@ impl Timestamp {
         if self.0 >= a.mono { a.wall + (self.0 - a.mono) } else { a.wall - (a.mono - self.0) }
     }
 
+    /// This instant moved `by` later (for tests).
+    #[cfg(test)]
+    pub(crate) fn later(self, by: Duration) -> Self {
+        Timestamp(self.0 + by)
+    }
+
     pub(crate) fn saturating_duration_since(self, earlier: Timestamp) -> Duration {
         self.0.saturating_duration_since(earlier.0)
     }

@@ -90,6 +90,17 @@ impl Handle {
         &self.inner.sampling
     }
 
+    /// What trace completion and the tail policies did (see
+    /// [`crate::tail`]).
+    ///
+    /// ```
+    /// let lantern = lantern::builder().try_init_local();
+    /// assert!(!lantern.handle().tail().enabled, "no tail policy, no listener");
+    /// ```
+    pub fn tail(&self) -> crate::tail::TailStats {
+        self.inner.buffer.tail_stats()
+    }
+
     /// Who is producing the telemetry: `service.name` and the other
     /// resource attributes.
     ///

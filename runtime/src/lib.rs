@@ -61,6 +61,7 @@
 //! | [`context`] | the current [`Context`], baggage, remote parents |
 //! | [`propagation`] | W3C Trace Context and Baggage, inject and extract |
 //! | [`sampling`] | head samplers and the recording mode |
+//! | [`tail`] | trace completion, [`tail::TraceListener`], tail sampling from the ring buffer |
 //! | [`buffer`] | the ring buffer and its read API ([`buffer::Snapshot`]) |
 //! | [`record`] | span and log records, attributes |
 //! | [`metrics`] | the `metrics` recorder, RED metrics, Prometheus text |
@@ -116,6 +117,7 @@ mod env;
 pub mod export;
 mod handle;
 mod ids;
+mod init_error;
 mod layer;
 pub mod metrics;
 #[cfg(feature = "middleware")]
@@ -130,13 +132,15 @@ pub mod sampling;
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;
 mod span_context;
+pub mod tail;
 mod text;
 mod trace_state;
 
-pub use builder::{Builder, Guard, InitError, builder, init, layer};
+pub use builder::{Builder, Guard, builder, init, layer};
 pub use context::value::Context;
 pub use handle::Handle;
 pub use ids::{ParseIdError, SpanId, TraceId};
+pub use init_error::InitError;
 pub use lantern_macros::traced;
 pub use layer::LanternLayer;
 

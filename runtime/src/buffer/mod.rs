@@ -52,14 +52,16 @@
 //! (Until 2026-12 records were allocated on the application threads; freeing
 //! them there cost a third of an event.)
 
+mod completion;
 mod config;
 pub(crate) mod entry;
 mod local;
 mod open;
-mod snapshot;
+pub(crate) mod snapshot;
 mod stats;
 mod store;
 pub(crate) mod tracez;
+mod tracker;
 
 pub use config::BufferConfig;
 pub use entry::OpenSpan;
@@ -79,6 +81,11 @@ use local::LocalBatch;
 pub(crate) use local::OpenSlot;
 pub(crate) use local::is_filing;
 use store::Store;
+use tracker::TailState;
+
+use crate::tail::config::CompletionConfig;
+use crate::tail::listener::{TailStats, TraceListener};
+use crate::tail::policy::{TailEvaluator, TailPolicy};
 
 pub(crate) struct Shared {
     pub(crate) config: BufferConfig,
@@ -100,6 +107,8 @@ pub(crate) struct Shared {
     pub(crate) counters: Counters,
     store: Mutex<Store>,
     ingest: OnceLock<std::thread::Thread>,
+    /// Who hears of completed traces; only the ingest thread takes it.
+    listeners: Mutex<Vec<Option<Arc<dyn TraceListener>>>>,
 }
 
 /// A handle to one Lantern ring buffer: cheap to clone, `Send + Sync`.
@@ -151,6 +160,7 @@ impl Buffer {
             config,
             counters: Counters::default(),
             ingest: OnceLock::new(),
+            listeners: Mutex::new(Vec::new()),
         });
         let weak = Arc::downgrade(&shared);
         let spawned = std::thread::Builder::new().name("lantern-ingest".into()).spawn(move || ingest_loop(weak));
@@ -255,6 +265,44 @@ impl Buffer {
     /// Hands sampled spans and logs to `exporter` from now on.
     pub(crate) fn set_exporter(&self, exporter: entry::ExportFn) {
         self.shared.store.lock().exporter = Some(exporter);
+    }
+
+    /// Watches traces for completion from now on, judging those the head
+    /// sampler dropped by `policy` (if any) and telling `listeners`.
+    pub(crate) fn set_tail(
+        &self,
+        completion: CompletionConfig,
+        policy: Option<TailPolicy>,
+        listeners: Vec<Arc<dyn TraceListener>>,
+    ) {
+        let evaluator = policy.filter(TailPolicy::has_rules).map(TailEvaluator::new);
+        if evaluator.is_none() && listeners.is_empty() {
+            return;
+        }
+        let state = TailState::new(completion, evaluator, !listeners.is_empty());
+        *self.shared.listeners.lock() = listeners.into_iter().map(Some).collect();
+        self.shared.store.lock().tail = Some(Box::new(state));
+    }
+
+    /// What trace completion and the tail policies did.
+    pub(crate) fn tail_stats(&self) -> TailStats {
+        let store = self.shared.store.lock();
+        let Some(tail) = store.tail.as_deref() else { return TailStats::default() };
+        let c = &tail.counters;
+        let mut kept_by_operation: Vec<(String, u64)> = c.kept_ops.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        kept_by_operation.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        TailStats {
+            enabled: true,
+            watching: tail.tracker.watching() as u64,
+            completed: c.completed,
+            closed_by_max_age: c.closed_by_max_age,
+            tracker_full: c.tracker_full,
+            late_spans: c.late_spans,
+            kept_by_reason: c.kept,
+            over_cap: c.over_cap,
+            spans_exported: c.spans_exported,
+            kept_by_operation,
+        }
     }
 
     /// Moves everything queued so far into the store.
@@ -421,11 +469,17 @@ fn ingest_loop(weak: Weak<Shared>) {
     loop {
         crate::clock::tick_coarse();
         let Some(shared) = weak.upgrade() else { return };
-        let evicted = {
+        let (evicted, completed) = {
             let mut store = shared.store.lock();
-            shared.drain_into(&mut store)
+            let evicted = shared.drain_into(&mut store);
+            let completed = local::filing(|| completion::complete_due(&mut store, crate::clock::coarse_millis()));
+            (evicted, completed)
         };
         drop(evicted);
+        if !completed.is_empty() {
+            completion::run_listeners(&mut shared.listeners.lock(), &completed);
+        }
+        drop(completed);
         // Say it sleeps, then look once more: a batch handed over before
         // the flag was set is taken now; one handed over after it wakes us.
         shared.sleeping.store(true, SeqCst);

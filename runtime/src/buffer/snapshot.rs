@@ -16,6 +16,7 @@ use super::store::{Store, TraceEntry};
 use super::tracez::{TracezRow, TracezSample, TracezSamples};
 use crate::ids::{SpanId, TraceId};
 use crate::record::{LogRecord, Severity, SpanRecord};
+use crate::tail::policy::has_key_value;
 
 /// Which traces [`Snapshot::traces`] returns.
 ///
@@ -53,27 +54,6 @@ impl Default for TraceQuery {
     fn default() -> Self {
         TraceQuery { limit: 50, offset: 0, span_name: None, min_duration: None, errors_only: false, attribute: None }
     }
-}
-
-/// Whether `span` has attribute or baggage entry `key` printing as `value`.
-fn has_key_value(span: &SpanRecord, key: &str, value: &str) -> bool {
-    use std::fmt::Write;
-    struct Eq<'a>(&'a str, bool);
-    impl Write for Eq<'_> {
-        fn write_str(&mut self, s: &str) -> std::fmt::Result {
-            match self.0.strip_prefix(s) {
-                Some(rest) => self.0 = rest,
-                None => self.1 = false,
-            }
-            Ok(())
-        }
-    }
-    let text_is = |v: &crate::record::Value| {
-        let mut eq = Eq(value, true);
-        let _ = write!(eq, "{v}");
-        eq.1 && eq.0.is_empty()
-    };
-    span.attribute(key).is_some_and(text_is) || span.baggage.get(key) == Some(value)
 }
 
 /// Which logs [`Snapshot::logs`] returns.

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use super::config::BufferConfig;
 use super::entry::{Entry, ExportFn, ExportRecord};
 use super::tracez::Tracez;
+use super::tracker::{Late, TailState, mark_tail_kept};
 use crate::ids::{SpanId, TraceId};
 use crate::record::{LogRecord, Severity, SpanRecord, Status};
 
@@ -124,6 +125,10 @@ pub(crate) struct Store {
     spare_logs: Vec<Arc<LogRecord>>,
     /// Emptied trace deques (of small capacity), for the next traces.
     spare_deques: Vec<VecDeque<Arc<SpanRecord>>>,
+    /// Trace completion and tail sampling, when set up.
+    pub(crate) tail: Option<Box<TailState>>,
+    /// The coarse clock at the start of this drain.
+    now_ms: u64,
 }
 
 impl Store {
@@ -145,6 +150,8 @@ impl Store {
             spare_spans: Vec::new(),
             spare_logs: Vec::new(),
             spare_deques: Vec::new(),
+            tail: None,
+            now_ms: 0,
         }
     }
 
@@ -161,6 +168,7 @@ impl Store {
     /// span's events are in place before its end.
     /// The batches are left empty, with their capacity, for reuse.
     pub(crate) fn ingest_all(&mut self, batches: &mut [Vec<Entry>]) {
+        self.now_ms = crate::clock::coarse_millis();
         let mut logs = Vec::new();
         let mut spans = Vec::new();
         for entry in batches.iter_mut().flat_map(|b| b.drain(..)) {
@@ -240,7 +248,14 @@ impl Store {
             }
             span.events = events;
         }
-        self.tracez.record(span, crate::clock::coarse_millis());
+        self.tracez.record(span, self.now_ms);
+        if let Some(tail) = self.tail.as_deref_mut() {
+            if tail.tracker.on_span(span, self.now_ms, &mut tail.counters) == Late::Kept {
+                // A late span of a trace the tail policies kept goes too.
+                mark_tail_kept(span);
+                tail.counters.spans_exported += 1;
+            }
+        }
         let (trace_id, size, sampled) = (span.trace_id, span.accounted_size(), span.flags.is_sampled());
         self.counters.spans_sampled += u64::from(sampled);
         if let (true, Some(exporter)) = (sampled, &self.exporter) {

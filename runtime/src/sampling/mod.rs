@@ -32,12 +32,28 @@
 //!   incoming baggage (`customer.tier=premium` → sample, `synthetic=true` →
 //!   drop), then any sampler for the rest.
 //!
+//! # Head or tail
+//!
+//! Everything in this module is *head* sampling: the decision is made when
+//! a trace starts, from what is known then (its root's name, fields and
+//! baggage, the remote parent's flag), and it costs a few nanoseconds per
+//! root (`benches/README.md`: +9 to +40 ns over `AlwaysOn`). It cannot know
+//! whether the trace will fail or be slow: a 1% sampler drops 99% of the
+//! errors too. *Tail* sampling ([`crate::tail`]) decides when the trace has
+//! completed, from what happened in it, and keeps failed and slow traces
+//! that the head sampler dropped. Its price is memory, not latency: the
+//! dropped traces must be recorded in the ring buffer until they complete
+//! ([`RecordingMode::All`], the default, whose unsampled spans cost about
+//! what sampled ones do), plus a table entry per running trace on the
+//! ingest thread. Use both: a head sampler for the steady share, tail
+//! policies for what must not be missed.
+//!
 //! [`SamplingStats`] counts the decisions per root span name
 //! ([`crate::Handle::sampling`], `/debug/sampling`).
 
 mod adaptive;
 pub(crate) mod always;
-mod bucket;
+pub(crate) mod bucket;
 mod context_rules;
 mod parent_based;
 mod per_operation;
