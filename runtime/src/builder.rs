@@ -103,11 +103,12 @@ impl Default for Builder {
     /// the setters win.
     fn default() -> Self {
         let (service_name, resource) = crate::env::resource();
+        let sampler = crate::env::sampler(service_name.as_deref()).unwrap_or_else(|| Arc::new(ParentBased::default()));
         Builder {
             service_name,
             resource,
             buffer: crate::env::buffer_config(),
-            sampler: crate::env::sampler().unwrap_or_else(|| Arc::new(ParentBased::default())),
+            sampler,
             mode: RecordingMode::All,
             max_level: tracing::level_filters::LevelFilter::TRACE,
             capture_log: true,

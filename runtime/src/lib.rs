@@ -78,8 +78,11 @@
 //! | `server` | on | `lantern::server`: `/metrics` and the debug pages on a thread of their own (axum, a current-thread tokio runtime) |
 //! | `middleware` | on | `lantern::middleware`: tower layers for HTTP and gRPC servers and clients, message-header propagation (tower's traits, `http-body`) |
 //! | `axum` | with `server` | the middleware reads axum's `MatchedPath` (`http.route`) and `ConnectInfo` (`client.address`) |
+//! | `remote-sampling` | on | [`sampling::RemoteSampler`]: Jaeger remote sampling strategies, polled over plain HTTP (hyper's client, no TLS) on a thread of its own, or read from a file; `OTEL_TRACES_SAMPLER=jaeger_remote` |
 //!
-//! Without `server` nothing in Lantern opens a socket; without either the
+//! Without `server` nothing in Lantern listens on a socket, and only a
+//! `RemoteSampler` (yours, or the one `OTEL_TRACES_SAMPLER=jaeger_remote`
+//! asks for) connects out; without `server` and `remote-sampling` the
 //! runtime needs no async stack at all.
 //!
 //! ## Design decisions

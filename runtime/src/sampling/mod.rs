@@ -31,6 +31,9 @@
 //! - [`ContextRules`]: ordered rules on the root span's attributes and the
 //!   incoming baggage (`customer.tier=premium` → sample, `synthetic=true` →
 //!   drop), then any sampler for the rest.
+//! - [`RemoteSampler`] (feature `remote-sampling`, on by default): the
+//!   strategy a Jaeger remote sampling endpoint or a file gives for this
+//!   service, polled at an interval and applied with the samplers above.
 //!
 //! # Head or tail
 //!
@@ -59,8 +62,14 @@ mod parent_based;
 mod per_operation;
 mod rate_limiting;
 mod ratio;
+#[cfg(feature = "remote-sampling")]
+mod remote;
+#[cfg(feature = "remote-sampling")]
+pub(crate) mod remote_fetch;
 mod sampler;
 mod stats;
+#[cfg(feature = "remote-sampling")]
+mod strategy;
 
 pub use adaptive::Adaptive;
 pub use always::{AlwaysOff, AlwaysOn};
@@ -70,5 +79,8 @@ pub use parent_based::ParentBased;
 pub use per_operation::{DEFAULT_MAX_OPERATIONS, GuaranteedThroughput, PerOperation, test_params_named};
 pub use rate_limiting::RateLimiting;
 pub use ratio::TraceIdRatio;
+#[cfg(feature = "remote-sampling")]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote-sampling")))]
+pub use remote::{InvalidEndpoint, RemoteSampler, RemoteStatus};
 pub use sampler::{RecordingMode, Sampler, SamplingDecision, SamplingParams, test_metadata, test_params};
 pub use stats::{DEFAULT_MAX_FORCED_PER_SECOND, MAX_ROOT_NAMES, RootDecisions, SamplingStats};
