@@ -83,6 +83,7 @@ pub struct Builder {
     tail: Option<TailPolicy>,
     completion: CompletionConfig,
     listeners: Vec<Arc<dyn TraceListener>>,
+    debug_baggage: bool,
 }
 
 /// Where the embedded HTTP server listens.
@@ -120,6 +121,7 @@ impl Default for Builder {
             tail: None,
             completion: CompletionConfig::default(),
             listeners: Vec::new(),
+            debug_baggage: false,
         }
     }
 }
@@ -166,6 +168,37 @@ impl Builder {
     /// ```
     pub fn max_forced_per_second(mut self, per_second: f64) -> Self {
         self.max_forced_per_second = per_second;
+        self
+    }
+
+    /// Whether a [`lantern-debug`](crate::sampling::DEBUG_BAGGAGE_KEY)
+    /// baggage entry that came with a remote parent forces its trace here
+    /// (default false), as a server layer's debug header does: behind any
+    /// server layer, the messaging consumer, or a
+    /// [`Context::child_span`](crate::Context::child_span) of your own.
+    /// A value of `1` or `true` forces; another one (`ticket-123`) forces
+    /// and is the trace's debug id ([`crate::sampling::DEBUG_ID_ATTRIBUTE`]).
+    /// Forced traces count against [`Builder::max_forced_per_second`].
+    ///
+    /// Baggage travels from service to service, so one entry set upstream
+    /// forces the trace in every service that honours it, across queues too.
+    /// It is also input anyone who reaches the service can send: turn this
+    /// on where the callers are trusted (or the edge strips the entry).
+    ///
+    /// ```
+    /// use lantern::sampling::{AlwaysOff, ParentBased};
+    /// let lantern = lantern::builder().sampler(ParentBased::new(AlwaysOff)).debug_baggage(true).try_init_local();
+    /// let mut baggage = lantern::context::Baggage::default();
+    /// baggage.insert("lantern-debug", "ticket-123").unwrap();
+    /// let upstream = lantern::Context::new(None, baggage);
+    /// upstream.child_span(|| tracing::info_span!("consume")).in_scope(|| {});
+    /// let span = lantern.buffer().snapshot().spans_named("consume", 1).remove(0);
+    /// assert!(span.is_sampled());
+    /// assert_eq!(span.sampler_tag().unwrap().kind(), "debug");
+    /// assert_eq!(span.attribute("lantern.debug_id").unwrap().as_str(), Some("ticket-123"));
+    /// ```
+    pub fn debug_baggage(mut self, honour: bool) -> Self {
+        self.debug_baggage = honour;
         self
     }
 
@@ -297,8 +330,15 @@ impl Builder {
 
     fn build(self) -> (LanternLayer, Option<Arc<dyn Exporter>>) {
         let resource = self.make_resource();
-        let layer =
-            LanternLayer::new(self.buffer, resource, self.sampler, self.mode, self.metrics, self.max_forced_per_second);
+        let layer = LanternLayer::new(
+            self.buffer,
+            resource,
+            self.sampler,
+            self.mode,
+            self.metrics,
+            self.max_forced_per_second,
+            self.debug_baggage,
+        );
         let mut tail = self.tail;
         if tail.is_some() && self.mode == RecordingMode::SampledOnly {
             eprintln!("lantern: {}; running without it", InitError::tail_needs_recording());

@@ -14,6 +14,8 @@ use smallvec::SmallVec;
 
 use crate::clock::Timestamp;
 use crate::ids::{SpanId, TraceId};
+use crate::sampling::tag::{PARAM_KEY, SamplerTag, TYPE_KEY};
+use crate::sampling::threshold::{self, Th};
 use crate::span_context::{SpanContext, TraceFlags};
 use crate::trace_state::TraceState;
 
@@ -299,7 +301,8 @@ pub struct SpanRecord {
     pub kind: SpanKind,
     /// Its status.
     pub status: Status,
-    /// Typed attributes from the span's fields.
+    /// Typed attributes from the span's fields. The sampler's tag of a
+    /// sampled root is kept apart ([`SpanRecord::sampler_attributes`]).
     pub attributes: Attributes,
     /// Attributes dropped by the per-span cap.
     pub dropped_attributes: u32,
@@ -324,9 +327,9 @@ pub struct SpanRecord {
     pub(crate) start: Timestamp,
     /// When it ended.
     pub(crate) end: Timestamp,
-    /// It asked to be sampled (`lantern.debug = true`), whatever the cap on
-    /// attributes kept.
-    pub(crate) forced: bool,
+    /// The sampler's decision, on the root of a sampled trace in this
+    /// process (see [`SpanRecord::sampler_tag`]).
+    pub(crate) sampler: Option<SamplerTag>,
 }
 
 impl SpanRecord {
@@ -356,7 +359,7 @@ impl SpanRecord {
             service: None,
             start: now,
             end: now,
-            forced: false,
+            sampler: None,
         }
     }
 
@@ -389,6 +392,77 @@ impl SpanRecord {
     /// The value of an attribute.
     pub fn attribute(&self, key: &str) -> Option<&Value> {
         attribute(&self.attributes, key)
+    }
+
+    /// Which sampler decided this trace and with what parameter: on the
+    /// root span of a sampled trace in this process (the first span the
+    /// sampler was asked about, or a forced one, tagged `debug`), not on its
+    /// children, nor on a root that followed its remote parent's decision.
+    ///
+    /// ```
+    /// use lantern::sampling::{SamplerTag, TraceIdRatio};
+    /// let lantern = lantern::builder().sampler(TraceIdRatio::new(1.0)).try_init_local();
+    /// tracing::info_span!("job").in_scope(|| tracing::info_span!("step").in_scope(|| {}));
+    /// let snap = lantern.buffer().snapshot();
+    /// assert_eq!(snap.spans_named("job", 1)[0].sampler_tag(), Some(SamplerTag::probabilistic(1.0)));
+    /// assert_eq!(snap.spans_named("step", 1)[0].sampler_tag(), None);
+    /// ```
+    pub fn sampler_tag(&self) -> Option<SamplerTag> {
+        self.sampler
+    }
+
+    /// The sampler's tag as the attributes Jaeger's clients write,
+    /// `sampler.type` (a string) and `sampler.param` (a float): none, or
+    /// both. Exporters and the debug pages show them beside
+    /// [`SpanRecord::attributes`]; they are kept apart from those, so no
+    /// attribute cap drops them.
+    ///
+    /// ```
+    /// use lantern::record::Value;
+    /// let lantern = lantern::builder().try_init_local();
+    /// tracing::info_span!("job").in_scope(|| {});
+    /// let job = lantern.buffer().snapshot().spans_named("job", 1).remove(0);
+    /// let attrs: Vec<_> = job.sampler_attributes().map(|kv| (kv.key, kv.value)).collect();
+    /// assert_eq!(attrs, [("sampler.type".into(), Value::from("const")), ("sampler.param".into(), Value::F64(1.0))]);
+    /// ```
+    pub fn sampler_attributes(&self) -> impl Iterator<Item = KeyValue> {
+        self.sampler.into_iter().flat_map(|tag| {
+            [
+                KeyValue { key: Cow::Borrowed(TYPE_KEY), value: Value::Str(Text::from_static(tag.kind())) },
+                KeyValue { key: Cow::Borrowed(PARAM_KEY), value: Value::F64(tag.param()) },
+            ]
+        })
+    }
+
+    /// How many traces this sampled one stands for, to extrapolate counts
+    /// from the spans exported: from the OpenTelemetry threshold in its
+    /// `tracestate` (`ot=th:...`, `2^56 / (2^56 - th)`) when it has a valid
+    /// one, which children and downstream services inherit; else from the
+    /// sampler's tag ([`SamplerTag::adjusted_count`]: `1 / p` for
+    /// `probabilistic`, 1 for `const` and `debug`). `None` for an unsampled
+    /// span, and when the rate is unknown: a rate limiter or a lower bound
+    /// decided, or a child without a threshold (ask its root, or
+    /// [`Trace::adjusted_count`](crate::buffer::Trace::adjusted_count)).
+    ///
+    /// ```
+    /// use lantern::sampling::TraceIdRatio;
+    /// let lantern = lantern::builder().sampler(TraceIdRatio::new(0.25)).try_init_local();
+    /// for _ in 0..40 {
+    ///     tracing::info_span!("job").in_scope(|| tracing::info_span!("step").in_scope(|| {}));
+    /// }
+    /// let snap = lantern.buffer().snapshot();
+    /// let step = snap.spans_named("step", 40).into_iter().find(|s| s.is_sampled()).unwrap();
+    /// assert_eq!(step.trace_state.get("ot"), Some("th:c"), "inherited from the root");
+    /// assert_eq!(step.adjusted_count(), Some(4.0));
+    /// ```
+    pub fn adjusted_count(&self) -> Option<f64> {
+        if !self.is_sampled() {
+            return None;
+        }
+        match threshold::read(&self.trace_state) {
+            Th::Valid(t) => threshold::adjusted_count(t),
+            Th::Absent | Th::Invalid => self.sampler.and_then(|tag| tag.adjusted_count()),
+        }
     }
 
     /// Bytes this record holds, as the ring buffer accounts them.

@@ -108,3 +108,30 @@ fn a_span_costs_only_the_registry_box_and_a_log_costs_nothing() {
     assert!(span - floor_span <= 1.05, "a span allocates {span:.3} times (floor {floor_span:.3})");
     assert!(log <= 0.05, "a log record allocates {log:.3} times");
 }
+
+/// `n` root spans, each with a short field and a child.
+fn roots(n: u64) {
+    for _ in 0..n {
+        tracing::info_span!("root", a = 1_u64).in_scope(|| tracing::info_span!("child").in_scope(|| {}));
+    }
+}
+
+/// Allocations per root (and its child) under `sampler`.
+fn per_root(sampler: impl lantern::sampling::Sampler) -> f64 {
+    let config = lantern::buffer::BufferConfig { max_bytes: 4 << 20, ..Default::default() };
+    let layer = lantern::builder().buffer(config).sampler(sampler).layer();
+    per_op(&Dispatch::new(tracing_subscriber::registry().with(layer)), roots)
+}
+
+#[test]
+fn recording_the_sampling_decision_allocates_nothing() {
+    use lantern::sampling::{AlwaysOn, ParentBased, TraceIdRatio};
+    // A constant writes no threshold; a probability writes `ot=th:...` into
+    // the tracestate of every trace it samples, which its children share.
+    let constant = per_root(AlwaysOn);
+    let all = per_root(TraceIdRatio::new(1.0));
+    let half = per_root(ParentBased::new(TraceIdRatio::new(0.5)));
+    eprintln!("allocations per root and child: const {constant:.3}, ratio 1 {all:.3}, ratio 0.5 {half:.3}");
+    assert!(all - constant <= 0.01, "a sampled probabilistic root allocates {all:.3} times (const {constant:.3})");
+    assert!(half - constant <= 0.01, "a ratio of 0.5 allocates {half:.3} times (const {constant:.3})");
+}

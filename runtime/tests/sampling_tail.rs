@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lantern::export::{ExportRecord, Exporter};
-use lantern::record::{SpanRecord, Value};
+use lantern::record::SpanRecord;
 use lantern::sampling::{AlwaysOff, AlwaysOn, ParentBased, RecordingMode};
 use lantern::tail::{CloseReason, CompletedTrace, CompletionConfig, KeepReason, TailPolicy, TraceListener};
 use parking_lot::Mutex;
@@ -91,7 +91,7 @@ fn dropped_traces_that_failed_or_were_slow_are_exported_whole_and_fast_clean_one
     assert_eq!(names, ["charge", "checkout", "reserve"], "every span of the failed trace");
     for span in &failed_spans {
         assert!(span.is_sampled(), "exported as sampled");
-        assert_eq!(span.attribute("sampler.type"), Some(&Value::from("tail")));
+        assert_eq!(span.sampler_tag().map(|t| t.kind()), Some("tail"));
     }
     let charge = failed_spans.iter().find(|s| s.name == "charge").unwrap();
     assert_eq!(charge.events.len(), 1, "with its events");
@@ -193,7 +193,7 @@ fn a_perpetual_trace_is_closed_by_max_age_and_a_kept_traces_late_spans_follow_it
     wait_until("the batch kept", || spans.of(kept).len() == 1);
     cx.child_span(|| tracing::info_span!("straggler")).in_scope(|| {});
     wait_until("the straggler exported", || spans.of(kept).len() == 2);
-    assert!(spans.of(kept).iter().all(|s| s.attribute("sampler.type") == Some(&Value::from("tail"))));
+    assert!(spans.of(kept).iter().all(|s| s.sampler_tag().map(|t| t.kind()) == Some("tail")));
     assert!(lantern.handle().tail().late_spans >= 1);
 }
 

@@ -151,3 +151,34 @@ fn over_http_protobuf() {
     check(&receiver, &exporter, ids);
     assert!(receiver.headers().iter().all(|h| h.get("content-encoding").is_some_and(|v| v == "gzip")));
 }
+
+#[test]
+fn the_sampling_decision_reaches_the_collector_whatever_the_attribute_cap() {
+    let receiver = Receiver::grpc();
+    let exporter = OtlpExporter::new(config(&receiver, Protocol::Grpc)).unwrap();
+    let buffer = lantern::buffer::BufferConfig { max_attributes: 0, ..Default::default() };
+    let lantern = lantern::builder()
+        .buffer(buffer)
+        .sampler(lantern::sampling::TraceIdRatio::new(1.0))
+        .exporter(exporter.clone())
+        .try_init_local();
+    tracing::info_span!("job", a = 1_u64).in_scope(|| tracing::info_span!("step").in_scope(|| {}));
+    tracing::info_span!("debug me", lantern.debug = true, lantern.debug_id = "ticket-7").in_scope(|| {});
+    drop(lantern);
+
+    let traces = receiver.traces();
+    let spans: Vec<_> =
+        traces.iter().flat_map(|r| &r.resource_spans).flat_map(|rs| &rs.scope_spans).flat_map(|ss| &ss.spans).collect();
+    let span = |name: &str| *spans.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("{name}: {spans:?}"));
+    let (job, step, forced) = (span("job"), span("step"), span("debug me"));
+    assert_eq!(attr(&job.attributes, "sampler.type"), Some(&Value::StringValue("probabilistic".into())));
+    assert_eq!(attr(&job.attributes, "sampler.param"), Some(&Value::DoubleValue(1.0)));
+    assert_eq!(attr(&job.attributes, "a"), None, "the cap holds for the span's own attributes");
+    assert_eq!(job.dropped_attributes_count, 1);
+    assert_eq!(job.trace_state, "ot=th:0", "the threshold: an adjusted count of 1");
+    assert_eq!(step.trace_state, "ot=th:0", "inherited");
+    assert_eq!(attr(&step.attributes, "sampler.type"), None, "only the root is tagged");
+    assert_eq!(attr(&forced.attributes, "sampler.type"), Some(&Value::StringValue("debug".into())));
+    assert_eq!(attr(&forced.attributes, "lantern.debug_id"), Some(&Value::StringValue("ticket-7".into())));
+    assert_eq!(forced.trace_state, "", "a forced trace has no probability");
+}

@@ -15,7 +15,8 @@ use super::stats::BufferStats;
 use super::store::{Store, TraceEntry};
 use super::tracez::{TracezRow, TracezSample, TracezSamples};
 use crate::ids::{SpanId, TraceId};
-use crate::record::{LogRecord, Severity, SpanRecord};
+use crate::record::{LogRecord, Severity, SpanRecord, Value};
+use crate::sampling::debug::DEBUG_ID_ATTRIBUTE;
 use crate::tail::policy::has_key_value;
 
 /// Which traces [`Snapshot::traces`] returns.
@@ -47,13 +48,41 @@ pub struct TraceQuery {
     /// let q = lantern::buffer::TraceQuery { attribute: Some(("customer".into(), "bob".into())), ..Default::default() };
     /// assert_eq!(lantern.buffer().snapshot().traces(&q).len(), 1);
     /// ```
+    ///
+    /// The sampler's tag of a root counts as its attributes: `sampler.type`
+    /// = `debug` finds the forced traces.
     pub attribute: Option<(String, String)>,
+    /// Only traces with a span whose debug id
+    /// ([`DEBUG_ID_ATTRIBUTE`](crate::sampling::DEBUG_ID_ATTRIBUTE), from
+    /// the debug header or baggage) is this.
+    ///
+    /// ```
+    /// let lantern = lantern::builder().try_init_local();
+    /// tracing::info_span!("checkout", lantern.debug = true, lantern.debug_id = "ticket-7").in_scope(|| {});
+    /// tracing::info_span!("checkout").in_scope(|| {});
+    /// let q = lantern::buffer::TraceQuery { debug_id: Some("ticket-7".into()), ..Default::default() };
+    /// assert_eq!(lantern.buffer().snapshot().traces(&q).len(), 1);
+    /// ```
+    pub debug_id: Option<String>,
 }
 
 impl Default for TraceQuery {
     fn default() -> Self {
-        TraceQuery { limit: 50, offset: 0, span_name: None, min_duration: None, errors_only: false, attribute: None }
+        TraceQuery {
+            limit: 50,
+            offset: 0,
+            span_name: None,
+            min_duration: None,
+            errors_only: false,
+            attribute: None,
+            debug_id: None,
+        }
     }
+}
+
+/// Whether `span` carries the debug id `id`.
+fn has_debug_id(span: &SpanRecord, id: &str) -> bool {
+    span.attribute(DEBUG_ID_ATTRIBUTE).and_then(Value::as_str) == Some(id)
 }
 
 /// Which logs [`Snapshot::logs`] returns.
@@ -135,6 +164,26 @@ impl Trace {
     pub fn span(&self, span_id: SpanId) -> Option<&SpanRecord> {
         self.spans.iter().find(|s| s.span_id == span_id).map(|s| &**s)
     }
+
+    /// How many traces this sampled one stands for: the root's
+    /// [`SpanRecord::adjusted_count`] (its `tracestate` threshold, else its
+    /// sampler's tag), or, when the root is not held, the earliest span's.
+    /// `None` when unsampled or when the rate is unknown (a rate limiter, a
+    /// lower bound, an upstream decision without a threshold).
+    ///
+    /// ```
+    /// use lantern::sampling::TraceIdRatio;
+    /// let lantern = lantern::builder().sampler(TraceIdRatio::new(0.5)).try_init_local();
+    /// for _ in 0..20 {
+    ///     tracing::info_span!("job").in_scope(|| {});
+    /// }
+    /// let snap = lantern.buffer().snapshot();
+    /// let sampled = snap.spans_named("job", 20).into_iter().find(|s| s.is_sampled()).unwrap();
+    /// assert_eq!(snap.trace(sampled.trace_id).unwrap().adjusted_count(), Some(2.0));
+    /// ```
+    pub fn adjusted_count(&self) -> Option<f64> {
+        self.root().or(self.spans.first().map(|s| &**s))?.adjusted_count()
+    }
 }
 
 fn is_root(span: &SpanRecord) -> bool {
@@ -189,6 +238,7 @@ impl<'a> Snapshot<'a> {
             .filter(|(_, e)| {
                 query.attribute.as_ref().is_none_or(|(k, v)| e.spans.iter().any(|s| has_key_value(s, k, v)))
             })
+            .filter(|(_, e)| query.debug_id.as_ref().is_none_or(|id| e.spans.iter().any(|s| has_debug_id(s, id))))
             .filter_map(|(id, e)| summarize(*id, e))
             .filter(|t| !query.errors_only || t.error)
             .filter(|t| query.min_duration.is_none_or(|d| t.duration >= d))

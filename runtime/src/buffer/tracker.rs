@@ -12,7 +12,8 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::ids::{IdHasher, TraceId};
-use crate::record::{KeyValue, SpanRecord, Value};
+use crate::record::SpanRecord;
+use crate::sampling::tag::SamplerTag;
 use crate::tail::config::{CloseReason, CompletionConfig};
 use crate::tail::policy::TailEvaluator;
 
@@ -204,12 +205,11 @@ impl Tracker {
 }
 
 /// Marks a span of a trace the tail policies kept: sampled, with
-/// `sampler.type = tail`.
+/// `sampler.type = tail` (and `sampler.param = 1`; its adjusted count is
+/// unknown).
 pub(crate) fn mark_tail_kept(span: &mut SpanRecord) {
     span.flags = span.flags.with_sampled(true);
-    if span.attribute("sampler.type").is_none() {
-        span.attributes.push(KeyValue::new("sampler.type", Value::from("tail")));
-    }
+    span.sampler = Some(SamplerTag::new("tail", 1.0));
 }
 
 #[cfg(test)]

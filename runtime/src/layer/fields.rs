@@ -19,6 +19,7 @@ use tracing::field::{Field, Visit};
 use compact_str::CompactString;
 
 use crate::record::{Attributes, KeyValue, LogRecord, SpanKind, SpanRecord, Status, Value};
+use crate::sampling::debug::{DEBUG_ID_ATTRIBUTE, DebugRequest, debug_id};
 use crate::text::{Text, cut};
 
 /// Implements `Visit` by turning each field into a typed [`Value`] and
@@ -146,6 +147,10 @@ pub(crate) struct SpanFieldVisitor<'a> {
     /// False for a new span: a callsite's field names are unique, so there
     /// is nothing to replace.
     pub(crate) replace: bool,
+    /// At the creation of a root: its `lantern.debug` and
+    /// `lantern.debug_id` fields, read apart from the attributes so that a
+    /// low `max_attributes` neither turns forcing off nor drops the id.
+    pub(crate) debug: Option<&'a mut DebugRequest>,
 }
 
 impl SpanFieldVisitor<'_> {
@@ -167,9 +172,19 @@ impl SpanFieldVisitor<'_> {
             }
             return;
         } else if name == "lantern.debug" {
-            // Read here, not from the attributes: a low `max_attributes`
-            // must not turn forcing off. Still kept as an attribute below.
-            self.record.forced |= value == Value::Bool(true);
+            // Still kept as an attribute below.
+            if let Some(debug) = self.debug.as_deref_mut() {
+                debug.forced |= value == Value::Bool(true);
+            }
+        } else if name == DEBUG_ID_ATTRIBUTE {
+            if let Some(debug) = self.debug.as_deref_mut() {
+                // Added to the attributes once the trace has started.
+                debug.id = match &value {
+                    Value::Str(s) => debug_id(s),
+                    other => debug_id(&other.to_string()),
+                };
+                return;
+            }
         } else if name == "error" {
             match &value {
                 Value::Bool(false) => {}

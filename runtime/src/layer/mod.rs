@@ -28,6 +28,7 @@
 mod cache;
 mod fields;
 mod hooks;
+mod start;
 mod state;
 
 use std::borrow::Cow;
@@ -40,22 +41,20 @@ use tracing_log::NormalizeEvent;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::baggage::Baggage;
 use crate::buffer::OpenSpan;
 use crate::buffer::entry::Entry;
 use crate::buffer::{Buffer, BufferConfig};
 use crate::clock::Timestamp;
 use crate::context::Hooks;
-use crate::context::value::Context as RemoteContext;
 use crate::handle::Handle;
-use crate::ids::TraceId;
 use crate::metrics::log_counts::LogCounts;
 use crate::metrics::red::RedRecorder;
 use crate::metrics::{Metrics, MetricsConfig};
 use crate::record::{LogRecord, Severity, SpanRecord, Text};
 use crate::resource::Resource;
+use crate::sampling::debug::DebugRequest;
 use crate::sampling::{
-    DEFAULT_MAX_FORCED_PER_SECOND, MAX_ROOT_NAMES, ParentBased, RecordingMode, Sampler, SamplingParams, SamplingStats,
+    DEFAULT_MAX_FORCED_PER_SECOND, MAX_ROOT_NAMES, ParentBased, RecordingMode, Sampler, SamplingStats,
 };
 use crate::span_context::TraceFlags;
 use fields::{LogFieldVisitor, SpanFieldVisitor, ValueLimit};
@@ -83,6 +82,8 @@ pub struct LanternLayer {
     /// What readers get: the buffer, metrics, sampling and resource.
     handle: Handle,
     mode: RecordingMode,
+    /// Whether a `lantern-debug` baggage entry forces a trace.
+    debug_baggage: bool,
     hooks: Option<Hooks>,
     metrics: Metrics,
     red: Option<RedRecorder>,
@@ -97,6 +98,7 @@ impl LanternLayer {
         mode: RecordingMode,
         metrics: MetricsConfig,
         max_forced_per_second: f64,
+        debug_baggage: bool,
     ) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Relaxed);
@@ -111,6 +113,7 @@ impl LanternLayer {
             sampling,
             handle,
             mode,
+            debug_baggage,
             hooks: None,
             red: RedRecorder::new(metrics.clone()),
             log_counts: LogCounts::new(&metrics),
@@ -163,63 +166,20 @@ impl LanternLayer {
     }
 
     /// Records span fields into `record` through `fields`, within the
-    /// buffer's limits, and counts the values cut.
-    fn record_fields(&self, record: &mut SpanRecord, replace: bool, fields: impl FnOnce(&mut SpanFieldVisitor<'_>)) {
+    /// buffer's limits, and counts the values cut. At a root's creation,
+    /// `debug` gets its forcing fields.
+    fn record_fields(
+        &self,
+        record: &mut SpanRecord,
+        replace: bool,
+        debug: Option<&mut DebugRequest>,
+        fields: impl FnOnce(&mut SpanFieldVisitor<'_>),
+    ) {
         let config = self.buffer.config();
         let limit = ValueLimit::new(config.max_attribute_value_bytes);
-        let mut visitor = SpanFieldVisitor { record, max_attributes: config.max_attributes, limit, replace };
+        let mut visitor = SpanFieldVisitor { record, max_attributes: config.max_attributes, limit, replace, debug };
         fields(&mut visitor);
         self.buffer.count_truncated(visitor.limit.truncated);
-    }
-
-    /// Starts a trace in this process: from a remote parent or anew, and asks
-    /// the sampler.
-    /// Returns the baggage the trace starts with and whether it is recorded.
-    fn start_trace(
-        &self,
-        rec: &mut SpanRecord,
-        remote: Option<RemoteContext>,
-        meta: &'static tracing::Metadata<'static>,
-    ) -> (Baggage, bool) {
-        let remote_span = remote.as_ref().and_then(|cx| cx.span_context());
-        let flags = match remote_span {
-            Some(parent) => {
-                rec.trace_id = parent.trace_id();
-                rec.parent_span_id = Some(parent.span_id());
-                rec.parent_is_remote = true;
-                rec.trace_state = parent.trace_state().clone();
-                TraceFlags::from_u8(parent.flags().to_u8() & TraceFlags::RANDOM.to_u8())
-            }
-            None => {
-                rec.trace_id = TraceId::random();
-                TraceFlags::RANDOM
-            }
-        };
-        let params = SamplingParams {
-            remote_parent: remote_span,
-            trace_id: rec.trace_id,
-            name: &rec.name,
-            kind: rec.kind,
-            metadata: meta,
-            attributes: &rec.attributes,
-            baggage: remote.as_ref().map(|cx| cx.baggage()),
-        };
-        // `lantern.debug = true` on the span (the middleware's debug header)
-        // forces the trace to be sampled, before the sampler is asked, within
-        // the cap of forced traces a second.
-        let forced = rec.forced && self.sampling.try_force();
-        let sampled = forced || self.sampler.should_sample(&params).is_sampled();
-        if !forced {
-            // A forced trace is not the sampler's decision.
-            self.sampling.count(&rec.name, sampled);
-        }
-        rec.flags = flags.with_sampled(sampled);
-        let baggage = remote.map(|cx| cx.baggage().clone()).unwrap_or_default();
-        let recording = sampled || self.mode == RecordingMode::All;
-        if !recording {
-            rec.attributes.clear();
-        }
-        (baggage, recording)
     }
 }
 
@@ -267,15 +227,16 @@ where
                 rec.parent_span_id = Some(inherited.parent_span_id);
                 rec.flags = inherited.flags;
                 rec.trace_state = inherited.trace_state;
-                self.record_fields(&mut rec, false, |v| attrs.record(v));
+                self.record_fields(&mut rec, false, None, |v| attrs.record(v));
                 if rec.service.is_none() {
                     rec.service = inherited.service;
                 }
                 (inherited.baggage, true)
             }
             Parent::None => {
-                self.record_fields(&mut rec, false, |v| attrs.record(v));
-                self.start_trace(&mut rec, remote, meta)
+                let mut debug = DebugRequest::default();
+                self.record_fields(&mut rec, false, Some(&mut debug), |v| attrs.record(v));
+                self.start_trace(&mut rec, remote, meta, debug)
             }
         };
         let open = if recording && self.buffer.config().track_open_spans {
@@ -296,7 +257,7 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut ext = span.extensions_mut();
         if let Some(data) = ext.get_mut::<SpanData>().filter(|d| d.recording) {
-            self.record_fields(data.record_mut(), true, |v| values.record(v));
+            self.record_fields(data.record_mut(), true, None, |v| values.record(v));
         }
     }
 
@@ -460,6 +421,7 @@ impl Default for LanternLayer {
             RecordingMode::All,
             MetricsConfig::default(),
             DEFAULT_MAX_FORCED_PER_SECOND,
+            false,
         )
     }
 }

@@ -137,6 +137,7 @@ fn propagation_rejected() -> MetricFamily {
     let series = [
         ("traceparent_invalid", r.traceparent_invalid),
         ("tracestate_invalid", r.tracestate_invalid),
+        ("tracestate_threshold_invalid", r.tracestate_threshold_invalid),
         ("baggage_member_invalid", r.baggage_member_invalid),
         ("baggage_over_limit", r.baggage_over_limit),
     ]

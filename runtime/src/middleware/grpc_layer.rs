@@ -63,7 +63,9 @@ impl GrpcServerLayer {
 
     /// Honours the metadata key [`lantern-debug`](super::DEFAULT_DEBUG_HEADER):
     /// a call carrying it with the value `1` or `true` gets a sampled trace
-    /// whatever the sampler says. Off by default, since any client can send
+    /// whatever the sampler says; another value (`ticket-123`, not `0` or
+    /// `false`) does too and names the trace: its debug id, the attribute
+    /// `lantern.debug_id` of the server span. Off by default, since any client can send
     /// it: turn it on for services only trusted callers reach, or use
     /// [`debug_header`](Self::debug_header) with a key only your own tooling
     /// sends.
@@ -77,8 +79,8 @@ impl GrpcServerLayer {
     }
 
     /// Honours the metadata key `name` to force a sampled trace (see
-    /// [`with_debug_header`](Self::with_debug_header)); its value must be
-    /// `1` or `true`.
+    /// [`with_debug_header`](Self::with_debug_header)), its values read
+    /// alike.
     ///
     /// ```
     /// let layer = lantern::middleware::GrpcServerLayer::new()
@@ -227,6 +229,7 @@ fn server_span<B>(request: &Request<B>, options: &ServerOptions) -> Span {
             network.peer.address = ends.peer_address.as_deref(),
             network.peer.port = ends.peer_port.map(i64::from),
             lantern.debug = fields.debug,
+            lantern.debug_id = fields.debug_id.as_deref(),
             // Set at creation (no field when `None`), so every child and
             // log inside inherits it.
             service.name = fields.service_name,

@@ -92,7 +92,9 @@ impl HttpServerLayer {
 
     /// Honours the header [`lantern-debug`](super::DEFAULT_DEBUG_HEADER):
     /// a request carrying it with the value `1` or `true` gets a sampled
-    /// trace whatever the sampler says. Off by default, since any client
+    /// trace whatever the sampler says; another value (`ticket-123`, not `0`
+    /// or `false`) does too and names the trace: its debug id, the attribute
+    /// `lantern.debug_id` of the server span. Off by default, since any client
     /// can send it: turn it on for services only trusted callers reach, or
     /// use [`debug_header`](Self::debug_header) with a name only your own
     /// tooling sends.
@@ -106,8 +108,8 @@ impl HttpServerLayer {
     }
 
     /// Honours the header `name` to force a sampled trace (see
-    /// [`with_debug_header`](Self::with_debug_header)); its value must be
-    /// `1` or `true`.
+    /// [`with_debug_header`](Self::with_debug_header)), its values read
+    /// alike.
     ///
     /// ```
     /// let layer = lantern::middleware::HttpServerLayer::new()
@@ -269,6 +271,7 @@ fn server_span<B>(request: &Request<B>, route: Option<&str>, options: &ServerOpt
             user_agent.original = user_agent,
             network.protocol.version = attr::protocol_version(request.version()),
             lantern.debug = fields.debug,
+            lantern.debug_id = fields.debug_id.as_deref(),
             // Set at creation (no field when `None`), so every child and
             // log inside inherits it.
             service.name = fields.service_name,

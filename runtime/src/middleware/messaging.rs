@@ -66,6 +66,15 @@
 //! template (`replies.{client}`) rather than the generated name. Consumer
 //! spans are consumer-kind, so the capture layer derives RED metrics
 //! (`span.calls`, `span.errors`, `span.duration`) from them per name.
+//!
+//! # Forcing a consumer's trace
+//!
+//! Messages carry baggage, so a `lantern-debug` baggage entry set by the
+//! producer (or further up) forces the consumer's trace to be sampled where
+//! the consuming process honours it
+//! ([`Builder::debug_baggage`](crate::Builder::debug_baggage)), within the
+//! cap of forced traces a second; a value other than `1` or `true` is the
+//! trace's debug id (see the [middleware docs](super)).
 
 use tracing::Span;
 

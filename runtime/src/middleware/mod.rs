@@ -112,7 +112,37 @@
 //! header is untrusted input that anyone who can reach the service can
 //! send, so it is off by default: turn it on only where callers are
 //! trusted, or name a header only your own tooling sends with
-//! `.debug_header(..)`.
+//! `.debug_header(..)`. Forced traces are capped a second
+//! ([`Builder::max_forced_per_second`](crate::Builder::max_forced_per_second),
+//! 10 by default) and their root is tagged `sampler.type = debug`.
+//!
+//! ## Debug ids
+//!
+//! A header value other than `1` or `true` (and not `0` or `false`) forces
+//! the trace too, and names it: `lantern-debug: ticket-123` records the
+//! attribute `lantern.debug_id = "ticket-123"` on the server span, whatever
+//! the attribute cap (cut to 64 bytes, printable ASCII). Find the trace on
+//! `/debug/traces?debug_id=ticket-123` (or its JSON twin under
+//! `/debug/api/traces`), or with
+//! [`TraceQuery::debug_id`](crate::buffer::TraceQuery::debug_id).
+//!
+//! ## Through baggage, across services and queues
+//!
+//! The header forces the trace where it arrives; services further down
+//! follow through the sampled flag when their sampler follows the parent. A
+//! [`lantern-debug`](crate::sampling::DEBUG_BAGGAGE_KEY) *baggage* entry
+//! goes further: it travels with the baggage to every service on the
+//! request's path, message queues included, and forces the trace in each
+//! process that honours it
+//! ([`Builder::debug_baggage`](crate::Builder::debug_baggage), off by
+//! default for the same reason as the header), whatever its sampler: behind
+//! an [`HttpServerLayer`] or a [`GrpcServerLayer`] (no debug header
+//! needed), in a [`messaging::consumer_span`], or under any
+//! [`Context::child_span`](crate::Context::child_span). Its value reads as
+//! the header's (a debug id included), and it counts against the same cap.
+//! Set it with `lantern::context::set_baggage("lantern-debug", "ticket-123")`
+//! in the span whose calls should be traced, or have the edge proxy send a
+//! `baggage: lantern-debug=ticket-123` header.
 //!
 //! # Messages
 //!

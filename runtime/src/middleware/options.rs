@@ -3,16 +3,20 @@
 //! alike: the service their calls belong to and the header that forces a
 //! sampled trace. Both hold one [`ServerOptions`]; their builder methods
 //! (`service_name`, `debug_header`, `without_debug_header`) set it, and
-//! their server spans read their `service.name` and `lantern.debug` fields
-//! from it.
+//! their server spans read their `service.name`, `lantern.debug` and
+//! `lantern.debug_id` fields from it.
 
 use std::sync::Arc;
 
 use http::{HeaderMap, HeaderName};
 
+use crate::sampling::debug::DebugRequest;
+use crate::text::Text;
+
 /// The request header that forces a server span's trace to be sampled when
-/// a server layer is told to honour it (`with_debug_header()`); its value
-/// must be `1` or `true`.
+/// a server layer is told to honour it (`with_debug_header()`); a value of
+/// `1` or `true` forces, as does any other value but `0` and `false`, which
+/// then is the trace's debug id (`lantern-debug: ticket-123`).
 ///
 /// ```
 /// assert_eq!(lantern::middleware::DEFAULT_DEBUG_HEADER, "lantern-debug");
@@ -32,16 +36,13 @@ impl Default for DebugHeader {
 }
 
 impl DebugHeader {
-    /// Whether `headers` ask for a forced sample: the header is there, once
-    /// or more, and one of its values is `1` or `true` (any case).
-    fn is_set(&self, headers: &HeaderMap) -> bool {
-        let Some(name) = &self.0 else { return false };
-        headers.get_all(name).iter().any(|v| {
-            v.to_str().is_ok_and(|v| {
-                let v = v.trim();
-                v == "1" || v.eq_ignore_ascii_case("true")
-            })
-        })
+    /// What `headers` ask of forcing: the header is there, once or more,
+    /// and one of its values asks (see [`DEFAULT_DEBUG_HEADER`]); the first
+    /// id among its values names the trace.
+    fn request(&self, headers: &HeaderMap) -> Option<DebugRequest> {
+        let name = self.0.as_ref()?;
+        let values = headers.get_all(name).into_iter().filter_map(|v| v.to_str().ok());
+        values.filter_map(DebugRequest::parse).reduce(|first, next| first.or(Some(next)))
     }
 }
 
@@ -61,6 +62,8 @@ pub(crate) struct ServerFields<'a> {
     /// `lantern.debug`: `Some(true)` when the request forces a sample, else
     /// `None` (no field).
     pub(crate) debug: Option<bool>,
+    /// `lantern.debug_id`: the debug id the header gave, if any.
+    pub(crate) debug_id: Option<Text>,
     /// `service.name`, when the layer names one.
     pub(crate) service_name: Option<&'a str>,
 }
@@ -78,8 +81,10 @@ impl ServerOptions {
 
     /// The fields for the server span of a request with these headers.
     pub(crate) fn fields(&self, headers: &HeaderMap) -> ServerFields<'_> {
+        let request = self.debug_header.request(headers);
         ServerFields {
-            debug: self.debug_header.is_set(headers).then_some(true),
+            debug: request.is_some().then_some(true),
+            debug_id: request.and_then(|r| r.id),
             service_name: self.service_name.as_deref(),
         }
     }
@@ -93,13 +98,24 @@ mod tests {
     fn debug_header_values() {
         let header = DebugHeader(Some(HeaderName::from_static(DEFAULT_DEBUG_HEADER)));
         let mut headers = HeaderMap::new();
-        assert!(!header.is_set(&headers));
-        for (value, set) in [("1", true), ("true", true), (" TRUE ", true), ("0", false), ("yes", false)] {
+        let ask = |header: &DebugHeader, headers: &HeaderMap| header.request(headers).map(|r| r.id.map(String::from));
+        assert_eq!(ask(&header, &headers), None);
+        for (value, asks) in [
+            ("1", Some(None)),
+            ("true", Some(None)),
+            (" TRUE ", Some(None)),
+            ("0", None),
+            ("false", None),
+            ("ticket-123", Some(Some("ticket-123".to_owned()))),
+        ] {
             headers.insert(DEFAULT_DEBUG_HEADER, value.parse().unwrap());
-            assert_eq!(header.is_set(&headers), set, "{value:?}");
+            assert_eq!(ask(&header, &headers), asks, "{value:?}");
         }
-        assert!(!DebugHeader(None).is_set(&headers));
-        assert!(!DebugHeader::default().is_set(&headers), "off by default");
+        headers.insert(DEFAULT_DEBUG_HEADER, "1".parse().unwrap());
+        headers.append(DEFAULT_DEBUG_HEADER, "t-2".parse().unwrap());
+        assert_eq!(ask(&header, &headers), Some(Some("t-2".to_owned())), "the id among several values");
+        assert_eq!(ask(&DebugHeader(None), &headers), None);
+        assert_eq!(ask(&DebugHeader::default(), &headers), None, "off by default");
     }
 
     #[test]

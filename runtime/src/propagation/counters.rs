@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 pub(crate) static TRACEPARENT_INVALID: AtomicU64 = AtomicU64::new(0);
 pub(crate) static TRACESTATE_INVALID: AtomicU64 = AtomicU64::new(0);
+pub(crate) static TRACESTATE_THRESHOLD_INVALID: AtomicU64 = AtomicU64::new(0);
 pub(crate) static BAGGAGE_MEMBER_INVALID: AtomicU64 = AtomicU64::new(0);
 pub(crate) static BAGGAGE_OVER_LIMIT: AtomicU64 = AtomicU64::new(0);
 
@@ -34,6 +35,10 @@ pub struct RejectedCounts {
     pub traceparent_invalid: u64,
     /// `tracestate` headers dropped whole (beside a valid `traceparent`).
     pub tracestate_invalid: u64,
+    /// OpenTelemetry sampling thresholds (`ot=th:...` in `tracestate`) that
+    /// do not parse, at the roots of traces continued here: ignored, so the
+    /// trace's adjusted count is not read from them.
+    pub tracestate_threshold_invalid: u64,
     /// Baggage members skipped as malformed.
     pub baggage_member_invalid: u64,
     /// Baggage members dropped by the 64-member or 8192-byte limit.
@@ -51,6 +56,7 @@ pub fn rejected() -> RejectedCounts {
     RejectedCounts {
         traceparent_invalid: TRACEPARENT_INVALID.load(Relaxed),
         tracestate_invalid: TRACESTATE_INVALID.load(Relaxed),
+        tracestate_threshold_invalid: TRACESTATE_THRESHOLD_INVALID.load(Relaxed),
         baggage_member_invalid: BAGGAGE_MEMBER_INVALID.load(Relaxed),
         baggage_over_limit: BAGGAGE_OVER_LIMIT.load(Relaxed),
     }

@@ -87,7 +87,7 @@
 
 mod baggage_header;
 mod carrier;
-mod counters;
+pub(crate) mod counters;
 mod error;
 mod traceparent;
 

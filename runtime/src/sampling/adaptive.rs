@@ -78,7 +78,8 @@ use std::time::Duration;
 use super::bucket::{Clock, ManualClock, TokenBucket, clamp_rate};
 use super::per_operation::{DEFAULT_MAX_OPERATIONS, MAX_OPERATIONS_LIMIT, Named, Table};
 use super::ratio::TraceIdRatio;
-use super::sampler::{Sampler, SamplingDecision, SamplingParams};
+use super::sampler::{Sampler, SamplingDecision, SamplingParams, SamplingResult};
+use super::tag::SamplerTag;
 use crate::text::{MAX_NAME_BYTES, cut};
 
 /// The largest step up a probability takes in one interval: +50%, Jaeger's
@@ -106,6 +107,11 @@ const MIN_INTERVAL: Duration = Duration::from_millis(100);
 /// - at most [`DEFAULT_MAX_OPERATIONS`] operations
 ///   ([`Adaptive::with_max_operations`]);
 /// - no per-service ceiling ([`Adaptive::with_max_total_per_second`]).
+///
+/// A sampled root is tagged as Jaeger's clients tag it: `sampler.type =
+/// probabilistic` when the operation's probability sampled it (with that
+/// threshold in its `tracestate`), `lowerbound` when the lower bound let it
+/// in; `sampler.param` is the operation's probability at the decision.
 ///
 /// ```
 /// use lantern::sampling::{Adaptive, ParentBased, Sampler};
@@ -332,17 +338,23 @@ impl Adaptive {
 
 impl Sampler for Adaptive {
     fn should_sample(&self, params: &SamplingParams<'_>) -> SamplingDecision {
+        self.decide(params).decision()
+    }
+
+    fn decide(&self, params: &SamplingParams<'_>) -> SamplingResult {
         let now = self.clock.now_nanos();
         let state = self.state(now);
         self.maybe_update(state, now);
         let name = cut(params.name, MAX_NAME_BYTES);
         let op = state.table.get_or_insert(name, || self.operation(name, now)).unwrap_or(&state.default);
         op.seen.fetch_add(1, Relaxed);
-        let by_probability = TraceIdRatio::new(op.probability()).samples(params.trace_id);
+        let p = op.probability();
+        let by_probability = TraceIdRatio::new(p).samples(params);
         // Spent even when the probability samples: the bound is a floor.
         let by_lower_bound = op.lower.try_take(now);
         let sampled = (by_probability || by_lower_bound) && state.total.as_ref().is_none_or(|t| t.try_take(now));
-        SamplingDecision::from_bool(sampled)
+        let tag = if by_probability { SamplerTag::probabilistic(p) } else { SamplerTag::lower_bound(p) };
+        SamplingResult::sampled_by(sampled, tag)
     }
 
     fn description(&self) -> String {

@@ -1,8 +1,10 @@
 //! The two constant samplers.
 
-use super::sampler::{Sampler, SamplingDecision, SamplingParams};
+use super::sampler::{Sampler, SamplingDecision, SamplingParams, SamplingResult};
+use super::tag::SamplerTag;
 
-/// Samples every trace.
+/// Samples every trace; a sampled root is tagged `sampler.type = const`,
+/// `sampler.param = 1`.
 ///
 /// ```
 /// use lantern::sampling::{AlwaysOn, Sampler};
@@ -14,6 +16,9 @@ pub struct AlwaysOn;
 impl Sampler for AlwaysOn {
     fn should_sample(&self, _: &SamplingParams<'_>) -> SamplingDecision {
         SamplingDecision::Sample
+    }
+    fn decide(&self, _: &SamplingParams<'_>) -> SamplingResult {
+        SamplingResult::sampled_by(true, SamplerTag::constant(true))
     }
     fn description(&self) -> String {
         "AlwaysOn".into()
@@ -32,6 +37,9 @@ pub struct AlwaysOff;
 impl Sampler for AlwaysOff {
     fn should_sample(&self, _: &SamplingParams<'_>) -> SamplingDecision {
         SamplingDecision::Drop
+    }
+    fn decide(&self, _: &SamplingParams<'_>) -> SamplingResult {
+        SamplingResult::sampled_by(false, SamplerTag::constant(false))
     }
     fn description(&self) -> String {
         "AlwaysOff".into()

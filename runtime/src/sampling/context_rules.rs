@@ -13,10 +13,15 @@
 //! Rules compare text: a string attribute by its text, a number or boolean
 //! attribute by the text it is written as (`"true"`, `"42"`), parsed once
 //! when the rule is made. A decision allocates nothing.
+//!
+//! A trace a rule sampled is tagged `sampler.type = const`, `sampler.param
+//! = 1`: every trace the rule matches is sampled, so each stands for
+//! itself. The rest are tagged by the sampler behind the rules.
 
 use std::sync::Arc;
 
-use super::sampler::{Sampler, SamplingDecision, SamplingParams};
+use super::sampler::{Sampler, SamplingDecision, SamplingParams, SamplingResult};
+use super::tag::SamplerTag;
 use crate::record::{Value, attribute};
 
 /// Where a rule looks.
@@ -158,9 +163,16 @@ impl ContextRules {
 
 impl Sampler for ContextRules {
     fn should_sample(&self, params: &SamplingParams<'_>) -> SamplingDecision {
+        self.decide(params).decision()
+    }
+
+    fn decide(&self, params: &SamplingParams<'_>) -> SamplingResult {
         match self.rules.iter().find(|r| r.matches(params)) {
-            Some(rule) => rule.decision,
-            None => self.otherwise.should_sample(params),
+            Some(rule) => {
+                let sampled = rule.decision.is_sampled();
+                SamplingResult::sampled_by(sampled, SamplerTag::constant(sampled))
+            }
+            None => self.otherwise.decide(params),
         }
     }
 

@@ -2,9 +2,14 @@
 //! new traces.
 
 use super::always::AlwaysOn;
-use super::sampler::{Sampler, SamplingDecision, SamplingParams};
+use super::sampler::{Sampler, SamplingDecision, SamplingParams, SamplingResult};
 
 /// Follows a remote parent's sampled flag; asks `root` for new traces.
+///
+/// A trace that follows its parent carries no `sampler.type` of its own and
+/// keeps the parent's `tracestate` as it came, threshold (`ot=th`)
+/// included: its adjusted count is the parent's. A new trace is tagged by
+/// `root`.
 ///
 /// ```
 /// use lantern::sampling::{ParentBased, Sampler, TraceIdRatio};
@@ -40,9 +45,12 @@ impl std::fmt::Debug for ParentBased {
 
 impl Sampler for ParentBased {
     fn should_sample(&self, params: &SamplingParams<'_>) -> SamplingDecision {
+        self.decide(params).decision()
+    }
+    fn decide(&self, params: &SamplingParams<'_>) -> SamplingResult {
         match params.remote_parent {
-            Some(parent) => SamplingDecision::from_bool(parent.is_sampled()),
-            None => self.root.should_sample(params),
+            Some(parent) => SamplingDecision::from_bool(parent.is_sampled()).into(),
+            None => self.root.decide(params),
         }
     }
     fn description(&self) -> String {

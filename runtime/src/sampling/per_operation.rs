@@ -48,7 +48,8 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use super::bucket::{Clock, ManualClock, TokenBucket, clamp_rate};
 use super::ratio::TraceIdRatio;
-use super::sampler::{Sampler, SamplingDecision, SamplingParams};
+use super::sampler::{Sampler, SamplingDecision, SamplingParams, SamplingResult};
+use super::tag::SamplerTag;
 use crate::ids::TraceId;
 use crate::record::SpanKind;
 use crate::text::{MAX_NAME_BYTES, cut};
@@ -70,7 +71,9 @@ pub(crate) const MAX_OPERATIONS_LIMIT: usize = 1 << 16;
 /// trace id, so every process with the same configuration decides alike.
 /// At most [`DEFAULT_MAX_OPERATIONS`] names are held (see
 /// [`PerOperation::with_max_operations`]); a name added past the cap is
-/// ignored and shares the default.
+/// ignored and shares the default. A sampled root is tagged
+/// `sampler.type = probabilistic` with its operation's probability, and its
+/// `tracestate` carries that threshold, as [`TraceIdRatio`]'s do.
 ///
 /// ```
 /// use lantern::sampling::{ParentBased, PerOperation, Sampler};
@@ -184,7 +187,12 @@ impl PerOperation {
 impl Sampler for PerOperation {
     #[inline]
     fn should_sample(&self, params: &SamplingParams<'_>) -> SamplingDecision {
-        SamplingDecision::from_bool(self.ratio(params.name).samples(params.trace_id))
+        SamplingDecision::from_bool(self.ratio(params.name).samples(params))
+    }
+
+    #[inline]
+    fn decide(&self, params: &SamplingParams<'_>) -> SamplingResult {
+        self.ratio(params.name).decide(params)
     }
 
     fn description(&self) -> String {
@@ -208,6 +216,11 @@ impl Sampler for PerOperation {
 /// `perOperationStrategies` are [`GuaranteedThroughput::with_operation`]s.
 /// `defaultUpperBoundTracesPerSecond`, which Jaeger's clients ignore, is
 /// [`GuaranteedThroughput::with_upper_bound`]: a per-operation ceiling.
+///
+/// As in Jaeger's clients, a sampled root is tagged `sampler.type =
+/// probabilistic` when the probability sampled it (with its threshold in the
+/// `tracestate`), and `lowerbound` when the lower bound let it in; either
+/// way `sampler.param` is the operation's probability.
 ///
 /// Operations are tracked from their first root up to
 /// [`DEFAULT_MAX_OPERATIONS`] (configured ones first); a name first seen past
@@ -345,15 +358,18 @@ impl GuaranteedThroughput {
 
 impl Sampler for GuaranteedThroughput {
     fn should_sample(&self, params: &SamplingParams<'_>) -> SamplingDecision {
+        self.decide(params).decision()
+    }
+
+    fn decide(&self, params: &SamplingParams<'_>) -> SamplingResult {
         let name = cut(params.name, MAX_NAME_BYTES);
         // A name seen for the first time was not configured (those are in
         // the table from the start): it gets the default probability.
         let default = self.probabilities.default;
-        let sampled = match self.table().get_or_insert(name, || self.operation(name, default)) {
-            Some(op) => op.decide(params.trace_id, &self.clock),
-            None => default.samples(params.trace_id),
-        };
-        SamplingDecision::from_bool(sampled)
+        match self.table().get_or_insert(name, || self.operation(name, default)) {
+            Some(op) => op.decide(params, &self.clock),
+            None => default.decide(params),
+        }
     }
 
     fn description(&self) -> String {
@@ -386,15 +402,17 @@ struct Operation {
 
 impl Operation {
     #[inline]
-    fn decide(&self, trace_id: TraceId, clock: &Clock) -> bool {
-        let sampled = if self.ratio.samples(trace_id) {
+    fn decide(&self, params: &SamplingParams<'_>, clock: &Clock) -> SamplingResult {
+        let p = self.ratio.ratio();
+        let (sampled, tag) = if self.ratio.samples(params) {
             // Spent even so, as Jaeger's clients do: the bound is a floor.
             self.lower.take(clock);
-            true
+            (true, SamplerTag::probabilistic(p))
         } else {
-            self.lower.take(clock)
+            (self.lower.take(clock), SamplerTag::lower_bound(p))
         };
-        sampled && self.upper.as_ref().is_none_or(|upper| upper.take(clock))
+        let sampled = sampled && self.upper.as_ref().is_none_or(|upper| upper.take(clock));
+        SamplingResult::sampled_by(sampled, tag)
     }
 }
 

@@ -1,7 +1,8 @@
 //! [`RateLimiting`]: at most N new traces a second.
 
 use super::bucket::{Clock, ManualClock, TokenBucket, clamp_rate};
-use super::sampler::{Sampler, SamplingDecision, SamplingParams};
+use super::sampler::{Sampler, SamplingDecision, SamplingParams, SamplingResult};
+use super::tag::SamplerTag;
 
 /// Samples at most `max_per_second` new traces a second, whatever the
 /// traffic: Jaeger's `rateLimiting {maxTracesPerSecond}` strategy.
@@ -11,7 +12,9 @@ use super::sampler::{Sampler, SamplingDecision, SamplingParams};
 /// is left. The bucket starts full, so the first traces are sampled at once;
 /// after that, at most one burst beyond the rate passes in any window of
 /// time. The rate may be fractional: `0.1` samples one trace every ten
-/// seconds.
+/// seconds. A sampled root is tagged `sampler.type = ratelimiting`,
+/// `sampler.param = max_per_second`; its adjusted count is unknown (the
+/// clock decided, not a probability).
 ///
 /// Unlike [`TraceIdRatio`](super::ratio::TraceIdRatio), the decision does not
 /// follow from the trace id, so two services limiting their own rate keep
@@ -85,6 +88,11 @@ impl Sampler for RateLimiting {
     #[inline]
     fn should_sample(&self, _: &SamplingParams<'_>) -> SamplingDecision {
         SamplingDecision::from_bool(self.bucket.take(&self.clock))
+    }
+
+    #[inline]
+    fn decide(&self, params: &SamplingParams<'_>) -> SamplingResult {
+        SamplingResult::new(self.should_sample(params), Some(SamplerTag::rate_limiting(self.max_per_second)))
     }
 
     fn description(&self) -> String {

@@ -1,13 +1,20 @@
 //! Consistent probability sampling from the trace id.
 
-use super::sampler::{Sampler, SamplingDecision, SamplingParams};
+use super::sampler::{Sampler, SamplingDecision, SamplingParams, SamplingResult};
+use super::tag::SamplerTag;
+use super::threshold;
 
 /// Samples a fixed fraction of traces, decided from the trace id alone.
 ///
 /// Every process using the same ratio makes the same decision for the same
-/// trace. The decision reads the trace id's right-most 56 bits, the part that
-/// W3C Trace Context Level 2 guarantees random (the `random` flag), and samples
-/// when they fall below `ratio * 2^56`.
+/// trace: OpenTelemetry's consistent probability sampling. The decision
+/// reads the trace's randomness ([`SamplingParams::randomness`]: the trace
+/// id's right-most 56 bits, the part that W3C Trace Context Level 2
+/// guarantees random, unless the caller sent an explicit `rv`) and samples
+/// when it is at least the rejection threshold `2^56 - round(ratio * 2^56)`.
+/// A sampled root is tagged `sampler.type = probabilistic`, `sampler.param
+/// = ratio`, and its `tracestate` carries the threshold (`ot=th:...`), so
+/// readers downstream know what it stands for.
 ///
 /// ```
 /// use lantern::sampling::{Sampler, TraceIdRatio};
@@ -17,10 +24,9 @@ use super::sampler::{Sampler, SamplingDecision, SamplingParams};
 #[derive(Clone, Copy, Debug)]
 pub struct TraceIdRatio {
     ratio: f64,
+    /// The rejection threshold: sampled when the randomness is at least it.
     threshold: u64,
 }
-
-const RANDOM_BITS: u32 = 56;
 
 impl TraceIdRatio {
     /// A sampler keeping `ratio` of traces; NaN counts as 0, the ratio is
@@ -31,8 +37,7 @@ impl TraceIdRatio {
     /// ```
     pub fn new(ratio: f64) -> Self {
         let ratio = if ratio.is_nan() { 0.0 } else { ratio.clamp(0.0, 1.0) };
-        let threshold = (ratio * (1u64 << RANDOM_BITS) as f64) as u64;
-        TraceIdRatio { ratio, threshold }
+        TraceIdRatio { ratio, threshold: threshold::threshold(ratio) }
     }
 
     /// The fraction kept.
@@ -44,15 +49,19 @@ impl TraceIdRatio {
         self.ratio
     }
 
-    pub(crate) fn samples(&self, trace_id: crate::ids::TraceId) -> bool {
-        let random = (trace_id.to_u128() as u64) & ((1u64 << RANDOM_BITS) - 1);
-        random < self.threshold
+    #[inline]
+    pub(crate) fn samples(&self, params: &SamplingParams<'_>) -> bool {
+        params.randomness() >= self.threshold
     }
 }
 
 impl Sampler for TraceIdRatio {
     fn should_sample(&self, params: &SamplingParams<'_>) -> SamplingDecision {
-        SamplingDecision::from_bool(self.samples(params.trace_id))
+        SamplingDecision::from_bool(self.samples(params))
+    }
+    #[inline]
+    fn decide(&self, params: &SamplingParams<'_>) -> SamplingResult {
+        SamplingResult::sampled_by(self.samples(params), SamplerTag::probabilistic(self.ratio))
     }
     fn description(&self) -> String {
         format!("TraceIdRatio{{{}}}", self.ratio)

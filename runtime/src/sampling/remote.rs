@@ -61,7 +61,7 @@ use parking_lot::{Condvar, Mutex};
 
 use super::bucket::ManualClock;
 use super::remote_fetch::{Source, TIMEOUT};
-use super::sampler::{Sampler, SamplingDecision, SamplingParams};
+use super::sampler::{Sampler, SamplingDecision, SamplingParams, SamplingResult};
 use super::strategy::Strategy;
 use crate::text::cut;
 
@@ -496,6 +496,11 @@ impl Sampler for RemoteSampler {
     #[inline]
     fn should_sample(&self, params: &SamplingParams<'_>) -> SamplingDecision {
         self.inner.current.load().sampler.should_sample(params)
+    }
+
+    #[inline]
+    fn decide(&self, params: &SamplingParams<'_>) -> SamplingResult {
+        self.inner.current.load().sampler.decide(params)
     }
 
     fn description(&self) -> String {

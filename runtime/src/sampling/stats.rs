@@ -3,8 +3,8 @@
 //! The layer counts one decision each time the sampler is asked: at every
 //! local root, including a root whose parent is remote. Children follow
 //! their parent's decision and are never counted, and so are roots whose
-//! sampling was forced (`lantern.debug`, the middleware's debug header): the
-//! sampler was not asked. Names are kept by their first 256 bytes. The
+//! sampling was forced (`lantern.debug`, the middleware's debug header, a
+//! `lantern-debug` baggage entry where honoured): the sampler was not asked. Names are kept by their first 256 bytes. The
 //! counts are read by [`SamplingStats::roots`] and shown on
 //! `/debug/sampling`.
 //!
@@ -183,7 +183,8 @@ impl SamplingStats {
     }
 
     /// Traces sampled because they asked to be (`lantern.debug`, set by the
-    /// middleware's debug header), within the cap
+    /// middleware's debug header, or a `lantern-debug` baggage entry where
+    /// [`crate::Builder::debug_baggage`] honours it), within the cap
     /// ([`crate::Builder::max_forced_per_second`]).
     ///
     /// ```

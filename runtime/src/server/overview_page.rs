@@ -73,6 +73,7 @@ fn overview_json(s: &Sources) -> Json_ {
         // propagation counts are process-wide).
         "rejected": {
             "traceparent_invalid": rejected.traceparent_invalid, "tracestate_invalid": rejected.tracestate_invalid,
+            "tracestate_threshold_invalid": rejected.tracestate_threshold_invalid,
             "baggage_member_invalid": rejected.baggage_member_invalid,
             "baggage_over_limit": rejected.baggage_over_limit,
             "metric_label_values_truncated": s.handle.metrics().stats().label_values_truncated,

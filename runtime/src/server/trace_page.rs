@@ -37,7 +37,8 @@ fn waterfall_json(trace: &Trace, w: &Waterfall, process_service: &str) -> Json_ 
                 "service": s.service.as_deref().unwrap_or(process_service),
                 "offset_us": r.offset.as_micros() as u64, "duration_us": r.duration.as_micros() as u64,
                 "critical": r.critical, "remote_parent": r.remote_parent, "orphan": r.orphan, "error": r.error,
-                "attributes": attrs_json(&s.attributes),
+                "attributes": attrs_json(&s.attributes.iter().cloned().chain(s.sampler_attributes()).collect::<Vec<_>>()),
+                "adjusted_count": s.adjusted_count(),
                 "baggage": s.baggage.iter().map(|e| (e.key().to_owned(), json!(e.value()))).collect::<serde_json::Map<_, _>>(),
                 "events": s.events.iter().map(|e| json!({
                     "time_unix_nanos": nanos(e.time()), "severity": e.severity.as_str(),
@@ -51,6 +52,7 @@ fn waterfall_json(trace: &Trace, w: &Waterfall, process_service: &str) -> Json_ 
     json!({
         "trace_id": trace.trace_id.to_string(), "duration_us": w.total.as_micros() as u64,
         "spans": rows, "omitted_spans": w.omitted, "dropped_spans": trace.dropped_spans,
+        "adjusted_count": trace.adjusted_count(),
         "critical_path": path,
     })
 }
@@ -124,7 +126,7 @@ pub(crate) async fn trace(State(s): State<Sources>, Path(id): Path<String>) -> R
             marks.push_str(" <span class=\"err\">error</span>");
         }
         let mut details = String::new();
-        for kv in s.attributes.iter() {
+        for kv in s.attributes.iter().cloned().chain(s.sampler_attributes()) {
             let _ = write!(
                 details,
                 "<div><code>{}</code> = <code>{}</code></div>",

@@ -1,8 +1,10 @@
 //! `/debug/traces` (and `/debug/api/traces`): recent traces, newest first,
 //! with filters (`name`, `min_ms`, `errors`, `attr=key=value` for an
-//! attribute or a baggage entry) and paging (`limit`, `offset`). `name`
-//! and `attr` are cut to 256 bytes (longer names are cut there wherever they
-//! are shown), so what the page echoes is bounded.
+//! attribute or a baggage entry, `debug_id` for a forced trace's debug id)
+//! and paging (`limit`, `offset`). `name` and `attr` are cut to 256 bytes
+//! (longer names are cut there wherever they are shown), and `debug_id` is
+//! read as a debug id is recorded (64 bytes of printable ASCII), so what the
+//! page echoes is bounded.
 
 use std::fmt::Write;
 use std::time::Duration;
@@ -17,6 +19,7 @@ use super::html::{bound, clock, dur, esc, page, url};
 use super::json::nanos;
 use super::sources::Sources;
 use crate::buffer::{TraceQuery, TraceSummary};
+use crate::sampling::debug::debug_id;
 
 /// Traces per page at most.
 const MAX_LIMIT: usize = 500;
@@ -29,6 +32,8 @@ pub(crate) struct TraceParams {
     errors: Option<String>,
     /// `key=value`: an attribute or baggage entry some span has.
     attr: Option<String>,
+    /// A forced trace's debug id.
+    debug_id: Option<String>,
     limit: Option<usize>,
     offset: Option<usize>,
 }
@@ -38,6 +43,8 @@ impl TraceParams {
     fn bounded(mut self) -> Self {
         bound(&mut self.name);
         bound(&mut self.attr);
+        // Cut and cleaned as a recorded id is, so that it can match one.
+        self.debug_id = self.debug_id.as_deref().and_then(debug_id).map(String::from);
         self
     }
 
@@ -51,6 +58,7 @@ impl TraceParams {
         };
         Ok(TraceQuery {
             attribute,
+            debug_id: self.debug_id.clone(),
             limit: self.limit.unwrap_or(50).clamp(1, MAX_LIMIT),
             offset: self.offset.unwrap_or(0),
             span_name: self.name.clone().filter(|n| !n.is_empty()),
@@ -103,11 +111,13 @@ pub(crate) async fn traces(State(s): State<Sources>, Query(p): Query<TraceParams
          <label>min duration (ms)<input name=\"min_ms\" size=\"6\" value=\"{}\"></label>\
          <label>errors only<input type=\"checkbox\" name=\"errors\" value=\"1\"{}></label>\
          <label>attribute or baggage<input name=\"attr\" placeholder=\"key=value\" value=\"{}\"></label>\
+         <label>debug id<input name=\"debug_id\" size=\"12\" value=\"{}\"></label>\
          <label>per page<input name=\"limit\" size=\"4\" value=\"{}\"></label><button>Filter</button></form>",
         esc(q.span_name.as_deref().unwrap_or("")),
         p.min_ms.map(|m| m.to_string()).unwrap_or_default(),
         if q.errors_only { " checked" } else { "" },
         esc(p.attr.as_deref().unwrap_or("")),
+        esc(q.debug_id.as_deref().unwrap_or("")),
         q.limit
     );
     b.push_str(
@@ -134,11 +144,12 @@ pub(crate) async fn traces(State(s): State<Sources>, Query(p): Query<TraceParams
         b.push_str("<p class=\"muted\">No trace matches.</p>");
     }
     let keep = format!(
-        "name={}&min_ms={}&errors={}&attr={}&limit={}",
+        "name={}&min_ms={}&errors={}&attr={}&debug_id={}&limit={}",
         url(q.span_name.as_deref().unwrap_or("")),
         p.min_ms.map(|m| m.to_string()).unwrap_or_default(),
         if q.errors_only { "1" } else { "" },
         url(p.attr.as_deref().unwrap_or("")),
+        url(q.debug_id.as_deref().unwrap_or("")),
         q.limit
     );
     b.push_str("<p>");

@@ -383,7 +383,9 @@ pub(crate) fn has_key_value(span: &SpanRecord, key: &str, value: &str) -> bool {
         let _ = write!(eq, "{v}");
         eq.1 && eq.0.is_empty()
     };
-    span.attribute(key).is_some_and(text_is) || span.baggage.get(key) == Some(value)
+    span.attribute(key).is_some_and(text_is)
+        || span.baggage.get(key) == Some(value)
+        || span.sampler_attributes().any(|kv| kv.key == key && text_is(&kv.value))
 }
 
 #[cfg(test)]

@@ -69,7 +69,7 @@ pub(crate) fn span(record: &SpanRecord, events: SpanEvents) -> Span {
         kind: kind(record.kind) as i32,
         start_time_unix_nano: common::unix_nanos(record.start_time()),
         end_time_unix_nano: common::unix_nanos(record.end_time()),
-        attributes: common::attributes(&record.attributes),
+        attributes: span_attributes(record),
         dropped_attributes_count: record.dropped_attributes,
         events: record.events.iter().filter(|e| events.keeps(e)).map(|e| event(e)).collect(),
         dropped_events_count: record.dropped_events,
@@ -77,6 +77,15 @@ pub(crate) fn span(record: &SpanRecord, events: SpanEvents) -> Span {
         dropped_links_count: record.dropped_links,
         status: Some(status(&record.status)),
     }
+}
+
+/// The span's attributes, and on the root of a sampled trace the sampler's
+/// tag, `sampler.type` and `sampler.param` (kept apart from the attributes
+/// on the record, so that no attribute cap drops it).
+fn span_attributes(record: &SpanRecord) -> Vec<opentelemetry_proto::tonic::common::v1::KeyValue> {
+    let mut attributes = common::attributes(&record.attributes);
+    attributes.extend(record.sampler_attributes().map(|kv| common::key_value(&kv)));
+    attributes
 }
 
 fn kind(kind: SpanKind) -> span::SpanKind {
