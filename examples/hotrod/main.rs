@@ -7,6 +7,7 @@
 //! cargo run --release --example hotrod                 # UI on :8080, debug pages on :9464
 //! cargo run --release --example hotrod -- --load 2     # plus 2 rides a second
 //! cargo run --release --example hotrod -- --ports-from-zero --latency-scale 0.2
+//! cargo run --release --example hotrod -- --load 20 --sampler adaptive:1 --tail errors,slow:300ms
 //! OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 cargo run --release --example hotrod
 //! ```
 //!
@@ -20,6 +21,10 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 
+use std::time::Duration;
+
+use lantern::sampling::{Adaptive, ParentBased, RemoteSampler, TraceIdRatio};
+use lantern::tail::TailPolicy;
 use lantern_examples::hotrod::{self, Config, Hotrod};
 
 const USAGE: &str = "\
@@ -34,6 +39,11 @@ usage: cargo run --release --example hotrod -- [options]
   --route-port P       the route service (HTTP); default 8083
   --ports-from-zero    every service on a free port the system picks
   --latency-scale F    multiply the simulated latencies by F (0.1: ten times faster); default 1
+  --sampler S          the head sampler: adaptive:N (N traces a second per operation, recomputed
+                       every 5 s), remote:URL (Jaeger remote strategies, polled every 10 s),
+                       ratio:P, or always (the default); parent-based
+  --tail RULES         tail sampling of what the head sampler dropped, e.g. errors,slow:300ms
+                       (also slow:NAME=2s, slowest:1%, match:KEY=VALUE, rate:N)
   -h, --help           this text
 
 LANTERN_HTTP_ADDR moves Lantern's debug pages (default 127.0.0.1:9464);
@@ -42,11 +52,53 @@ OTEL_EXPORTER_OTLP_ENDPOINT also exports over OTLP.";
 struct Args {
     config: Config,
     load: f64,
+    sampler: SamplerArg,
+    tail: Option<TailPolicy>,
+}
+
+/// `--sampler`.
+#[derive(Debug, PartialEq)]
+enum SamplerArg {
+    Always,
+    Ratio(f64),
+    Adaptive(f64),
+    Remote(String),
+}
+
+impl SamplerArg {
+    fn parse(text: &str) -> Result<SamplerArg, String> {
+        let bad = || format!("--sampler: {text:?} is not adaptive:N, remote:URL, ratio:P or always");
+        let number = |n: &str| n.parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0).ok_or_else(bad);
+        match text.split_once(':') {
+            None if text == "always" => Ok(SamplerArg::Always),
+            Some(("adaptive", n)) => Ok(SamplerArg::Adaptive(number(n)?)),
+            Some(("ratio", p)) => Ok(SamplerArg::Ratio(number(p)?.min(1.0))),
+            Some(("remote", url)) if !url.is_empty() => Ok(SamplerArg::Remote(url.to_owned())),
+            _ => Err(bad()),
+        }
+    }
+
+    /// Sets the sampler on `builder`, parent-based.
+    fn apply(&self, builder: lantern::Builder) -> Result<lantern::Builder, String> {
+        let (every_5s, every_10s) = (Duration::from_secs(5), Duration::from_secs(10));
+        Ok(match self {
+            SamplerArg::Always => builder,
+            SamplerArg::Ratio(p) => builder.sampler(ParentBased::new(TraceIdRatio::new(*p))),
+            SamplerArg::Adaptive(n) => builder.sampler(ParentBased::new(Adaptive::new(*n).with_interval(every_5s))),
+            SamplerArg::Remote(url) => {
+                let remote = RemoteSampler::new(url, "hotrod", every_10s, TraceIdRatio::new(0.001))
+                    .map_err(|e| format!("--sampler remote:{url}: {e}"))?;
+                builder.sampler(ParentBased::new(remote))
+            }
+        })
+    }
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
     let mut config = Config::default();
     let mut load = 0.0;
+    let mut sampler = SamplerArg::Always;
+    let mut tail = None;
     while let Some(arg) = args.next() {
         let (name, inline) = match arg.split_once('=') {
             Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
@@ -80,10 +132,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String>
                     .ok_or(format!("--latency-scale: {text:?} is not a factor"))?;
                 config.latencies = hotrod::Latencies::default().scaled(factor);
             }
+            "--sampler" => sampler = SamplerArg::parse(&value("a sampler")?)?,
+            "--tail" => tail = Some(TailPolicy::parse(&value("tail rules")?).map_err(|e| format!("--tail: {e}"))?),
             other => return Err(format!("unknown option {other}")),
         }
     }
-    Ok(Some(Args { config, load }))
+    Ok(Some(Args { config, load, sampler, tail }))
 }
 
 fn main() -> ExitCode {
@@ -119,6 +173,16 @@ fn main() -> ExitCode {
     if let Some(exporter) = &exporter {
         builder = builder.exporter(exporter.clone());
     }
+    builder = match args.sampler.apply(builder) {
+        Ok(builder) => builder,
+        Err(e) => {
+            eprintln!("hotrod: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(policy) = args.tail.clone() {
+        builder = builder.tail_sampling(policy);
+    }
     let lantern = builder.init();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -148,6 +212,7 @@ fn main() -> ExitCode {
                 println!("hotrod: debug pages: {base}/debug");
                 println!("hotrod: recent traces: {base}/debug/traces");
                 println!("hotrod: metrics: {base}/debug/metrics (Prometheus text: {base}/metrics)");
+                println!("hotrod: sampling: {base}/debug/sampling ({:?}{})", args.sampler, if args.tail.is_some() { ", tail" } else { "" });
             }
             None => println!("hotrod: Lantern's debug pages are off (LANTERN_HTTP_ADDR=off, or the port was taken)"),
         }
@@ -209,5 +274,20 @@ mod tests {
         assert!(args("--load -1").is_err());
         assert!(args("--driver-port 70000").is_err());
         assert!(args("--bogus").is_err());
+    }
+
+    #[test]
+    fn samplers_and_tail_rules_parse() {
+        use super::SamplerArg;
+        let a = args("--sampler adaptive:2 --tail errors,slow:300ms").unwrap().unwrap();
+        assert_eq!(a.sampler, SamplerArg::Adaptive(2.0));
+        assert_eq!(a.tail, Some(lantern::tail::TailPolicy::parse("errors,slow:300ms").unwrap()));
+        let a = args("--sampler=remote:http://127.0.0.1:5778/sampling").unwrap().unwrap();
+        assert_eq!(a.sampler, SamplerArg::Remote("http://127.0.0.1:5778/sampling".into()));
+        assert_eq!(args("--sampler ratio:0.25").unwrap().unwrap().sampler, SamplerArg::Ratio(0.25));
+        for bad in ["--sampler adaptive:x", "--sampler remote:", "--sampler sometimes", "--tail slow:soon"] {
+            assert!(args(bad).is_err(), "{bad}");
+        }
+        assert!(SamplerArg::Remote("https://x".into()).apply(lantern::builder()).is_err(), "HTTP only");
     }
 }
