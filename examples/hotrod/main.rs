@@ -212,7 +212,11 @@ fn main() -> ExitCode {
                 println!("hotrod: debug pages: {base}/debug");
                 println!("hotrod: recent traces: {base}/debug/traces");
                 println!("hotrod: metrics: {base}/debug/metrics (Prometheus text: {base}/metrics)");
-                println!("hotrod: sampling: {base}/debug/sampling ({:?}{})", args.sampler, if args.tail.is_some() { ", tail" } else { "" });
+                println!(
+                    "hotrod: sampling: {base}/debug/sampling ({:?}{})",
+                    args.sampler,
+                    if args.tail.is_some() { ", tail" } else { "" }
+                );
             }
             None => println!("hotrod: Lantern's debug pages are off (LANTERN_HTTP_ADDR=off, or the port was taken)"),
         }

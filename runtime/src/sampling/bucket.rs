@@ -25,13 +25,16 @@
 //!
 //! # The clock
 //!
-//! Production samplers read [`std::time::Instant`], the kernel's monotonic
-//! clock. Tests drive a [`ManualClock`] instead, so that a minute of traffic
+//! Production samplers read the kernel's monotonic clock, coarse on Linux
+//! (`CLOCK_MONOTONIC_COARSE`, through the vDSO: the last tick, 1 to 4 ms
+//! old, for a few nanoseconds instead of the 20 ns or more of
+//! [`std::time::Instant`]; that read was most of a rate-limited decision).
+//! Tests drive a [`ManualClock`] instead, so that a minute of traffic
 //! runs in microseconds and the counts are exact.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const NANOS_PER_SECOND: f64 = 1e9;
 
@@ -92,22 +95,44 @@ impl ManualClock {
 }
 
 /// Where a sampler reads the time: nanoseconds since the sampler was made.
+///
+/// On Linux the monotonic clock is read coarse (`CLOCK_MONOTONIC_COARSE`:
+/// the kernel's last tick, 1 to 4 ms old, a few nanoseconds to read
+/// against 20 ns or more for the precise clock). A bucket that reads a
+/// coarse clock still admits `rate` a second over time: within one tick it
+/// admits at most its burst, and the tick's worth of tokens at the next.
 #[derive(Clone, Debug)]
 pub(crate) enum Clock {
-    Monotonic(Instant),
+    Monotonic(u64),
     Manual(ManualClock),
+}
+
+/// The coarse monotonic clock, in nanoseconds.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[inline]
+fn coarse_nanos() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse);
+    (t.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(t.tv_nsec as u64)
+}
+
+/// Elsewhere: the precise one, from a process-wide origin.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+#[inline]
+fn coarse_nanos() -> u64 {
+    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    u64::try_from(ORIGIN.get_or_init(std::time::Instant::now).elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl Clock {
     pub(crate) fn monotonic() -> Self {
-        Clock::Monotonic(Instant::now())
+        Clock::Monotonic(coarse_nanos())
     }
 
     #[inline]
     pub(crate) fn now_nanos(&self) -> u64 {
         match self {
-            // `elapsed` saturates at zero; 584 years of nanoseconds fit a u64.
-            Clock::Monotonic(origin) => u64::try_from(origin.elapsed().as_nanos()).unwrap_or(u64::MAX),
+            // Saturates at zero; 584 years of nanoseconds fit a u64.
+            Clock::Monotonic(origin) => coarse_nanos().saturating_sub(*origin),
             Clock::Manual(clock) => clock.0.load(Relaxed),
         }
     }
