@@ -7,7 +7,8 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lantern::sampling::{
-    AlwaysOn, ContextRules, GuaranteedThroughput, ParentBased, PerOperation, RateLimiting, Sampler, TraceIdRatio,
+    Adaptive, AlwaysOn, ContextRules, GuaranteedThroughput, ParentBased, PerOperation, RateLimiting, RemoteSampler,
+    Sampler, TraceIdRatio,
 };
 use lantern_benches as setup;
 
@@ -50,6 +51,17 @@ fn decisions(c: &mut Criterion) {
         .drop_when_attribute("http.route", "/health")
         .sample_when_attribute("customer.tier", "premium");
     case(&mut group, "context_rules_3", rules);
+    case(&mut group, "adaptive_1_per_s", Adaptive::new(1.0));
+    // A remote sampler whose endpoint is down: the initial sampler decides,
+    // behind the one atomic load of the strategy in force.
+    let remote = RemoteSampler::new(
+        "http://127.0.0.1:9/sampling",
+        "bench",
+        std::time::Duration::from_secs(3600),
+        TraceIdRatio::new(0.5),
+    )
+    .expect("a valid endpoint");
+    case(&mut group, "remote_initial_ratio_0.5", remote);
     group.finish();
 }
 
