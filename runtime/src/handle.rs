@@ -7,7 +7,7 @@
 //! a [`Handle`]. A reader never needs the layer, and the layer never knows
 //! who reads.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use crate::buffer::Buffer;
 use crate::metrics::Metrics;
@@ -45,6 +45,13 @@ struct Parts {
 impl Handle {
     pub(crate) fn new(buffer: Buffer, metrics: Metrics, sampling: SamplingStats, resource: Resource) -> Handle {
         Handle { inner: Arc::new(Parts { buffer, metrics, sampling, resource }) }
+    }
+
+    /// A reference that does not keep the parts alive: for what the parts
+    /// themselves hold (the metrics store's own counters read the sampling
+    /// stats and the buffer through it, with no cycle of references).
+    pub(crate) fn downgrade(&self) -> WeakHandle {
+        WeakHandle(Arc::downgrade(&self.inner))
     }
 
     /// The handle of the Lantern layer in the current subscriber, if any:
@@ -110,6 +117,16 @@ impl Handle {
     /// ```
     pub fn resource(&self) -> &Resource {
         &self.inner.resource
+    }
+}
+
+/// A [`Handle`] that does not keep it alive.
+pub(crate) struct WeakHandle(Weak<Parts>);
+
+impl WeakHandle {
+    /// The handle, while a strong one lives.
+    pub(crate) fn upgrade(&self) -> Option<Handle> {
+        self.0.upgrade().map(|inner| Handle { inner })
     }
 }
 

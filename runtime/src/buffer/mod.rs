@@ -109,6 +109,11 @@ pub(crate) struct Shared {
     ingest: OnceLock<std::thread::Thread>,
     /// Who hears of completed traces; only the ingest thread takes it.
     listeners: Mutex<Vec<Option<Arc<dyn TraceListener>>>>,
+    /// Tail sampling's counters as of the last ingest (without the kept
+    /// operations), copied out under the store's lock so that a reader of
+    /// `/metrics` gets them without it: a metrics snapshot may be taken by
+    /// a thread that holds a buffer [`Snapshot`].
+    tail_published: Mutex<TailStats>,
 }
 
 /// A handle to one Lantern ring buffer: cheap to clone, `Send + Sync`.
@@ -161,6 +166,7 @@ impl Buffer {
             counters: Counters::default(),
             ingest: OnceLock::new(),
             listeners: Mutex::new(Vec::new()),
+            tail_published: Mutex::new(TailStats::default()),
         });
         let weak = Arc::downgrade(&shared);
         let spawned = std::thread::Builder::new().name("lantern-ingest".into()).spawn(move || ingest_loop(weak));
@@ -288,21 +294,16 @@ impl Buffer {
     pub(crate) fn tail_stats(&self) -> TailStats {
         let store = self.shared.store.lock();
         let Some(tail) = store.tail.as_deref() else { return TailStats::default() };
-        let c = &tail.counters;
-        let mut kept_by_operation: Vec<(String, u64)> = c.kept_ops.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        let mut kept_by_operation: Vec<(String, u64)> =
+            tail.counters.kept_ops.iter().map(|(k, v)| (k.clone(), *v)).collect();
         kept_by_operation.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        TailStats {
-            enabled: true,
-            watching: tail.tracker.watching() as u64,
-            completed: c.completed,
-            closed_by_max_age: c.closed_by_max_age,
-            tracker_full: c.tracker_full,
-            late_spans: c.late_spans,
-            kept_by_reason: c.kept,
-            over_cap: c.over_cap,
-            spans_exported: c.spans_exported,
-            kept_by_operation,
-        }
+        TailStats { kept_by_operation, ..tail_counts(tail) }
+    }
+
+    /// Tail sampling's counters as of the last ingest, without the kept
+    /// operations and without the store's lock: what `/metrics` reads.
+    pub(crate) fn tail_counters(&self) -> TailStats {
+        self.shared.tail_published.lock().clone()
     }
 
     /// Moves everything queued so far into the store.
@@ -446,7 +447,32 @@ impl Shared {
             }
         }
         drop(spare);
+        self.publish_tail(store);
         std::mem::take(&mut store.evicted)
+    }
+
+    /// Copies tail sampling's counters out for [`Buffer::tail_counters`].
+    fn publish_tail(&self, store: &Store) {
+        if let Some(tail) = store.tail.as_deref() {
+            *self.tail_published.lock() = tail_counts(tail);
+        }
+    }
+}
+
+/// Tail sampling's counters, without the kept operations.
+fn tail_counts(tail: &TailState) -> TailStats {
+    let c = &tail.counters;
+    TailStats {
+        enabled: true,
+        watching: tail.tracker.watching() as u64,
+        completed: c.completed,
+        closed_by_max_age: c.closed_by_max_age,
+        tracker_full: c.tracker_full,
+        late_spans: c.late_spans,
+        kept_by_reason: c.kept,
+        over_cap: c.over_cap,
+        spans_exported: c.spans_exported,
+        kept_by_operation: Vec::new(),
     }
 }
 
@@ -473,6 +499,7 @@ fn ingest_loop(weak: Weak<Shared>) {
             let mut store = shared.store.lock();
             let evicted = shared.drain_into(&mut store);
             let completed = local::filing(|| completion::complete_due(&mut store, crate::clock::coarse_millis()));
+            shared.publish_tail(&store);
             (evicted, completed)
         };
         drop(evicted);

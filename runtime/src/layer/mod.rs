@@ -16,7 +16,8 @@
 //!   empty), draw a span id from a per-thread generator, read the monotonic clock,
 //!   record the fields as typed values, store the state in the span's
 //!   extensions. At a root, the [`Sampler`](crate::sampling::Sampler) decides,
-//!   and the decision is counted per root name (one read lock, two atomics).
+//!   and the decision is counted per root name (one read lock, two atomics,
+//!   and two relaxed loads for the recent rate).
 //! - **Event**: build a log record with the ids of the span it is in and push
 //!   it into the lock-free queue. Joining it to its span as a span event and
 //!   deriving the span's error status happen later, on the ingest thread.
@@ -53,6 +54,7 @@ use crate::metrics::{Metrics, MetricsConfig};
 use crate::record::{LogRecord, Severity, SpanRecord, Text};
 use crate::resource::Resource;
 use crate::sampling::debug::DebugRequest;
+use crate::sampling::own_metrics::SamplingFamilies;
 use crate::sampling::{
     DEFAULT_MAX_FORCED_PER_SECOND, MAX_ROOT_NAMES, ParentBased, RecordingMode, Sampler, SamplingStats,
 };
@@ -106,6 +108,9 @@ impl LanternLayer {
         let buffer = Buffer::new(config);
         let sampling = SamplingStats::with_max_names(sampler.clone(), mode, MAX_ROOT_NAMES, max_forced_per_second);
         let handle = Handle::new(buffer.clone(), metrics.clone(), sampling.clone(), resource);
+        // Sampling's counters on `/metrics`, read through a weak handle: the
+        // store is part of what the handle holds.
+        metrics.add_own_families(SamplingFamilies(handle.downgrade()));
         LanternLayer {
             id,
             buffer,

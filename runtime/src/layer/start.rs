@@ -78,6 +78,7 @@ impl LanternLayer {
         // Forced before the sampler is asked, within the cap a second.
         let forced = debug.forced && self.sampling.try_force();
         let result = if forced {
+            self.sampling.count_forced(&rec.name);
             SamplingResult::sampled_by(true, SamplerTag::debug())
         } else {
             let params = SamplingParams {

@@ -8,10 +8,9 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use crate::baggage::Baggage;
 use crate::buffer::OpenSlot;
 use crate::ids::{SpanId, TraceId};
-use crate::metrics::labels::{ContextValues, LabelPlan, MAX_LABEL_VALUE_BYTES, MetricContext};
+use crate::metrics::labels::{ContextValues, LabelPlan, MetricContext, bounded_value};
 use crate::record::SpanRecord;
 use crate::span_context::{SpanContext, TraceFlags};
-use crate::text::cut;
 use crate::trace_state::TraceState;
 
 /// What Lantern keeps for one open span. `record` is moved out whole, into the
@@ -204,10 +203,9 @@ pub(crate) fn metric_context<'a, R: LookupSpan<'a>>(span: &SpanRef<'a, R>, plan:
     MetricContext { values, exemplar, truncated }
 }
 
-/// A label value from the context, cut to [`MAX_LABEL_VALUE_BYTES`].
+/// A label value from the context, cut to 256 bytes (`MAX_LABEL_VALUE_BYTES`).
 fn label_value(value: &str, truncated: &mut bool) -> String {
-    if value.len() > MAX_LABEL_VALUE_BYTES {
-        *truncated = true;
-    }
-    cut(value, MAX_LABEL_VALUE_BYTES).to_owned()
+    let (kept, cut) = bounded_value(value);
+    *truncated |= cut;
+    kept.to_owned()
 }

@@ -6,6 +6,15 @@ use super::series::{Exemplar, HistogramPoint};
 /// The label every overflow series carries.
 pub(crate) const OVERFLOW_LABEL: &str = "otel.metric.overflow";
 
+/// Families that a part of Lantern adds to its layer's store each time the
+/// store is read (`/metrics`, the debug pages, the OTLP metrics export):
+/// Lantern's own counters, read from where they are kept rather than
+/// copied into series.
+pub(crate) trait OwnFamilies: Send + Sync + 'static {
+    /// Appends the families, each with at most `max_series` series.
+    fn families(&self, max_series: usize, out: &mut Vec<MetricFamily>);
+}
+
 /// What a metric is.
 ///
 /// ```

@@ -35,6 +35,13 @@ impl LabelPlan {
 /// measurement is counted in `MetricsStats::label_values_truncated`.
 pub(crate) const MAX_LABEL_VALUE_BYTES: usize = 256;
 
+/// A label value from outside Lantern (the context, a root span name) cut to
+/// [`MAX_LABEL_VALUE_BYTES`] at a character boundary, and whether it was cut.
+pub(crate) fn bounded_value(value: &str) -> (&str, bool) {
+    let kept = crate::text::cut(value, MAX_LABEL_VALUE_BYTES);
+    (kept, kept.len() < value.len())
+}
+
 /// What a measurement knows of where it was made.
 #[derive(Debug, Default)]
 pub(crate) struct MetricContext {

@@ -55,7 +55,7 @@
 
 mod config;
 mod exposition;
-mod family;
+pub(crate) mod family;
 pub(crate) mod labels;
 pub(crate) mod log_counts;
 pub(crate) mod recorder;

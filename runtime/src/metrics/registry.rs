@@ -19,7 +19,7 @@ use parking_lot::RwLock;
 use smallvec::SmallVec;
 
 use super::config::MetricsConfig;
-use super::family::{MetricKind, OVERFLOW_LABEL};
+use super::family::{MetricKind, OVERFLOW_LABEL, OwnFamilies};
 use super::labels::{ContextValues, LabelPlan};
 use super::series::{CounterCell, GaugeCell, HistogramCell};
 use crate::ids::IdHasher;
@@ -253,6 +253,8 @@ pub(crate) struct Registry {
     label_bytes: Arc<AtomicUsize>,
     /// Whether snapshots add the process-wide counters (a layer's store).
     pub(crate) process_counters: AtomicBool,
+    /// The layer's own counters that snapshots add (sampling).
+    pub(crate) own: OnceLock<Box<dyn OwnFamilies>>,
 }
 
 impl Registry {
@@ -267,6 +269,7 @@ impl Registry {
             dropped_metrics: AtomicU64::new(0),
             kind_conflicts: AtomicU64::new(0),
             process_counters: AtomicBool::new(false),
+            own: OnceLock::new(),
             label_bytes: Arc::new(AtomicUsize::new(0)),
         }
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::config::MetricsConfig;
-use super::family::{MetricFamily, MetricKind, MetricSeries, MetricValue};
+use super::family::{MetricFamily, MetricKind, MetricSeries, MetricValue, OwnFamilies};
 use super::registry::{self, Cell, Registry};
 
 /// Lantern's metrics store: a cheap handle, shared by the recorder, the
@@ -64,9 +64,16 @@ impl Metrics {
                 MetricFamily { name: f.name.clone(), kind: f.kind, unit, description, series }
             })
             .collect();
-        if self.0.process_counters.load(Relaxed) && keep(PROPAGATION_REJECTED) {
-            let at = families.partition_point(|f| f.name.as_str() < PROPAGATION_REJECTED);
-            families.insert(at, propagation_rejected());
+        let mut own = Vec::new();
+        if self.0.process_counters.load(Relaxed) {
+            own.push(propagation_rejected());
+        }
+        if let Some(source) = self.0.own.get() {
+            source.families(self.0.config.max_series_per_metric, &mut own);
+        }
+        for family in own.into_iter().filter(|f| keep(&f.name)) {
+            let at = families.partition_point(|f| f.name < family.name);
+            families.insert(at, family);
         }
         families
     }
@@ -76,6 +83,12 @@ impl Metrics {
     pub(crate) fn with_process_counters(self) -> Metrics {
         self.0.process_counters.store(true, Relaxed);
         self
+    }
+
+    /// Adds a layer's own counters to what this store shows (once; a second
+    /// source is ignored).
+    pub(crate) fn add_own_families(&self, source: impl OwnFamilies) {
+        let _ = self.0.own.set(Box::new(source));
     }
 
     /// The value at quantile `q` of the histogram `name` with exactly these

@@ -69,16 +69,22 @@
 //! Memory is bounded: at most [`DEFAULT_MAX_OPERATIONS`] names (set with
 //! [`Adaptive::with_max_operations`]), keyed by their first 256 bytes; names
 //! past the cap share one default operation, with its own probability and
-//! lower bound adapted to their total traffic.
+//! lower bound adapted to their total traffic. Each operation also keeps its
+//! probability over the last hour, one point a minute (60 `f32`s, 240
+//! bytes), for `/debug/sampling` ([`Sampler::inspect`]): the update writes
+//! a point for every operation when a minute has passed since the last one,
+//! so recording costs a decision that does not update nothing at all.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::bucket::{Clock, ManualClock, TokenBucket, clamp_rate};
+use super::history::{self, Times, Values, WINDOW_NANOS};
 use super::per_operation::{DEFAULT_MAX_OPERATIONS, MAX_OPERATIONS_LIMIT, Named, Table};
 use super::ratio::TraceIdRatio;
 use super::sampler::{Sampler, SamplingDecision, SamplingParams, SamplingResult};
+use super::state::{OperationState, SamplerState};
 use super::tag::SamplerTag;
 use crate::text::{MAX_NAME_BYTES, cut};
 
@@ -294,6 +300,7 @@ impl Adaptive {
             next_update: AtomicU64::new(now.saturating_add(self.interval)),
             window_start: AtomicU64::new(now),
             total: self.max_total.map(TokenBucket::new),
+            history: Times::new(),
         })
     }
 
@@ -304,7 +311,27 @@ impl Adaptive {
             seen: AtomicU64::new(0),
             first_seen: now,
             lower: TokenBucket::new(self.lower_bound),
+            measured: AtomicU64::new(f64::NAN.to_bits()),
+            history: Values::new(),
         }
+    }
+
+    /// One tracked operation as the debug pages show it; times in the
+    /// sampler's clock are turned into wall-clock times through `now`.
+    fn shown(&self, state: &State, op: &Operation, now: u64, wall: SystemTime) -> OperationState {
+        let at = |t: u64| wall.checked_sub(Duration::from_nanos(now.saturating_sub(t))).unwrap_or(wall);
+        let points = history::read(&state.history, &op.history, now);
+        let mut shown = OperationState::new(&*op.name, op.probability());
+        shown.target_per_second = Some(self.target);
+        shown.lower_bound_per_second = Some(self.lower_bound);
+        let measured = f64::from_bits(op.measured.load(Relaxed));
+        shown.measured_per_second = (!measured.is_nan()).then_some(measured);
+        // Its first root, at the initial probability, unless a point is older.
+        let first = (now.saturating_sub(op.first_seen) <= WINDOW_NANOS
+            && points.first().is_none_or(|&(t, _)| t > op.first_seen))
+        .then_some((op.first_seen, self.initial()));
+        shown.history = first.into_iter().chain(points).map(|(t, p)| (at(t), p)).collect();
+        shown
     }
 
     /// Recomputes every operation's probability if the interval is over and
@@ -322,16 +349,28 @@ impl Adaptive {
     #[cold]
     fn update(&self, state: &State, now: u64) {
         let start = state.window_start.swap(now, Relaxed);
+        // A point of the history is due once a minute.
+        let point = state.history.due(now);
         for op in state.table.iter().chain([&state.default]) {
             let seen = op.seen.swap(0, Relaxed);
             let elapsed = now.saturating_sub(start.max(op.first_seen));
-            if seen == 0 || elapsed == 0 {
-                continue; // No traffic: keep the probability.
+            if elapsed > 0 {
+                let seconds = elapsed as f64 / 1e9;
+                op.measured.store((seen as f64 / seconds).to_bits(), Relaxed);
+                // No traffic: keep the probability.
+                if seen > 0 {
+                    let old = op.probability();
+                    let wanted = self.target * seconds / seen as f64;
+                    let new = wanted.min(old * MAX_INCREASE).clamp(self.min_probability, 1.0);
+                    op.probability.store(new.to_bits(), Relaxed);
+                }
             }
-            let old = op.probability();
-            let wanted = self.target * (elapsed as f64 / 1e9) / seen as f64;
-            let new = wanted.min(old * MAX_INCREASE).clamp(self.min_probability, 1.0);
-            op.probability.store(new.to_bits(), Relaxed);
+            if let Some(slot) = point {
+                op.history.set(slot, op.probability());
+            }
+        }
+        if let Some(slot) = point {
+            state.history.commit(slot, now);
         }
     }
 }
@@ -365,6 +404,34 @@ impl Sampler for Adaptive {
         }
         s + "}"
     }
+
+    /// The probability a new name gets, and each tracked operation with its
+    /// probability, target, lower bound, the rate measured over the last
+    /// interval and its history (the first root at the initial
+    /// probability, then one point a minute).
+    fn inspect(&self, state: &mut SamplerState) {
+        let now = self.clock.now_nanos();
+        let Some(shared) = self.state.get() else {
+            state.probability = Some(self.initial());
+            return;
+        };
+        let full = shared.table.len() >= self.max_operations;
+        state.probability = Some(if full { shared.default.probability() } else { self.initial() });
+        if !state.wants_operations() {
+            return;
+        }
+        let wall = SystemTime::now();
+        for op in shared.table.iter() {
+            // Past the state's cap an operation is only counted (refused):
+            // its history is not read.
+            let shown = if state.wants_operations() {
+                self.shown(shared, op, now, wall)
+            } else {
+                OperationState::new(&*op.name, op.probability())
+            };
+            state.push(shown);
+        }
+    }
 }
 
 impl std::fmt::Debug for Adaptive {
@@ -384,6 +451,8 @@ struct State {
     window_start: AtomicU64,
     /// The per-service ceiling.
     total: Option<TokenBucket>,
+    /// When the points of the operations' histories were taken.
+    history: Times,
 }
 
 /// One tracked operation.
@@ -397,6 +466,11 @@ struct Operation {
     /// from there.
     first_seen: u64,
     lower: TokenBucket,
+    /// Roots a second over the last interval (`f64` bits; NaN before the
+    /// first update).
+    measured: AtomicU64,
+    /// Its probability at the points of `State::history`.
+    history: Values,
 }
 
 impl Operation {

@@ -1,6 +1,7 @@
 //! The two constant samplers.
 
 use super::sampler::{Sampler, SamplingDecision, SamplingParams, SamplingResult};
+use super::state::SamplerState;
 use super::tag::SamplerTag;
 
 /// Samples every trace; a sampled root is tagged `sampler.type = const`,
@@ -23,6 +24,9 @@ impl Sampler for AlwaysOn {
     fn description(&self) -> String {
         "AlwaysOn".into()
     }
+    fn inspect(&self, state: &mut SamplerState) {
+        state.probability = Some(1.0);
+    }
 }
 
 /// Samples no trace.
@@ -43,5 +47,8 @@ impl Sampler for AlwaysOff {
     }
     fn description(&self) -> String {
         "AlwaysOff".into()
+    }
+    fn inspect(&self, state: &mut SamplerState) {
+        state.probability = Some(0.0);
     }
 }

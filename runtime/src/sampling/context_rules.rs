@@ -21,6 +21,7 @@
 use std::sync::Arc;
 
 use super::sampler::{Sampler, SamplingDecision, SamplingParams, SamplingResult};
+use super::state::SamplerState;
 use super::tag::SamplerTag;
 use crate::record::{Value, attribute};
 
@@ -178,6 +179,10 @@ impl Sampler for ContextRules {
 
     fn description(&self) -> String {
         format!("ContextRules{{rules={}, otherwise={}}}", self.rules.len(), self.otherwise.description())
+    }
+
+    fn inspect(&self, state: &mut SamplerState) {
+        self.otherwise.inspect(state);
     }
 }
 

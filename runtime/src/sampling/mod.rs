@@ -52,7 +52,12 @@
 //! policies for what must not be missed.
 //!
 //! [`SamplingStats`] counts the decisions per root span name
-//! ([`crate::Handle::sampling`], `/debug/sampling`).
+//! ([`crate::Handle::sampling`], `/debug/sampling`, and on `/metrics` as
+//! `lantern.sampling.*`), and asks the sampler what it knows of itself
+//! ([`Sampler::inspect`], [`SamplerState`]): per operation, its probability,
+//! target and lower bound, the probability over the last hour (recorded by
+//! [`Adaptive`] when it recomputes, once a minute at most), and behind a
+//! [`RemoteSampler`], the last fetch of the strategy.
 //!
 //! # What a decision leaves behind: counts can be extrapolated
 //!
@@ -123,6 +128,8 @@ pub(crate) mod always;
 pub(crate) mod bucket;
 mod context_rules;
 pub(crate) mod debug;
+mod history;
+pub(crate) mod own_metrics;
 mod parent_based;
 mod per_operation;
 mod rate_limiting;
@@ -131,7 +138,9 @@ mod ratio;
 mod remote;
 #[cfg(feature = "remote-sampling")]
 pub(crate) mod remote_fetch;
+mod root_counts;
 mod sampler;
+mod state;
 mod stats;
 #[cfg(feature = "remote-sampling")]
 mod strategy;
@@ -149,9 +158,14 @@ pub use rate_limiting::RateLimiting;
 pub use ratio::TraceIdRatio;
 #[cfg(feature = "remote-sampling")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote-sampling")))]
-pub use remote::{InvalidEndpoint, RemoteSampler, RemoteStatus};
+pub use remote::{InvalidEndpoint, RemoteSampler};
+pub use root_counts::RootDecisions;
 pub use sampler::{
     RecordingMode, Sampler, SamplingDecision, SamplingParams, SamplingResult, test_metadata, test_params,
 };
-pub use stats::{DEFAULT_MAX_FORCED_PER_SECOND, MAX_ROOT_NAMES, RootDecisions, SamplingStats};
+#[cfg(feature = "remote-sampling")]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote-sampling")))]
+pub use state::RemoteStatus;
+pub use state::{OperationState, SamplerState};
+pub use stats::{DEFAULT_MAX_FORCED_PER_SECOND, MAX_ROOT_NAMES, SamplingStats};
 pub use tag::SamplerTag;

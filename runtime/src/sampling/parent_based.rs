@@ -3,6 +3,7 @@
 
 use super::always::AlwaysOn;
 use super::sampler::{Sampler, SamplingDecision, SamplingParams, SamplingResult};
+use super::state::SamplerState;
 
 /// Follows a remote parent's sampled flag; asks `root` for new traces.
 ///
@@ -55,5 +56,8 @@ impl Sampler for ParentBased {
     }
     fn description(&self) -> String {
         format!("ParentBased{{root={}}}", self.root.description())
+    }
+    fn inspect(&self, state: &mut SamplerState) {
+        self.root.inspect(state);
     }
 }

@@ -49,6 +49,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use super::bucket::{Clock, ManualClock, TokenBucket, clamp_rate};
 use super::ratio::TraceIdRatio;
 use super::sampler::{Sampler, SamplingDecision, SamplingParams, SamplingResult};
+use super::state::{OperationState, SamplerState};
 use super::tag::SamplerTag;
 use crate::ids::TraceId;
 use crate::record::SpanKind;
@@ -197,6 +198,19 @@ impl Sampler for PerOperation {
 
     fn description(&self) -> String {
         format!("PerOperation{{default={}, operations={}}}", self.default.ratio(), self.operations.len())
+    }
+
+    /// The default, and each configured name in the order of addition.
+    fn inspect(&self, state: &mut SamplerState) {
+        state.probability = Some(self.default.ratio());
+        if !state.wants_operations() {
+            return;
+        }
+        let mut named: Vec<_> = self.operations.iter().map(|(name, &(order, ratio))| (order, name, ratio)).collect();
+        named.sort_unstable_by_key(|&(order, ..)| order);
+        for (_, name, ratio) in named {
+            state.push(OperationState::new(&**name, ratio.ratio()));
+        }
     }
 }
 
@@ -384,6 +398,27 @@ impl Sampler for GuaranteedThroughput {
         }
         s + "}"
     }
+
+    /// The default probability, and each tracked operation with its
+    /// probability and lower bound (configured ones included before their
+    /// first root).
+    fn inspect(&self, state: &mut SamplerState) {
+        let Some(table) = self.table.get() else {
+            // No root yet: the configured operations, without building the table.
+            self.probabilities.inspect(state);
+            state.operations_mut().for_each(|op| op.lower_bound_per_second = Some(self.lower_bound));
+            return;
+        };
+        state.probability = Some(self.probabilities.default.ratio());
+        if !state.wants_operations() {
+            return;
+        }
+        for op in table.iter() {
+            let mut shown = OperationState::new(&*op.name, op.ratio.ratio());
+            shown.lower_bound_per_second = Some(self.lower_bound);
+            state.push(shown);
+        }
+    }
 }
 
 impl std::fmt::Debug for GuaranteedThroughput {
@@ -565,6 +600,32 @@ mod tests {
         assert!(t.get_or_insert("op120", || op("op120")).is_none());
         let empty = Table::new(0);
         assert!(empty.get_or_insert("a", || op("a")).is_none());
+    }
+
+    #[test]
+    fn a_state_holds_as_many_operations_as_a_sampler_tracks() {
+        assert_eq!(SamplerState::MAX_OPERATIONS, DEFAULT_MAX_OPERATIONS);
+    }
+
+    #[test]
+    fn inspect_lists_configured_and_seen_operations_with_their_lower_bound() {
+        let s = GuaranteedThroughput::new(0.1, 2.0).with_operation("a", 0.5).with_operation("b", 0.25);
+        let listed = |s: &GuaranteedThroughput| {
+            let mut state = SamplerState::new();
+            s.inspect(&mut state);
+            let mut ops: Vec<_> =
+                state.operations().iter().map(|o| (o.name.clone(), o.probability, o.lower_bound_per_second)).collect();
+            ops.sort_by(|x, y| x.0.cmp(&y.0));
+            (state.probability, ops)
+        };
+        let before = (Some(0.1), vec![("a".into(), 0.5, Some(2.0)), ("b".into(), 0.25, Some(2.0))]);
+        assert_eq!(listed(&s), before, "before any root, without building the table");
+        assert!(s.table.get().is_none());
+        s.should_sample(&test_params_named("c", TraceId::random(), super::super::sampler::test_metadata()));
+        assert_eq!(listed(&s).1[2], ("c".into(), 0.1, Some(2.0)), "a seen name gets the default");
+        let mut capped = SamplerState::new().with_max_operations(1);
+        s.inspect(&mut capped);
+        assert_eq!((capped.operations().len(), capped.omitted()), (1, 2));
     }
 
     #[test]

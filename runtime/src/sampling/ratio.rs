@@ -1,6 +1,7 @@
 //! Consistent probability sampling from the trace id.
 
 use super::sampler::{Sampler, SamplingDecision, SamplingParams, SamplingResult};
+use super::state::SamplerState;
 use super::tag::SamplerTag;
 use super::threshold;
 
@@ -65,5 +66,8 @@ impl Sampler for TraceIdRatio {
     }
     fn description(&self) -> String {
         format!("TraceIdRatio{{{}}}", self.ratio)
+    }
+    fn inspect(&self, state: &mut SamplerState) {
+        state.probability = Some(self.ratio);
     }
 }

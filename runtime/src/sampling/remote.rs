@@ -62,6 +62,7 @@ use parking_lot::{Condvar, Mutex};
 use super::bucket::ManualClock;
 use super::remote_fetch::{Source, TIMEOUT};
 use super::sampler::{Sampler, SamplingDecision, SamplingParams, SamplingResult};
+use super::state::{RemoteStatus, SamplerState};
 use super::strategy::Strategy;
 use crate::text::cut;
 
@@ -224,41 +225,6 @@ struct Wake {
     /// those that a finished poll has served.
     requested: u64,
     completed: u64,
-}
-
-/// How a [`RemoteSampler`] is doing: counts of its polls, the last error,
-/// and the sampler in force.
-///
-/// ```
-/// use std::time::Duration;
-/// use lantern::sampling::{AlwaysOff, RemoteSampler};
-/// let remote = RemoteSampler::from_file("/nonexistent/strategy.json", Duration::from_secs(60), AlwaysOff);
-/// remote.poll_now();
-/// let status = remote.status();
-/// assert_eq!(status.strategy, "AlwaysOff", "the initial sampler, kept");
-/// assert!(!status.applied);
-/// assert!(status.fetch_failures >= 1 && status.last_fetch.is_some());
-/// assert!(status.last_result.unwrap_err().contains("/nonexistent/strategy.json"));
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct RemoteStatus {
-    /// The URL asked (service included), or the file's path.
-    pub source: String,
-    /// The description of the sampler in force, e.g. `TraceIdRatio{0.1}`.
-    pub strategy: String,
-    /// Whether a fetched strategy is in force (false: the initial sampler).
-    pub applied: bool,
-    /// Polls that read a valid strategy (changed or not).
-    pub fetches_ok: u64,
-    /// Polls that failed: no answer, an HTTP error, too large, malformed
-    /// or invalid.
-    pub fetch_failures: u64,
-    /// When the last poll ended, if one did.
-    pub last_fetch: Option<SystemTime>,
-    /// The last poll's outcome (`Ok` before the first), the error text cut
-    /// to 512 bytes.
-    pub last_result: Result<(), String>,
 }
 
 /// An endpoint [`RemoteSampler::new`] cannot use: not a URL, or not
@@ -513,6 +479,11 @@ impl Sampler for RemoteSampler {
             s += &format!(", lastError={e:?}");
         }
         s + "}"
+    }
+
+    fn inspect(&self, state: &mut SamplerState) {
+        state.remote = Some(self.status());
+        self.inner.current.load().sampler.inspect(state);
     }
 }
 

@@ -1,6 +1,7 @@
 //! The [`Sampler`] trait, what it is asked with and what it answers, and
 //! the [`RecordingMode`].
 
+use super::state::SamplerState;
 use super::tag::SamplerTag;
 use super::threshold;
 use crate::baggage::Baggage;
@@ -213,6 +214,39 @@ pub trait Sampler: Send + Sync + 'static {
 
     /// A short human-readable description, e.g. `TraceIdRatio{0.1}`.
     fn description(&self) -> String;
+
+    /// Tells `state` what the sampler knows of itself: the probability of
+    /// roots without an operation of their own, each operation it tracks
+    /// (probability, target, lower bound, history), and behind a
+    /// `RemoteSampler`, the last fetch (see [`SamplerState`]). Asked when
+    /// `/debug/sampling` or `/metrics` is read, never on the span path. The
+    /// default tells nothing; a sampler that wraps others passes the
+    /// question to the one that decides.
+    ///
+    /// ```
+    /// use lantern::sampling::{OperationState, Sampler, SamplerState, SamplingDecision, SamplingParams};
+    ///
+    /// /// Samples "checkout" always, nothing else.
+    /// struct OnlyCheckout;
+    /// impl Sampler for OnlyCheckout {
+    ///     fn should_sample(&self, params: &SamplingParams<'_>) -> SamplingDecision {
+    ///         if params.name == "checkout" { SamplingDecision::Sample } else { SamplingDecision::Drop }
+    ///     }
+    ///     fn description(&self) -> String {
+    ///         "OnlyCheckout".into()
+    ///     }
+    ///     fn inspect(&self, state: &mut SamplerState) {
+    ///         state.probability = Some(0.0);
+    ///         state.push(OperationState::new("checkout", 1.0));
+    ///     }
+    /// }
+    /// let lantern = lantern::builder().sampler(OnlyCheckout).try_init_local();
+    /// let state = lantern.handle().sampling().sampler_state(10);
+    /// assert_eq!((state.probability, state.operations()[0].probability), (Some(0.0), 1.0));
+    /// ```
+    fn inspect(&self, state: &mut SamplerState) {
+        let _ = state;
+    }
 }
 
 /// How much work unsampled spans cost (see the module docs).

@@ -4,9 +4,10 @@
 //! local root, including a root whose parent is remote. Children follow
 //! their parent's decision and are never counted, and so are roots whose
 //! sampling was forced (`lantern.debug`, the middleware's debug header, a
-//! `lantern-debug` baggage entry where honoured): the sampler was not asked. Names are kept by their first 256 bytes. The
-//! counts are read by [`SamplingStats::roots`] and shown on
-//! `/debug/sampling`.
+//! `lantern-debug` baggage entry where honoured): the sampler was not asked;
+//! those are counted apart, as `forced`. Names are kept by their first 256
+//! bytes. The counts are read by [`SamplingStats::roots`] and shown on
+//! `/debug/sampling` and, as `lantern.sampling.decisions`, on `/metrics`.
 //!
 //! # Cost on the write path
 //!
@@ -23,6 +24,11 @@
 //! cheap next to what a root already costs (a trace id, a clock read, the
 //! span's state).
 //!
+//! For the recent rate of each name, a decision also reads the coarse clock
+//! and the time of the next mark (two relaxed loads and a compare); every
+//! 10 s one decision copies each name's count aside (see
+//! [`root_counts`](super::root_counts)).
+//!
 //! Readers take the read lock too, only to copy the names and counts out
 //! (at most [`MAX_ROOT_NAMES`] of them): a root waits for a reader only while
 //! another thread inserts a new name. A reader may catch a decision half
@@ -35,7 +41,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use parking_lot::RwLock;
 
 use super::bucket::{Clock, TokenBucket};
+use super::root_counts::{Counts, Marks, RootDecisions};
 use super::sampler::{RecordingMode, Sampler};
+use super::state::SamplerState;
+use crate::clock::coarse_millis;
 
 /// Root span names counted one by one; roots of further names are counted
 /// together in [`SamplingStats::overflow`].
@@ -86,29 +95,8 @@ struct Inner {
     /// go to `overflow` without taking the write lock.
     full: AtomicBool,
     overflow: Counts,
-}
-
-#[derive(Default)]
-struct Counts {
-    seen: AtomicU64,
-    sampled: AtomicU64,
-}
-
-impl Counts {
-    #[inline]
-    fn count(&self, sampled: bool) {
-        self.seen.fetch_add(1, Relaxed);
-        if sampled {
-            self.sampled.fetch_add(1, Relaxed);
-        }
-    }
-
-    fn read(&self, name: &str) -> RootDecisions {
-        let seen = self.seen.load(Relaxed);
-        // `sampled` is added after `seen`; clamp a half-counted decision.
-        let sampled = self.sampled.load(Relaxed).min(seen);
-        RootDecisions { name: name.to_owned(), seen, sampled }
-    }
+    /// The marks of the recent rate.
+    marks: Marks,
 }
 
 impl SamplingStats {
@@ -123,6 +111,7 @@ impl SamplingStats {
         max_names: usize,
         max_forced_per_second: f64,
     ) -> Self {
+        let now = coarse_millis();
         SamplingStats(Arc::new(Inner {
             sampler,
             forced: TokenBucket::new(max_forced_per_second),
@@ -133,44 +122,65 @@ impl SamplingStats {
             max_names,
             names: RwLock::new(HashMap::new()),
             full: AtomicBool::new(max_names == 0),
-            overflow: Counts::default(),
+            overflow: Counts::new(now, max_names),
+            marks: Marks::new(now),
         }))
     }
 
     /// Counts one decision of the sampler at a root named `name`.
     #[inline]
     pub(crate) fn count(&self, name: &str, sampled: bool) {
+        self.count_with(name, |counts| counts.count(sampled));
+    }
+
+    /// Counts a root named `name` whose sampling was forced.
+    pub(crate) fn count_forced(&self, name: &str) {
+        self.count_with(name, Counts::force);
+    }
+
+    #[inline]
+    fn count_with(&self, name: &str, count: impl Fn(&Counts)) {
         // Names are kept by their first bytes, as tracez keeps them.
         let name = crate::text::cut(name, crate::text::MAX_NAME_BYTES);
-        {
+        let found = {
             let names = self.0.names.read();
-            if let Some(counts) = names.get(name) {
-                counts.count(sampled);
-                return;
+            names.get(name).map(&count).is_some()
+        };
+        // The read lock is released: `count_new` takes the write lock.
+        if !found {
+            if self.0.full.load(Relaxed) {
+                count(&self.0.overflow);
+            } else {
+                self.count_new(name, count);
             }
         }
-        // The read lock is released: `count_new` takes the write lock.
-        if self.0.full.load(Relaxed) {
-            self.0.overflow.count(sampled);
-        } else {
-            self.count_new(name, sampled);
+        let now = coarse_millis();
+        if self.0.marks.due(now) {
+            self.mark(now);
         }
     }
 
     #[cold]
-    fn count_new(&self, name: &str, sampled: bool) {
+    fn count_new(&self, name: &str, count: impl Fn(&Counts)) {
         let inner = &*self.0;
         let mut names = inner.names.write();
         if let Some(counts) = names.get(name) {
-            counts.count(sampled);
+            count(counts);
         } else if names.len() < inner.max_names {
-            names.entry(name.into()).or_default().count(sampled);
+            let arrival = names.len();
+            count(names.entry(name.into()).or_insert_with(|| Counts::new(coarse_millis(), arrival)));
             if names.len() >= inner.max_names {
                 inner.full.store(true, Relaxed);
             }
         } else {
-            inner.overflow.count(sampled);
+            count(&inner.overflow);
         }
+    }
+
+    #[cold]
+    fn mark(&self, now: u64) {
+        let names = self.0.names.read();
+        self.0.marks.mark(now, names.values().chain([&self.0.overflow]));
     }
 
     /// Whether a trace that asks to be forced (debug) is, within the cap of
@@ -241,9 +251,40 @@ impl SamplingStats {
     /// assert_eq!((roots[0].seen, roots[0].sampled, roots[0].ratio()), (2, 0, Some(0.0)));
     /// ```
     pub fn roots(&self) -> Vec<RootDecisions> {
-        let mut roots: Vec<RootDecisions> = self.0.names.read().iter().map(|(name, c)| c.read(name)).collect();
+        let mut roots: Vec<RootDecisions> = self.read().into_iter().map(|(_, r)| r).collect();
         roots.sort_by(|a, b| a.name.cmp(&b.name));
         roots
+    }
+
+    /// The decisions per root span name, in the order the names came: what
+    /// the metrics of the decisions bound their series by.
+    pub(crate) fn roots_by_arrival(&self) -> Vec<RootDecisions> {
+        let mut roots = self.read();
+        roots.sort_by_key(|&(arrival, _)| arrival);
+        roots.into_iter().map(|(_, r)| r).collect()
+    }
+
+    fn read(&self) -> Vec<(usize, RootDecisions)> {
+        let now = coarse_millis();
+        let names = self.0.names.read();
+        names.iter().map(|(name, c)| (c.arrival, c.read(name, &self.0.marks, now))).collect()
+    }
+
+    /// What the sampler says of itself ([`Sampler::inspect`]), with at
+    /// most `max_operations` operations (0: the sampler-wide fields only).
+    ///
+    /// ```
+    /// use lantern::sampling::{Adaptive, ParentBased};
+    /// let lantern = lantern::builder().sampler(ParentBased::new(Adaptive::new(1.0))).try_init_local();
+    /// tracing::info_span!("GET /cart").in_scope(|| {});
+    /// let state = lantern.handle().sampling().sampler_state(100);
+    /// assert_eq!(state.operations()[0].name, "GET /cart");
+    /// assert_eq!(state.operations()[0].target_per_second, Some(1.0));
+    /// ```
+    pub fn sampler_state(&self, max_operations: usize) -> SamplerState {
+        let mut state = SamplerState::new().with_max_operations(max_operations);
+        self.0.sampler.inspect(&mut state);
+        state
     }
 
     /// The decisions at roots whose name came after the map of names was
@@ -254,7 +295,7 @@ impl SamplingStats {
     /// assert_eq!(stats.overflow().seen, 0);
     /// ```
     pub fn overflow(&self) -> RootDecisions {
-        self.0.overflow.read(Self::OVERFLOW_NAME)
+        self.0.overflow.read(Self::OVERFLOW_NAME, &self.0.marks, coarse_millis())
     }
 
     /// The name [`SamplingStats::overflow`] carries.
@@ -284,36 +325,6 @@ impl std::fmt::Debug for SamplingStats {
             .field("mode", &self.0.mode)
             .field("names", &self.0.names.read().len())
             .finish_non_exhaustive()
-    }
-}
-
-/// The sampler's decisions at roots with one name.
-///
-/// ```
-/// # use lantern::sampling::RootDecisions;
-/// fn dropped(d: &RootDecisions) -> u64 { d.seen - d.sampled }
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RootDecisions {
-    /// The root span name, as the sampler saw it.
-    pub name: String,
-    /// Decisions made: roots started in this process, remote parent or not.
-    pub seen: u64,
-    /// Of those, sampled.
-    pub sampled: u64,
-}
-
-impl RootDecisions {
-    /// `sampled / seen`, or `None` when nothing was seen.
-    ///
-    /// ```
-    /// let lantern = lantern::builder().try_init_local();
-    /// tracing::info_span!("a").in_scope(|| {});
-    /// assert_eq!(lantern.handle().sampling().roots()[0].ratio(), Some(1.0));
-    /// ```
-    pub fn ratio(&self) -> Option<f64> {
-        (self.seen > 0).then(|| self.sampled as f64 / self.seen as f64)
     }
 }
 
@@ -395,6 +406,5 @@ mod tests {
         let s = SamplingStats::new(Arc::new(AlwaysOff), RecordingMode::SampledOnly);
         assert_eq!(s.description(), "AlwaysOff");
         assert_eq!(s.recording_mode(), RecordingMode::SampledOnly);
-        assert_eq!(RootDecisions { name: "n".into(), seen: 0, sampled: 0 }.ratio(), None);
     }
 }

@@ -23,6 +23,11 @@ pub(crate) fn value_json(v: &Value) -> Json_ {
     }
 }
 
+/// Whole seconds since the Unix epoch; 0 before it.
+pub(crate) fn unix_seconds(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
 /// Nanoseconds since the Unix epoch; 0 before it.
 pub(crate) fn nanos(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)

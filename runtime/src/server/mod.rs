@@ -1,6 +1,8 @@
 //! The embedded HTTP server: `/metrics` for scrapers, and the debug pages.
 //!
-//! - `/metrics`: Prometheus text or OpenMetrics, by `Accept`.
+//! - `/metrics`: Prometheus text or OpenMetrics, by `Accept`: the
+//!   application's metrics, Lantern's RED metrics and log counts, and its own
+//!   counters (`propagation.rejected`, `lantern.sampling.*`).
 //! - `/debug`: the service, uptime, resource, buffer fill and counters.
 //! - `/debug/traces`: recent traces with filters and paging.
 //! - `/debug/traces/{trace_id}`: one trace as a waterfall, critical path marked.
@@ -9,14 +11,18 @@
 //!   latency bucket, with errors and sample spans (JSON: `/debug/api/tracez`).
 //! - `/debug/metrics`: every metric and series, histogram percentiles,
 //!   exemplars linked to their traces.
-//! - `/debug/sampling`: the sampler in force and its decisions per root span
-//!   name.
+//! - `/debug/sampling`: the sampler in force; per root span name its
+//!   decisions, their recent rate, the probability now, the target or lower
+//!   bound, the traces tail sampling kept, and the probability over the last
+//!   hour as an inline SVG chart; the last fetch of a remote strategy; tail
+//!   sampling's counters.
 //! - `/debug/api/...`: the same data as JSON (`overview`, `traces`,
 //!   `traces/{trace_id}`, `logs`, `metrics`, `sampling`).
 //!
 //! Pages are plain HTML with inline styles and no script, served with a
-//! Content-Security-Policy that forbids scripts and remote content; every
-//! recorded string is escaped.
+//! Content-Security-Policy that forbids scripts and remote content (charts
+//! are inline SVG with presentation attributes); every recorded string is
+//! escaped.
 //!
 //! It runs on its own named thread (`lantern-http`) with a single-threaded
 //! tokio runtime of its own, so it needs nothing from the application's
@@ -52,7 +58,8 @@ use axum::routing::get;
 use tokio::sync::oneshot;
 
 // Imports flow one way: this file uses its children; the pages use the
-// shared files (`sources`, `html`, `json`, `waterfall`), never this one.
+// shared files (`sources`, `html`, `json`, `waterfall`, `sampling_chart`,
+// `sampling_view`), never this one.
 mod auth;
 mod config;
 mod connections;
@@ -61,7 +68,9 @@ mod json;
 mod logs_page;
 mod metrics_page;
 mod overview_page;
+mod sampling_chart;
 mod sampling_page;
+mod sampling_view;
 mod sources;
 mod trace_page;
 mod traces_page;

@@ -36,3 +36,74 @@ pub fn html(addr: SocketAddr, path: &str) -> String {
     assert!(head.contains("script-src 'none'"), "{path} is served with the CSP");
     body
 }
+
+/// A tiny HTTP server on loopback answering every `GET` with `body` as
+/// JSON (a sampling strategy, say), on a thread of its own; dropping it
+/// stops it.
+pub struct JsonServer {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl JsonServer {
+    pub fn start(body: &'static str) -> JsonServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let answer = move || async move { ([(http::header::CONTENT_TYPE, "application/json")], body) };
+        let app = axum::Router::new().fallback(answer);
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let _ = axum::serve(listener, app).with_graceful_shutdown(async { _ = stopped.await }).await;
+            });
+        });
+        JsonServer { addr, stop: Some(stop), thread: Some(thread) }
+    }
+}
+
+impl Drop for JsonServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A loopback address where nothing listens (a port bound, then freed).
+pub fn closed_port() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+/// The rows of `page` whose opening tag starts with `open`, each up to its `</tr>`.
+pub fn rows<'a>(page: &'a str, open: &str) -> Vec<&'a str> {
+    page.match_indices(open)
+        .map(|(at, _)| &page[at..at + page[at..].find("</tr>").unwrap_or(page.len() - at)])
+        .collect()
+}
+
+/// The points of the first `<polyline>` in `markup`, as (x, y).
+pub fn polyline(markup: &str) -> Vec<(f64, f64)> {
+    let at = markup.find("<polyline").expect("a polyline");
+    let at = at + markup[at..].find("points=\"").unwrap() + 8;
+    let list = &markup[at..at + markup[at..].find('"').unwrap()];
+    list.split(' ')
+        .map(|xy| xy.split_once(',').expect("x,y"))
+        .map(|(x, y)| (x.parse().unwrap(), y.parse().unwrap()))
+        .collect()
+}
+
+/// Waits until `f` holds, for at most 10 s.
+pub fn wait_until(what: &str, f: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !f() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
