@@ -151,6 +151,10 @@ fn listeners_see_every_completed_trace_once_sampled_or_not() {
         assert!(done.head_sampled && done.tail_kept.is_none());
     }
     assert!(lantern.handle().tail().enabled);
+    // Read while a snapshot is held (the ring buffer's lock): no deadlock.
+    let snapshot = lantern.buffer().snapshot();
+    assert_eq!(lantern.handle().tail().completed, 5);
+    drop(snapshot);
 }
 
 #[test]

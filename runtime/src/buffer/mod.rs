@@ -287,22 +287,15 @@ impl Buffer {
         }
         let state = TailState::new(completion, evaluator, !listeners.is_empty());
         *self.shared.listeners.lock() = listeners.into_iter().map(Some).collect();
-        self.shared.store.lock().tail = Some(Box::new(state));
+        let mut store = self.shared.store.lock();
+        store.tail = Some(Box::new(state));
+        self.shared.publish_tail(&store);
     }
 
-    /// What trace completion and the tail policies did.
+    /// What trace completion and the tail policies did, as of the ingest
+    /// thread's last round: a copy it publishes, read without the store's
+    /// lock (so a reader holding a [`Snapshot`] can read it too).
     pub(crate) fn tail_stats(&self) -> TailStats {
-        let store = self.shared.store.lock();
-        let Some(tail) = store.tail.as_deref() else { return TailStats::default() };
-        let mut kept_by_operation: Vec<(String, u64)> =
-            tail.counters.kept_ops.iter().map(|(k, v)| (k.clone(), *v)).collect();
-        kept_by_operation.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        TailStats { kept_by_operation, ..tail_counts(tail) }
-    }
-
-    /// Tail sampling's counters as of the last ingest, without the kept
-    /// operations and without the store's lock: what `/metrics` reads.
-    pub(crate) fn tail_counters(&self) -> TailStats {
         self.shared.tail_published.lock().clone()
     }
 
@@ -451,11 +444,18 @@ impl Shared {
         std::mem::take(&mut store.evicted)
     }
 
-    /// Copies tail sampling's counters out for [`Buffer::tail_counters`].
+    /// Copies tail sampling's counters out for [`Buffer::tail_stats`], when
+    /// they changed (the kept operations only when a trace was kept).
     fn publish_tail(&self, store: &Store) {
-        if let Some(tail) = store.tail.as_deref() {
-            *self.tail_published.lock() = tail_counts(tail);
+        let Some(tail) = store.tail.as_deref() else { return };
+        let mut now = tail_counts(tail);
+        let mut published = self.tail_published.lock();
+        now.kept_by_operation = std::mem::take(&mut published.kept_by_operation);
+        if now.kept() != published.kept() {
+            now.kept_by_operation = tail.counters.kept_ops.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            now.kept_by_operation.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         }
+        *published = now;
     }
 }
 

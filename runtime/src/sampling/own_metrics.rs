@@ -55,7 +55,7 @@ impl OwnFamilies for SamplingFamilies {
         remote(sampling, out);
         // Not `Handle::tail`: that takes the store's lock, which the thread
         // reading the metrics may hold (a buffer snapshot alive).
-        tail(&handle.buffer().tail_counters(), out);
+        tail(&handle.buffer().tail_stats(), out);
     }
 }
 
