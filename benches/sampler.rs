@@ -38,6 +38,44 @@ fn buffer_sampling(dispatch: &tracing::Dispatch) -> String {
     format!("sampler kept {sampled} of {seen} roots")
 }
 
+/// The decision alone: `should_sample` for a root named `GET /cart`, over
+/// 4096 trace ids in turn; prints how many it sampled.
+fn decision_only(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    sampler: impl Sampler,
+) {
+    let ids: Vec<lantern::TraceId> = (0..4096).map(|_| lantern::TraceId::random()).collect();
+    let meta = lantern::sampling::test_metadata();
+    let mut sampled = 0u64;
+    let mut asked = 0u64;
+    group.bench_function(name, |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) & 4095;
+            let params = lantern::sampling::test_params_named("GET /cart", ids[i], meta);
+            let yes = sampler.should_sample(std::hint::black_box(&params)).is_sampled();
+            sampled += u64::from(yes);
+            asked += 1;
+            yes
+        })
+    });
+    eprintln!("sampler_decision/{name}: sampled {sampled} of {asked}");
+}
+
+fn decisions_alone(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sampler_decision");
+    decision_only(&mut group, "always_on", AlwaysOn);
+    decision_only(&mut group, "trace_id_ratio_0.5", TraceIdRatio::new(0.5));
+    decision_only(&mut group, "rate_limiting_100", RateLimiting::new(100.0));
+    let per_op = (0..10).fold(PerOperation::new(0.5), |s, i| s.with_operation(format!("GET /{i}"), 0.1));
+    decision_only(&mut group, "per_operation_0.5", per_op.with_operation("GET /cart", 0.5));
+    decision_only(&mut group, "guaranteed_throughput", GuaranteedThroughput::new(0.001, 1.0));
+    decision_only(&mut group, "adaptive_1_per_s", Adaptive::new(1.0));
+    decision_only(&mut group, "parent_based_adaptive", ParentBased::new(Adaptive::new(1.0)));
+    group.finish();
+}
+
 fn decisions(c: &mut Criterion) {
     let mut group = c.benchmark_group("root_span_decision");
     case(&mut group, "always_on", AlwaysOn);
@@ -65,5 +103,5 @@ fn decisions(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decisions);
+criterion_group!(benches, decisions_alone, decisions);
 criterion_main!(benches);

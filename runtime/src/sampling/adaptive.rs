@@ -82,10 +82,10 @@ use std::time::{Duration, SystemTime};
 use super::bucket::{Clock, ManualClock, TokenBucket, clamp_rate};
 use super::history::{self, Times, Values, WINDOW_NANOS};
 use super::per_operation::{DEFAULT_MAX_OPERATIONS, MAX_OPERATIONS_LIMIT, Named, Table};
-use super::ratio::TraceIdRatio;
 use super::sampler::{Sampler, SamplingDecision, SamplingParams, SamplingResult};
 use super::state::{OperationState, SamplerState};
 use super::tag::SamplerTag;
+use super::threshold::threshold;
 use crate::text::{MAX_NAME_BYTES, cut};
 
 /// The largest step up a probability takes in one interval: +50%, Jaeger's
@@ -308,6 +308,7 @@ impl Adaptive {
         Operation {
             name: name.into(),
             probability: AtomicU64::new(self.initial().to_bits()),
+            threshold: AtomicU64::new(threshold(self.initial())),
             seen: AtomicU64::new(0),
             first_seen: now,
             lower: TokenBucket::new(self.lower_bound),
@@ -363,6 +364,7 @@ impl Adaptive {
                     let wanted = self.target * seconds / seen as f64;
                     let new = wanted.min(old * MAX_INCREASE).clamp(self.min_probability, 1.0);
                     op.probability.store(new.to_bits(), Relaxed);
+                    op.threshold.store(threshold(new), Relaxed);
                 }
             }
             if let Some(slot) = point {
@@ -388,7 +390,8 @@ impl Sampler for Adaptive {
         let op = state.table.get_or_insert(name, || self.operation(name, now)).unwrap_or(&state.default);
         op.seen.fetch_add(1, Relaxed);
         let p = op.probability();
-        let by_probability = TraceIdRatio::new(p).samples(params);
+        // The threshold that goes with `p`, computed when `p` was set.
+        let by_probability = params.randomness() >= op.threshold.load(Relaxed);
         // Spent even when the probability samples: the bound is a floor.
         let by_lower_bound = op.lower.try_take(now);
         let sampled = (by_probability || by_lower_bound) && state.total.as_ref().is_none_or(|t| t.try_take(now));
@@ -460,6 +463,10 @@ struct Operation {
     name: Box<str>,
     /// The current probability, as `f64` bits.
     probability: AtomicU64,
+    /// Its rejection threshold (see `TraceIdRatio`): set with it, so that a
+    /// decision computes nothing from it. A decision may read a new
+    /// probability with the old threshold, or the reverse, for one root.
+    threshold: AtomicU64,
     /// Roots seen since the last update.
     seen: AtomicU64,
     /// When the operation was first seen: its first interval is measured
