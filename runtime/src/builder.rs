@@ -10,6 +10,8 @@ use crate::buffer::{Buffer, BufferConfig};
 use crate::export::Exporter;
 use crate::handle::Handle;
 use crate::init_error::InitError;
+use crate::insights::aggregate::GraphState;
+use crate::insights::own_metrics::GraphFamilies;
 use crate::layer::LanternLayer;
 use crate::metrics::{Metrics, MetricsConfig};
 use crate::record::KeyValue;
@@ -83,6 +85,7 @@ pub struct Builder {
     tail: Option<TailPolicy>,
     completion: CompletionConfig,
     listeners: Vec<Arc<dyn TraceListener>>,
+    service_graph: bool,
     debug_baggage: bool,
 }
 
@@ -121,6 +124,7 @@ impl Default for Builder {
             tail: None,
             completion: CompletionConfig::default(),
             listeners: Vec::new(),
+            service_graph: false,
             debug_baggage: false,
         }
     }
@@ -315,6 +319,23 @@ impl Builder {
         self
     }
 
+    /// Builds the service graph from each trace that completes in this
+    /// process, for [`Handle::service_graph`] and `/metrics`
+    /// (`traces_service_graph_*`); see [`crate::insights`]. Off by default:
+    /// on, every trace is watched for completion, which costs the ingest
+    /// thread a hash-map update per span and holds each trace's entry until
+    /// its quiet period ends.
+    ///
+    /// ```
+    /// let lantern = lantern::builder().service_graph(true).try_init_local();
+    /// assert!(lantern.handle().tail().enabled, "completion is on");
+    /// assert!(lantern.handle().service_graph().is_some());
+    /// ```
+    pub fn service_graph(mut self, on: bool) -> Self {
+        self.service_graph = on;
+        self
+    }
+
     /// The capture layer, for composing your own subscriber. Its
     /// [`LanternLayer::recorder`] is the matching `metrics` recorder. An
     /// exporter given to the builder is started here; call its `shutdown`
@@ -344,7 +365,15 @@ impl Builder {
             eprintln!("lantern: {}; running without it", InitError::tail_needs_recording());
             tail = None;
         }
-        layer.buffer().set_tail(self.completion, tail, self.listeners);
+        let mut listeners = self.listeners;
+        if self.service_graph {
+            let handle = layer.handle();
+            let graph = Arc::new(GraphState::new(handle.resource().service_name()));
+            handle.set_service_graph(Arc::clone(&graph));
+            handle.metrics().add_own_families(GraphFamilies(Arc::clone(&graph)));
+            listeners.push(graph);
+        }
+        layer.buffer().set_tail(self.completion, tail, listeners);
         if let Some(exporter) = &self.exporter {
             exporter.start(&layer.handle());
             let exporter = Arc::clone(exporter);

@@ -7,9 +7,11 @@
 //! a [`Handle`]. A reader never needs the layer, and the layer never knows
 //! who reads.
 
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use crate::buffer::Buffer;
+use crate::insights::aggregate::GraphState;
+use crate::insights::graph::ServiceGraph;
 use crate::metrics::Metrics;
 use crate::resource::Resource;
 use crate::sampling::SamplingStats;
@@ -40,11 +42,13 @@ struct Parts {
     metrics: Metrics,
     sampling: SamplingStats,
     resource: Resource,
+    /// The service graph, when the builder turned it on.
+    graph: OnceLock<Arc<GraphState>>,
 }
 
 impl Handle {
     pub(crate) fn new(buffer: Buffer, metrics: Metrics, sampling: SamplingStats, resource: Resource) -> Handle {
-        Handle { inner: Arc::new(Parts { buffer, metrics, sampling, resource }) }
+        Handle { inner: Arc::new(Parts { buffer, metrics, sampling, resource, graph: OnceLock::new() }) }
     }
 
     /// A reference that does not keep the parts alive: for what the parts
@@ -106,6 +110,24 @@ impl Handle {
     /// ```
     pub fn tail(&self) -> crate::tail::TailStats {
         self.inner.buffer.tail_stats()
+    }
+
+    /// The service graph built from the traces completed so far, when
+    /// [`Builder::service_graph`](crate::Builder::service_graph) turned it
+    /// on (see [`crate::insights`]).
+    ///
+    /// ```
+    /// assert!(lantern::builder().try_init_local().handle().service_graph().is_none());
+    /// let lantern = lantern::builder().service_graph(true).try_init_local();
+    /// assert_eq!(lantern.handle().service_graph().unwrap().traces, 0);
+    /// ```
+    pub fn service_graph(&self) -> Option<ServiceGraph> {
+        self.inner.graph.get().map(|g| g.snapshot())
+    }
+
+    /// Sets the service graph's state (once, when the layer is built).
+    pub(crate) fn set_service_graph(&self, graph: Arc<GraphState>) {
+        let _ = self.inner.graph.set(graph);
     }
 
     /// Who is producing the telemetry: `service.name` and the other

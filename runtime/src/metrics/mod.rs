@@ -61,7 +61,7 @@ pub(crate) mod log_counts;
 pub(crate) mod recorder;
 pub(crate) mod red;
 pub(crate) mod registry;
-mod series;
+pub(crate) mod series;
 mod store;
 
 pub use config::{HistogramConfig, MetricsConfig, RedConfig};

@@ -253,8 +253,9 @@ pub(crate) struct Registry {
     label_bytes: Arc<AtomicUsize>,
     /// Whether snapshots add the process-wide counters (a layer's store).
     pub(crate) process_counters: AtomicBool,
-    /// The layer's own counters that snapshots add (sampling).
-    pub(crate) own: OnceLock<Box<dyn OwnFamilies>>,
+    /// The layer's own families that snapshots add (sampling, the service
+    /// graph), in the order they were added.
+    pub(crate) own: RwLock<Vec<Box<dyn OwnFamilies>>>,
 }
 
 impl Registry {
@@ -269,7 +270,7 @@ impl Registry {
             dropped_metrics: AtomicU64::new(0),
             kind_conflicts: AtomicU64::new(0),
             process_counters: AtomicBool::new(false),
-            own: OnceLock::new(),
+            own: RwLock::new(Vec::new()),
             label_bytes: Arc::new(AtomicUsize::new(0)),
         }
     }

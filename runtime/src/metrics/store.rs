@@ -68,7 +68,7 @@ impl Metrics {
         if self.0.process_counters.load(Relaxed) {
             own.push(propagation_rejected());
         }
-        if let Some(source) = self.0.own.get() {
+        for source in self.0.own.read().iter() {
             source.families(self.0.config.max_series_per_metric, &mut own);
         }
         for family in own.into_iter().filter(|f| keep(&f.name)) {
@@ -85,10 +85,10 @@ impl Metrics {
         self
     }
 
-    /// Adds a layer's own counters to what this store shows (once; a second
-    /// source is ignored).
+    /// Adds a layer's own families to what this store shows (sampling's
+    /// counters, the service graph), after those added before.
     pub(crate) fn add_own_families(&self, source: impl OwnFamilies) {
-        let _ = self.0.own.set(Box::new(source));
+        self.0.own.write().push(Box::new(source));
     }
 
     /// The value at quantile `q` of the histogram `name` with exactly these

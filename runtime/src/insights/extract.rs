@@ -1,0 +1,227 @@
+//! Edge extraction: what one completed trace says about who called whom,
+//! with the OpenTelemetry Collector `servicegraph` connector's semantics
+//! (see the [module docs](super)).
+
+use std::collections::HashMap;
+
+use foldhash::fast::FixedState;
+
+use super::graph::ConnectionType;
+use crate::buffer::snapshot::Trace;
+use crate::ids::SpanId;
+use crate::record::{SpanKind, SpanRecord, Value};
+
+/// The attributes a virtual node is named from, in order.
+const PEER_ATTRIBUTES: [&str; 6] =
+    ["peer.service", "db.system", "db.name", "db.namespace", "server.address", "messaging.system"];
+
+/// The client of a server span with no parent at all, as the connector
+/// names it.
+pub(crate) const USER: &str = "user";
+
+/// One request found in a trace.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Request<'a> {
+    pub(crate) client: &'a str,
+    pub(crate) server: &'a str,
+    pub(crate) connection_type: ConnectionType,
+    pub(crate) failed: bool,
+    pub(crate) client_seconds: f64,
+    pub(crate) server_seconds: f64,
+}
+
+/// One span that could not be paired; the unknown side is empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Unpaired<'a> {
+    pub(crate) client: &'a str,
+    pub(crate) server: &'a str,
+    pub(crate) connection_type: ConnectionType,
+}
+
+/// What one trace holds.
+#[derive(Debug, Default)]
+pub(crate) struct Found<'a> {
+    /// The root span's name (empty when the trace has no root here).
+    pub(crate) entry: &'a str,
+    pub(crate) requests: Vec<Request<'a>>,
+    pub(crate) unpaired: Vec<Unpaired<'a>>,
+}
+
+/// The requests and unpaired spans of `trace`; `default_service` names the
+/// spans with no `service.name` of their own. One pass to index the spans,
+/// one to pair them: linear in the trace's size.
+pub(crate) fn extract<'a>(trace: &'a Trace, default_service: &'a str) -> Found<'a> {
+    let spans = &trace.spans;
+    let mut found = Found { entry: trace.root().map_or("", |r| &r.name), ..Found::default() };
+    // Each span's position, and the first server or consumer child of each
+    // span id.
+    let mut by_id: HashMap<SpanId, usize, FixedState> =
+        HashMap::with_capacity_and_hasher(spans.len(), FixedState::default());
+    let mut receiver_of: HashMap<SpanId, usize, FixedState> = HashMap::with_hasher(FixedState::default());
+    for (i, s) in spans.iter().enumerate() {
+        by_id.entry(s.span_id).or_insert(i);
+        if let (true, Some(parent)) = (is_receiver(s.kind), s.parent_span_id) {
+            receiver_of.entry(parent).or_insert(i);
+        }
+    }
+    let service = |s: &'a SpanRecord| s.service.as_deref().unwrap_or(default_service);
+    for s in spans.iter() {
+        match s.kind {
+            SpanKind::Client | SpanKind::Producer => match receiver_of.get(&s.span_id) {
+                Some(&r) => {
+                    let server = &spans[r];
+                    let messaging = s.kind == SpanKind::Producer || server.kind == SpanKind::Consumer;
+                    found.requests.push(Request {
+                        client: service(s),
+                        server: service(server),
+                        connection_type: if messaging {
+                            ConnectionType::MessagingSystem
+                        } else {
+                            ConnectionType::Plain
+                        },
+                        failed: s.is_error() || server.is_error(),
+                        client_seconds: s.duration().as_secs_f64(),
+                        server_seconds: server.duration().as_secs_f64(),
+                    });
+                }
+                None => match virtual_node(s) {
+                    Some((server, connection_type)) => {
+                        let client_seconds = s.duration().as_secs_f64();
+                        let database = connection_type == ConnectionType::Database;
+                        found.requests.push(Request {
+                            client: service(s),
+                            server,
+                            connection_type,
+                            failed: s.is_error(),
+                            client_seconds,
+                            server_seconds: if database { client_seconds } else { 0.0 },
+                        });
+                    }
+                    None => found.unpaired.push(Unpaired {
+                        client: service(s),
+                        server: "",
+                        connection_type: connection(s.kind),
+                    }),
+                },
+            },
+            SpanKind::Server | SpanKind::Consumer => {
+                let caller = s.parent_span_id.and_then(|p| by_id.get(&p)).map(|&i| &*spans[i]);
+                match (s.parent_span_id, caller) {
+                    // Paired above, from the client's side (unless another
+                    // receiver took that client: then this one is unpaired).
+                    (Some(_), Some(c)) if is_caller(c.kind) && receiver_of.get(&c.span_id) == by_id.get(&s.span_id) => {
+                    }
+                    // A request from outside anything traced.
+                    (None, _) => found.requests.push(Request {
+                        client: USER,
+                        server: service(s),
+                        connection_type: ConnectionType::VirtualNode,
+                        failed: s.is_error(),
+                        client_seconds: 0.0,
+                        server_seconds: s.duration().as_secs_f64(),
+                    }),
+                    // The caller is in another process, or is not a client.
+                    _ => found.unpaired.push(Unpaired {
+                        client: "",
+                        server: service(s),
+                        connection_type: connection(s.kind),
+                    }),
+                }
+            }
+            SpanKind::Internal => {}
+        }
+    }
+    found
+}
+
+fn is_receiver(kind: SpanKind) -> bool {
+    matches!(kind, SpanKind::Server | SpanKind::Consumer)
+}
+
+fn is_caller(kind: SpanKind) -> bool {
+    matches!(kind, SpanKind::Client | SpanKind::Producer)
+}
+
+fn connection(kind: SpanKind) -> ConnectionType {
+    match kind {
+        SpanKind::Producer | SpanKind::Consumer => ConnectionType::MessagingSystem,
+        _ => ConnectionType::Plain,
+    }
+}
+
+/// The virtual node a client span with no server reaches: named from the
+/// first of [`PEER_ATTRIBUTES`] it has; a database when it has `db.system`
+/// or `db.name`.
+fn virtual_node(s: &SpanRecord) -> Option<(&str, ConnectionType)> {
+    let text = |key: &str| s.attribute(key).and_then(Value::as_str).filter(|v| !v.is_empty());
+    let name = PEER_ATTRIBUTES.iter().find_map(|k| text(k))?;
+    let database = text("db.system").is_some() || text("db.name").is_some();
+    Some((name, if database { ConnectionType::Database } else { ConnectionType::VirtualNode }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::ids::TraceId;
+    use crate::record::KeyValue;
+
+    fn span(
+        id: u64,
+        parent: Option<u64>,
+        kind: SpanKind,
+        service: &str,
+        attrs: &[(&'static str, &'static str)],
+    ) -> Arc<SpanRecord> {
+        let mut s = SpanRecord::new(crate::sampling::test_metadata());
+        s.name = format!("op{id}").into();
+        s.span_id = SpanId::from_u64(id).unwrap();
+        s.parent_span_id = parent.and_then(SpanId::from_u64);
+        s.kind = kind;
+        s.service = Some(service.into());
+        s.attributes = attrs.iter().map(|&(k, v)| KeyValue::new(k, v)).collect();
+        Arc::new(s)
+    }
+
+    fn trace(spans: Vec<Arc<SpanRecord>>) -> Trace {
+        Trace { trace_id: TraceId::from_u128(1).unwrap(), spans, dropped_spans: 0 }
+    }
+
+    #[test]
+    fn a_client_and_its_server_make_one_request_and_nothing_unpaired() {
+        let t = trace(vec![
+            span(1, None, SpanKind::Internal, "front", &[]),
+            span(2, Some(1), SpanKind::Client, "front", &[]),
+            span(3, Some(2), SpanKind::Server, "back", &[]),
+        ]);
+        let found = extract(&t, "x");
+        assert_eq!(found.entry, "op1");
+        assert_eq!(found.requests.len(), 1);
+        assert_eq!((found.requests[0].client, found.requests[0].server), ("front", "back"));
+        assert!(found.unpaired.is_empty());
+    }
+
+    #[test]
+    fn a_second_server_under_one_client_is_unpaired() {
+        let t = trace(vec![
+            span(2, None, SpanKind::Client, "front", &[]),
+            span(3, Some(2), SpanKind::Server, "back", &[]),
+            span(4, Some(2), SpanKind::Server, "back", &[]),
+        ]);
+        let found = extract(&t, "x");
+        assert_eq!(found.requests.len(), 1);
+        assert_eq!(
+            found.unpaired,
+            vec![Unpaired { client: "", server: "back", connection_type: ConnectionType::Plain }]
+        );
+    }
+
+    #[test]
+    fn peer_attributes_name_virtual_nodes_in_order() {
+        let t = trace(vec![span(1, None, SpanKind::Client, "a", &[("db.name", "orders"), ("peer.service", "pg")])]);
+        let r = &extract(&t, "x").requests[0];
+        assert_eq!((r.server, r.connection_type), ("pg", ConnectionType::Database));
+        assert_eq!(r.server_seconds, r.client_seconds);
+    }
+}

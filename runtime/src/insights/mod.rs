@@ -1,0 +1,111 @@
+//! Getting value from traces in process: the service graph.
+//!
+//! A backend learns who calls whom by pairing spans that services shipped
+//! to it: Grafana Tempo's metrics-generator and the OpenTelemetry
+//! Collector's `servicegraph` connector keep every client and server span
+//! in memory for a while, hoping that the other half arrives. Lantern has
+//! the spans already: each trace that completes in this process (see
+//! [`crate::tail`]) is read once, on Lantern's ingest thread, and what it
+//! says is added to a small graph that the application can ask
+//! ([`Handle::service_graph`](crate::Handle::service_graph)) and that
+//! `/metrics` and the OTLP metrics export publish under the connector's own
+//! names, so Grafana's service graph view works against Lantern's
+//! Prometheus endpoint with no collector in between.
+//!
+//! ```
+//! use std::time::Duration;
+//! use lantern::tail::CompletionConfig;
+//!
+//! let quick = CompletionConfig { quiet_period: Duration::from_millis(20), ..Default::default() };
+//! let lantern = lantern::builder().service_name("frontend").service_graph(true).completion(quick).try_init_local();
+//! tracing::info_span!("GET /dispatch").in_scope(|| {
+//!     tracing::info_span!("SQL SELECT", otel.kind = "client", db.system = "mysql").in_scope(|| {});
+//! });
+//! let deadline = std::time::Instant::now() + Duration::from_secs(10);
+//! let graph = loop {
+//!     let graph = lantern.handle().service_graph().unwrap();
+//!     if graph.traces > 0 || std::time::Instant::now() > deadline { break graph; }
+//!     std::thread::sleep(Duration::from_millis(5));
+//! };
+//! let edge = graph.edge("frontend", "mysql").unwrap();
+//! assert_eq!(edge.connection_type, lantern::insights::ConnectionType::Database);
+//! assert_eq!(graph.path("GET /dispatch").count(), 1);
+//! ```
+//!
+//! # Edges
+//!
+//! The rules are the connector's, applied to one complete trace:
+//!
+//! | spans | edge | `connection_type` |
+//! |---|---|---|
+//! | a client span and its server child | client's service → server's service | `""` |
+//! | a producer span and its consumer child | producer's service → consumer's service | `messaging_system` |
+//! | a client span with no server child, and `db.system` or `db.name` | service → the database, named as below | `database` |
+//! | a client (or producer) span with no server child, and a peer attribute | service → the virtual node | `virtual_node` |
+//! | a server span with no parent at all | `user` → service | `virtual_node` |
+//!
+//! A virtual node is named from the first of `peer.service`, `db.system`,
+//! `db.name`, `db.namespace`, `server.address` and `messaging.system` that
+//! the client span has. (The connector names a database from `db.name`;
+//! current semantic conventions renamed it `db.namespace` and name the
+//! product in `db.system`, which is what a graph should show: `mysql`, not
+//! the schema.) A span's service is its `service.name` field, inherited
+//! from its ancestors, else the resource's `service.name`.
+//!
+//! A request *failed* when the client or the server span has an error
+//! status. The client histogram takes the client span's duration, the
+//! server one the server span's; for a database both take the client's, and
+//! for another virtual node the missing side records zero, as the connector
+//! does.
+//!
+//! What cannot be paired is counted in
+//! `traces_service_graph_unpaired_spans_total` by the side that is known:
+//! a client or producer span with no server child and no peer attribute
+//! (`client` set, `server` empty), and a server or consumer span whose
+//! parent is not a client in this trace, most often because the caller is
+//! another process (`server` set, `client` empty). Those requests are that
+//! other process's to count, on its own Lantern or on a collector that sees
+//! both sides.
+//!
+//! # Path-aware
+//!
+//! Every edge is also counted by the trace's *entry operation*, the name of
+//! its root span in this process ([`ServiceGraph::paths`]): what
+//! `GET /dispatch` touches, told apart from what the whole process touches
+//! ([`ServiceGraph::path`]).
+//!
+//! # Costs and bounds
+//!
+//! - Off by default ([`Builder::service_graph`](crate::Builder::service_graph)):
+//!   on, it turns trace completion on for every trace, which costs the
+//!   ingest thread a hash-map update per span and the memory of the traces
+//!   watched (see [`crate::tail`]).
+//! - The analysis runs on the ingest thread as a
+//!   [`TraceListener`](crate::tail::TraceListener): a pass to index the
+//!   trace's spans and one to pair them (linear in its size), then one
+//!   short lock to count. Nothing runs on the application's threads.
+//! - At most 1000 edges, 4000 edges by entry and 1000 unpaired series;
+//!   past them requests are counted as overflow ([`ServiceGraph::edges_overflow`]
+//!   and the others). Names are cut to 256 bytes, as metric label values are.
+//! - Latency histograms have the connector's 16 fixed buckets
+//!   ([`LATENCY_BUCKETS`]): a few hundred bytes an edge.
+//! - Spans the ring buffer evicted before their trace completed are not
+//!   seen; with [`RecordingMode::SampledOnly`](crate::sampling::RecordingMode::SampledOnly)
+//!   only sampled traces are.
+//!
+//! # On `/metrics`
+//!
+//! | metric | kind | labels |
+//! |---|---|---|
+//! | `traces_service_graph_request_total` | counter | `client`, `server`, `connection_type` |
+//! | `traces_service_graph_request_failed_total` | counter | same |
+//! | `traces_service_graph_request_server_seconds` | histogram | same |
+//! | `traces_service_graph_request_client_seconds` | histogram | same |
+//! | `traces_service_graph_unpaired_spans_total` | counter | same, the unknown side empty |
+
+pub(crate) mod aggregate;
+pub(crate) mod extract;
+pub(crate) mod graph;
+pub(crate) mod own_metrics;
+
+pub use graph::{ConnectionType, Edge, LATENCY_BUCKETS, LatencyHistogram, PathEdge, ServiceGraph, Unpaired};
