@@ -75,15 +75,24 @@ fn dropped_traces_that_failed_or_were_slow_are_exported_whole_and_fast_clean_one
         tracing::info_span!("query").in_scope(|| std::thread::sleep(Duration::from_millis(80)));
         current_trace()
     });
+    // Two services in one process: the second's root has a remote parent
+    // (the first's context); the trace counts under its entry, `checkout`.
+    let hosted = tracing::info_span!("checkout").in_scope(|| {
+        let cx = lantern::context::current();
+        cx.child_span(|| tracing::info_span!("GET /stock")).in_scope(|| tracing::error!("out of stock"));
+        std::thread::sleep(Duration::from_millis(2));
+        current_trace()
+    });
     let fast = tracing::info_span!("health").in_scope(|| {
         tracing::info_span!("ping").in_scope(|| {});
         current_trace()
     });
-    wait_until("three completed traces", || lantern.handle().tail().completed == 3);
+    wait_until("four completed traces", || lantern.handle().tail().completed == 4);
     let tail = lantern.handle().tail();
-    assert_eq!((tail.kept_for(KeepReason::Error), tail.kept_for(KeepReason::Slow), tail.kept()), (1, 1, 2));
-    assert_eq!(tail.spans_exported, 5);
-    assert_eq!(tail.kept_by_operation, [("checkout".to_owned(), 1), ("search".to_owned(), 1)]);
+    assert_eq!((tail.kept_for(KeepReason::Error), tail.kept_for(KeepReason::Slow), tail.kept()), (2, 1, 3));
+    assert_eq!(tail.spans_exported, 7);
+    assert_eq!(tail.kept_by_operation, [("checkout".to_owned(), 2), ("search".to_owned(), 1)]);
+    assert_eq!(spans.of(hosted).len(), 2);
 
     let failed_spans = spans.of(failed);
     let mut names: Vec<_> = failed_spans.iter().map(|s| s.name.to_string()).collect();

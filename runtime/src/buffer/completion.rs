@@ -15,7 +15,7 @@ use super::tracker::mark_tail_kept;
 use crate::record::SpanRecord;
 use crate::tail::config::CloseReason;
 use crate::tail::listener::{CompletedTrace, TraceListener, reason_index};
-use crate::tail::policy::{MAX_TAIL_OPERATIONS, Verdict};
+use crate::tail::policy::{MAX_TAIL_OPERATIONS, Verdict, entry_span};
 
 /// Finds the traces complete at `now_ms` and judges them. Returns what the
 /// listeners are to see (nothing when none listens).
@@ -37,7 +37,7 @@ pub(crate) fn complete_due(store: &mut Store, now_ms: u64) -> Vec<CompletedTrace
             (Some(evaluator), false) => evaluator.evaluate(&spans),
             _ => Verdict::Pass,
         };
-        let root_name = spans.iter().find(|s| s.parent_span_id.is_none() || s.parent_is_remote).map(|s| s.name.clone());
+        let root_name = entry_span(&spans).map(|s| s.name.clone());
         drop(spans);
         let tail_kept = match verdict {
             Verdict::Pass => None,

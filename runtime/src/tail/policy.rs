@@ -317,7 +317,7 @@ impl TailEvaluator {
     }
 
     fn reason(&mut self, spans: &[Arc<SpanRecord>]) -> Option<KeepReason> {
-        let root = spans.iter().find(|s| s.parent_span_id.is_none() || s.parent_is_remote).or(spans.first())?;
+        let root = entry_span(spans)?;
         let duration = trace_duration(spans);
         let slowest = self.observe(root, duration);
         let policy = &self.policy;
@@ -357,6 +357,15 @@ impl TailEvaluator {
         }
         slow
     }
+}
+
+/// The trace's entry in this process: its earliest local root (no parent,
+/// or a remote one), else its earliest span. Several services hosted in one
+/// process each have a local root; the first is where the request came in.
+pub(crate) fn entry_span(spans: &[Arc<SpanRecord>]) -> Option<&SpanRecord> {
+    let is_root = |s: &&Arc<SpanRecord>| s.parent_span_id.is_none() || s.parent_is_remote;
+    let earliest = |s: &&Arc<SpanRecord>| (s.start, s.span_id);
+    spans.iter().filter(is_root).min_by_key(earliest).or_else(|| spans.iter().min_by_key(earliest)).map(|s| &**s)
 }
 
 /// From the first span's start to the last span's end.
