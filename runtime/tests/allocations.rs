@@ -132,6 +132,9 @@ fn recording_the_sampling_decision_allocates_nothing() {
     let all = per_root(TraceIdRatio::new(1.0));
     let half = per_root(ParentBased::new(TraceIdRatio::new(0.5)));
     eprintln!("allocations per root and child: const {constant:.3}, ratio 1 {all:.3}, ratio 0.5 {half:.3}");
-    assert!(all - constant <= 0.01, "a sampled probabilistic root allocates {all:.3} times (const {constant:.3})");
-    assert!(half - constant <= 0.01, "a ratio of 0.5 allocates {half:.3} times (const {constant:.3})");
+    // One allocation more per root would add 1.0; the rest is the ingest
+    // thread's own (map and deque growth), which varies from run to run by a
+    // few hundredths (CI once saw 2.038 against 2.019).
+    assert!(all - constant <= 0.1, "a sampled probabilistic root allocates {all:.3} times (const {constant:.3})");
+    assert!(half - constant <= 0.1, "a ratio of 0.5 allocates {half:.3} times (const {constant:.3})");
 }
