@@ -10,8 +10,7 @@ use crate::buffer::{Buffer, BufferConfig};
 use crate::export::Exporter;
 use crate::handle::Handle;
 use crate::init_error::InitError;
-use crate::insights::aggregate::GraphState;
-use crate::insights::own_metrics::GraphFamilies;
+use crate::insights::start::start_insights;
 use crate::layer::LanternLayer;
 use crate::metrics::{Metrics, MetricsConfig};
 use crate::record::KeyValue;
@@ -366,12 +365,8 @@ impl Builder {
             tail = None;
         }
         let mut listeners = self.listeners;
-        if self.service_graph {
-            let handle = layer.handle();
-            let graph = Arc::new(GraphState::new(handle.resource().service_name()));
-            handle.set_service_graph(Arc::clone(&graph));
-            handle.metrics().add_own_families(GraphFamilies(Arc::clone(&graph)));
-            listeners.push(graph);
+        if let Some(feed) = start_insights(&layer.handle(), self.service_graph) {
+            listeners.push(Arc::new(feed));
         }
         layer.buffer().set_tail(self.completion, tail, listeners);
         if let Some(exporter) = &self.exporter {

@@ -10,8 +10,9 @@
 use std::sync::{Arc, OnceLock, Weak};
 
 use crate::buffer::Buffer;
-use crate::insights::aggregate::GraphState;
 use crate::insights::graph::ServiceGraph;
+use crate::insights::state::Insights;
+use crate::insights::worker::InsightsStats;
 use crate::metrics::Metrics;
 use crate::resource::Resource;
 use crate::sampling::SamplingStats;
@@ -42,13 +43,13 @@ struct Parts {
     metrics: Metrics,
     sampling: SamplingStats,
     resource: Resource,
-    /// The service graph, when the builder turned it on.
-    graph: OnceLock<Arc<GraphState>>,
+    /// The insights the builder turned on.
+    insights: OnceLock<Arc<Insights>>,
 }
 
 impl Handle {
     pub(crate) fn new(buffer: Buffer, metrics: Metrics, sampling: SamplingStats, resource: Resource) -> Handle {
-        Handle { inner: Arc::new(Parts { buffer, metrics, sampling, resource, graph: OnceLock::new() }) }
+        Handle { inner: Arc::new(Parts { buffer, metrics, sampling, resource, insights: OnceLock::new() }) }
     }
 
     /// A reference that does not keep the parts alive: for what the parts
@@ -122,12 +123,30 @@ impl Handle {
     /// assert_eq!(lantern.handle().service_graph().unwrap().traces, 0);
     /// ```
     pub fn service_graph(&self) -> Option<ServiceGraph> {
-        self.inner.graph.get().map(|g| g.snapshot())
+        self.inner.insights.get()?.graph.as_ref().map(|g| g.snapshot())
     }
 
-    /// Sets the service graph's state (once, when the layer is built).
-    pub(crate) fn set_service_graph(&self, graph: Arc<GraphState>) {
-        let _ = self.inner.graph.set(graph);
+    /// What the analysis thread did, when an insight is on (see
+    /// [`crate::insights`]).
+    ///
+    /// ```
+    /// assert!(lantern::builder().try_init_local().handle().insights().is_none());
+    /// let lantern = lantern::builder().service_graph(true).try_init_local();
+    /// assert_eq!(lantern.handle().insights().unwrap().dropped, 0);
+    /// ```
+    pub fn insights(&self) -> Option<InsightsStats> {
+        self.inner.insights.get().map(|i| i.counters.stats())
+    }
+
+    /// The insights' state, for the pages and the metrics store.
+    #[allow(dead_code)] // read by the pages of the analyses that land next
+    pub(crate) fn insights_state(&self) -> Option<&Arc<Insights>> {
+        self.inner.insights.get()
+    }
+
+    /// Sets the insights' state (once, when the layer is built).
+    pub(crate) fn set_insights(&self, insights: Arc<Insights>) {
+        let _ = self.inner.insights.set(insights);
     }
 
     /// Who is producing the telemetry: `service.name` and the other

@@ -9,8 +9,8 @@ use parking_lot::Mutex;
 
 use super::extract::{Found, Request, extract};
 use super::graph::{ConnectionType, Edge, LatencyHistogram, PathEdge, ServiceGraph, Unpaired};
+use super::worker::{AnalysedTrace, Analysis};
 use crate::metrics::labels::bounded_value;
-use crate::tail::listener::{CompletedTrace, TraceListener};
 
 /// At most this many (client, server, connection type) edges.
 pub(crate) const MAX_EDGES: usize = 1000;
@@ -161,9 +161,9 @@ impl GraphState {
     }
 }
 
-impl TraceListener for GraphState {
-    fn on_trace(&self, done: &CompletedTrace) {
-        let found = extract(&done.trace, &self.service);
+impl Analysis for GraphState {
+    fn analyse(&self, trace: &AnalysedTrace<'_>) {
+        let found = extract(&trace.done.trace, &self.service);
         self.add(&found);
     }
 }

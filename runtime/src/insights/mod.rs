@@ -80,10 +80,14 @@
 //!   on, it turns trace completion on for every trace, which costs the
 //!   ingest thread a hash-map update per span and the memory of the traces
 //!   watched (see [`crate::tail`]).
-//! - The analysis runs on the ingest thread as a
-//!   [`TraceListener`](crate::tail::TraceListener): a pass to index the
-//!   trace's spans and one to pair them (linear in its size), then one
-//!   short lock to count. Nothing runs on the application's threads.
+//! - The analyses run on a thread of their own, `lantern-insights`: the
+//!   ingest thread hands each completed trace over through a bounded queue
+//!   (256 traces; a trace that finds it full is dropped and counted in
+//!   [`InsightsStats::dropped`], from [`Handle::insights`](crate::Handle::insights)),
+//!   so an analysis never holds up recording. Each trace is indexed once
+//!   for all the analyses; the graph then takes a pass to pair its spans
+//!   (linear in its size) and one short lock to count. Nothing runs on the
+//!   application's threads, and the thread sleeps when no trace completes.
 //! - At most 1000 edges, 4000 edges by entry and 1000 unpaired series;
 //!   past them requests are counted as overflow ([`ServiceGraph::edges_overflow`]
 //!   and the others). Names are cut to 256 bytes, as metric label values are.
@@ -107,5 +111,10 @@ pub(crate) mod aggregate;
 pub(crate) mod extract;
 pub(crate) mod graph;
 pub(crate) mod own_metrics;
+pub(crate) mod start;
+pub(crate) mod state;
+pub(crate) mod tree;
+pub(crate) mod worker;
 
 pub use graph::{ConnectionType, Edge, LATENCY_BUCKETS, LatencyHistogram, PathEdge, ServiceGraph, Unpaired};
+pub use worker::InsightsStats;

@@ -45,14 +45,13 @@
 //! safe. Malformed input — parent ids forming a cycle, duplicate span ids —
 //! visits every span exactly once and terminates.
 
-use std::cmp::Reverse;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::buffer::Trace;
 use crate::clock::Timestamp;
 use crate::ids::SpanId;
+use crate::insights::tree::TraceTree;
 use crate::record::SpanRecord;
 
 /// One row of the waterfall: a span and where it sits.
@@ -94,7 +93,7 @@ pub(crate) struct Waterfall {
 /// The waterfall of `trace`: its first `max_rows` rows in depth-first order,
 /// critical spans marked.
 pub(crate) fn waterfall(trace: &Trace, max_rows: usize) -> Waterfall {
-    let tree = Tree::new(trace);
+    let tree = TraceTree::new(trace);
     let n = tree.spans.len();
     let Some(first) = tree.spans.first() else {
         return Waterfall { rows: Vec::new(), total: Duration::ZERO, omitted: 0, critical_path: Vec::new() };
@@ -146,7 +145,7 @@ pub(crate) fn waterfall(trace: &Trace, max_rows: usize) -> Waterfall {
 
 /// The depth-first walk that makes the rows.
 struct DepthFirst<'t, 'a> {
-    tree: &'t Tree<'a>,
+    tree: &'t TraceTree<'a>,
     critical: Vec<bool>,
     t0: Timestamp,
     max_rows: usize,
@@ -191,124 +190,6 @@ impl DepthFirst<'_, '_> {
 /// The parent id, when the parent is in this process.
 fn local_parent(span: &SpanRecord) -> Option<SpanId> {
     if span.parent_is_remote { None } else { span.parent_span_id }
-}
-
-/// The trace's spans by start, with a parent -> children index (compressed:
-/// the children of span `i` are `children[offsets[i]..offsets[i + 1]]`, by
-/// start).
-struct Tree<'a> {
-    spans: Vec<&'a Arc<SpanRecord>>,
-    /// The index of each span's parent, when it is in the trace.
-    parent: Vec<Option<usize>>,
-    offsets: Vec<usize>,
-    children: Vec<usize>,
-}
-
-impl<'a> Tree<'a> {
-    fn new(trace: &'a Trace) -> Self {
-        let mut spans: Vec<&Arc<SpanRecord>> = trace.spans.iter().collect();
-        // Stable, and the trace is already in this order: linear in practice.
-        spans.sort_by_key(|s| s.start);
-        let n = spans.len();
-        let mut by_id = HashMap::with_capacity(n);
-        for (i, s) in spans.iter().enumerate() {
-            // A duplicated id names the earliest span that has it.
-            by_id.entry(s.span_id).or_insert(i);
-        }
-        // Any parent held, remote or not: services in one process nest.
-        let parent: Vec<Option<usize>> =
-            spans.iter().map(|s| s.parent_span_id.and_then(|p| by_id.get(&p).copied())).collect();
-        let mut offsets = vec![0; n + 1];
-        for &p in parent.iter().flatten() {
-            offsets[p + 1] += 1;
-        }
-        for i in 0..n {
-            offsets[i + 1] += offsets[i];
-        }
-        let mut next = offsets.clone();
-        let mut children = vec![0; offsets[n]];
-        for (i, p) in parent.iter().enumerate() {
-            if let Some(p) = *p {
-                children[next[p]] = i;
-                next[p] += 1;
-            }
-        }
-        Tree { spans, parent, offsets, children }
-    }
-
-    fn children(&self, i: usize) -> &[usize] {
-        &self.children[self.offsets[i]..self.offsets[i + 1]]
-    }
-
-    /// Which spans (by index) are on the critical path.
-    fn critical(&self) -> Vec<bool> {
-        let n = self.spans.len();
-        let mut on_path = vec![false; n];
-        let root = (0..n)
-            .find(|&i| self.spans[i].parent_span_id.is_none() || self.spans[i].parent_is_remote)
-            .or(if n > 0 { Some(0) } else { None });
-        let Some(root) = root else { return on_path };
-        on_path[root] = true;
-        let (start, end) = (self.spans[root].start, self.spans[root].end);
-        let mut stack = vec![self.frame(root, start, end.max(start))];
-        while let Some(frame) = stack.last_mut() {
-            let mut chosen = None;
-            // Children by end, latest first: one that ends after `until` never
-            // qualifies later, as `until` only moves back.
-            while let Some(&c) = frame.children.get(frame.next) {
-                frame.next += 1;
-                if c.end <= frame.until && !on_path[c.index] {
-                    chosen = Some(c);
-                    break;
-                }
-            }
-            match chosen {
-                Some(c) => {
-                    on_path[c.index] = true;
-                    frame.until = c.start;
-                    let child = self.frame(c.index, c.start, c.end);
-                    stack.push(child);
-                }
-                None => {
-                    stack.pop();
-                }
-            }
-        }
-        on_path
-    }
-
-    /// The critical-path walk inside span `i`, seen through the window
-    /// `[lo, hi]` (its own interval, clamped to its parent's).
-    fn frame(&self, i: usize, lo: Timestamp, hi: Timestamp) -> Frame {
-        let mut children: Vec<Window> = self
-            .children(i)
-            .iter()
-            .map(|&c| (c, &self.spans[c]))
-            .filter(|(_, s)| s.start <= hi && s.end >= lo)
-            .map(|(c, s)| Window { index: c, start: s.start.max(lo), end: s.end.min(hi) })
-            .collect();
-        // Latest end first; on equal ends, the later start.
-        children.sort_unstable_by_key(|w| (Reverse(w.end), Reverse(w.start), Reverse(w.index)));
-        Frame { children, next: 0, until: hi }
-    }
-}
-
-/// A child as its parent sees it: clamped to the parent's window.
-#[derive(Clone, Copy)]
-struct Window {
-    index: usize,
-    start: Timestamp,
-    end: Timestamp,
-}
-
-/// One level of the critical-path walk.
-struct Frame {
-    /// Children, latest end first.
-    children: Vec<Window>,
-    /// The next child to consider.
-    next: usize,
-    /// Only children ending no later than this qualify.
-    until: Timestamp,
 }
 
 #[cfg(test)]

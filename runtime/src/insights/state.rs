@@ -1,0 +1,15 @@
+//! What the builder turned on, for the handle to read: each analysis's
+//! state, and the analysis thread's counters.
+
+use std::sync::Arc;
+
+use super::aggregate::GraphState;
+use super::worker::WorkerCounters;
+
+/// The insights of one Lantern, set once when the layer is built.
+pub(crate) struct Insights {
+    /// The service graph, when it is on.
+    pub(crate) graph: Option<Arc<GraphState>>,
+    /// The analysis thread's counters.
+    pub(crate) counters: Arc<WorkerCounters>,
+}
