@@ -10,7 +10,7 @@ use crate::buffer::{Buffer, BufferConfig};
 use crate::export::Exporter;
 use crate::handle::Handle;
 use crate::init_error::InitError;
-use crate::insights::start::start_insights;
+use crate::insights::start::{Wanted, start_insights};
 use crate::layer::LanternLayer;
 use crate::metrics::{Metrics, MetricsConfig};
 use crate::record::KeyValue;
@@ -85,6 +85,7 @@ pub struct Builder {
     completion: CompletionConfig,
     listeners: Vec<Arc<dyn TraceListener>>,
     service_graph: bool,
+    insights: bool,
     debug_baggage: bool,
 }
 
@@ -124,6 +125,7 @@ impl Default for Builder {
             completion: CompletionConfig::default(),
             listeners: Vec::new(),
             service_graph: false,
+            insights: false,
             debug_baggage: false,
         }
     }
@@ -335,6 +337,23 @@ impl Builder {
         self
     }
 
+    /// Turns on every analysis of completed traces (see
+    /// [`crate::insights`]): the service graph, trace patterns, trace
+    /// features and tracing quality, with their pages and metrics. Off by
+    /// default: on, every trace is watched for completion (as with
+    /// [`Builder::service_graph`]) and read once more on the analysis
+    /// thread, off the application's threads.
+    ///
+    /// ```
+    /// let lantern = lantern::builder().insights(true).try_init_local();
+    /// assert!(lantern.handle().service_graph().is_some());
+    /// assert!(lantern.handle().insights().is_some());
+    /// ```
+    pub fn insights(mut self, on: bool) -> Self {
+        self.insights = on;
+        self
+    }
+
     /// The capture layer, for composing your own subscriber. Its
     /// [`LanternLayer::recorder`] is the matching `metrics` recorder. An
     /// exporter given to the builder is started here; call its `shutdown`
@@ -365,7 +384,9 @@ impl Builder {
             tail = None;
         }
         let mut listeners = self.listeners;
-        if let Some(feed) = start_insights(&layer.handle(), self.service_graph) {
+        if let Some(feed) =
+            start_insights(&layer.handle(), &Wanted { service_graph: self.service_graph, all: self.insights })
+        {
             listeners.push(Arc::new(feed));
         }
         layer.buffer().set_tail(self.completion, tail, listeners);

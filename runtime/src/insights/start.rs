@@ -9,13 +9,21 @@ use super::state::Insights;
 use super::worker::{Analysis, InsightsFeed, WorkerCounters, start};
 use crate::handle::Handle;
 
+/// What the builder asked for.
+pub(crate) struct Wanted {
+    /// The service graph alone ([`crate::Builder::service_graph`]).
+    pub(crate) service_graph: bool,
+    /// Every analysis ([`crate::Builder::insights`]).
+    pub(crate) all: bool,
+}
+
 /// Sets up the insights asked for on `handle` and starts the analysis
 /// thread; the feed it returns is the trace listener to install. `None`
 /// when nothing is asked for.
-pub(crate) fn start_insights(handle: &Handle, service_graph: bool) -> Option<InsightsFeed> {
+pub(crate) fn start_insights(handle: &Handle, wanted: &Wanted) -> Option<InsightsFeed> {
     let mut analyses: Vec<Arc<dyn Analysis>> = Vec::new();
     let mut graph = None;
-    if service_graph {
+    if wanted.service_graph || wanted.all {
         let state = Arc::new(GraphState::new(handle.resource().service_name()));
         handle.metrics().add_own_families(GraphFamilies(Arc::clone(&state)));
         analyses.push(state.clone());

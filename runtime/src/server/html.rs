@@ -53,6 +53,7 @@ pub(crate) fn page(title: &str, service: &str, body: &str) -> Response {
          <title>{} · {}</title><style>{STYLE}</style></head><body><header><b>{}</b>\
          <a href=\"/debug\">overview</a><a href=\"/debug/traces\">traces</a><a href=\"/debug/tracez\">tracez</a>\
          <a href=\"/debug/logs\">logs</a><a href=\"/debug/metrics\">metrics</a><a href=\"/debug/sampling\">sampling</a>\
+         <a href=\"/debug/graph\">graph</a><a href=\"/debug/insights\">insights</a><a href=\"/debug/quality\">quality</a>\
          <a href=\"/metrics\">/metrics</a>\
          </header><main>{body}</main></body></html>",
         esc(title),
