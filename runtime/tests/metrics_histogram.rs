@@ -28,3 +28,17 @@ fn buckets_are_exact_and_percentiles_are_within_precision() {
     let quantiles: Vec<f64> = h.quantiles.iter().map(|q| q.0).collect();
     assert_eq!(quantiles, vec![0.5, 0.9, 0.95, 0.99, 0.999]);
 }
+
+#[test]
+fn percentiles_never_leave_the_observed_range() {
+    let metrics = Metrics::new(MetricsConfig::default());
+    // One value that is not the upper edge of its hdrhistogram bucket: the
+    // raw p50 would be that edge, above the value itself.
+    metrics::with_local_recorder(&metrics.recorder(), || metrics::histogram!("one").record(0.2247));
+    let families = metrics.snapshot();
+    let MetricValue::Histogram(h) = &families[0].series[0].value else { panic!("not a histogram") };
+    for &(q, v) in &h.quantiles {
+        assert_eq!(v, 0.2247, "p{} of one sample is that sample", q * 100.0);
+    }
+    assert_eq!(metrics.quantile("one", &[], 0.5), Some(0.2247));
+}

@@ -106,6 +106,8 @@ pub(crate) struct GraphState {
     /// The resource's service name, for spans with none of their own.
     service: Arc<str>,
     tables: Mutex<Tables>,
+    /// When counting began.
+    started: std::time::Instant,
 }
 
 impl GraphState {
@@ -116,7 +118,7 @@ impl GraphState {
     pub(crate) fn with_bounds(service: &str, edges: usize, paths: usize, unpaired: usize) -> GraphState {
         let tables =
             Tables { edges: Table::new(edges), paths: Table::new(paths), unpaired: Table::new(unpaired), traces: 0 };
-        GraphState { service: service.into(), tables: Mutex::new(tables) }
+        GraphState { service: service.into(), tables: Mutex::new(tables), started: std::time::Instant::now() }
     }
 
     /// Adds what one trace holds: extraction outside the lock, then one
@@ -154,6 +156,7 @@ impl GraphState {
                 })
                 .collect(),
             traces: t.traces,
+            elapsed: self.started.elapsed(),
             edges_overflow: t.edges.overflow,
             paths_overflow: t.paths.overflow,
             unpaired_overflow: t.unpaired.overflow,

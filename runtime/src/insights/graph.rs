@@ -206,6 +206,9 @@ pub struct ServiceGraph {
     pub unpaired: Vec<Unpaired>,
     /// Traces analysed.
     pub traces: u64,
+    /// How long the graph has been counting: the counts divided by it give
+    /// the mean rates since then.
+    pub elapsed: std::time::Duration,
     /// Requests not counted because the edge table was full.
     pub edges_overflow: u64,
     /// Requests not counted by entry because the path table was full.

@@ -191,10 +191,19 @@ impl HistogramCell {
         self.state.lock().exemplars[bucket] = Some(e);
     }
 
-    /// The value at quantile `q` (0..=1), within the configured precision.
+    /// The value at quantile `q` (0..=1), within the configured precision
+    /// and never outside the values observed (hdrhistogram reports a
+    /// bucket's upper edge, which can lie above the largest value).
     pub(crate) fn quantile(&self, q: f64) -> Option<f64> {
         let s = self.state.lock();
-        (s.count > 0).then(|| s.hdr.value_at_quantile(q.clamp(0.0, 1.0)) as f64 * self.resolution)
+        (s.count > 0).then(|| self.observed(&s, q))
+    }
+
+    /// The value at quantile `q` of `s` (which has values), clamped to the
+    /// observed minimum and maximum.
+    fn observed(&self, s: &HistState, q: f64) -> f64 {
+        let v = s.hdr.value_at_quantile(q.clamp(0.0, 1.0)) as f64 * self.resolution;
+        v.clamp(s.min, s.max.max(s.min))
     }
 
     pub(crate) fn point(&self) -> HistogramPoint {
@@ -210,11 +219,8 @@ impl HistogramCell {
                 exemplar: ex.clone(),
             })
             .collect();
-        let quantiles = if s.count == 0 {
-            Vec::new()
-        } else {
-            QUANTILES.iter().map(|&q| (q, s.hdr.value_at_quantile(q) as f64 * self.resolution)).collect()
-        };
+        let quantiles =
+            if s.count == 0 { Vec::new() } else { QUANTILES.iter().map(|&q| (q, self.observed(&s, q))).collect() };
         HistogramPoint {
             count: s.count,
             sum: s.sum,

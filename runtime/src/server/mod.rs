@@ -16,8 +16,10 @@
 //!   bound, the traces tail sampling kept, and the probability over the last
 //!   hour as an inline SVG chart; the last fetch of a remote strategy; tail
 //!   sampling's counters.
+//! - `/debug/graph`: the service graph from completed traces as SVG, by
+//!   entry operation too (see [`crate::insights`]).
 //! - `/debug/api/...`: the same data as JSON (`overview`, `traces`,
-//!   `traces/{trace_id}`, `logs`, `metrics`, `sampling`).
+//!   `traces/{trace_id}`, `logs`, `metrics`, `sampling`, `graph`).
 //!
 //! Pages are plain HTML with inline styles and no script, served with a
 //! Content-Security-Policy that forbids scripts and remote content (charts
@@ -63,6 +65,8 @@ use tokio::sync::oneshot;
 mod auth;
 mod config;
 mod connections;
+mod graph_layout;
+mod graph_page;
 mod html;
 mod json;
 mod logs_page;
@@ -189,6 +193,8 @@ fn router(sources: Sources) -> Router {
         .route("/debug/api/tracez", get(tracez_page::tracez_api))
         .route("/debug/metrics", get(metrics_page::metrics))
         .route("/debug/sampling", get(sampling_page::sampling))
+        .route("/debug/graph", get(graph_page::graph))
+        .route("/debug/api/graph", get(graph_page::graph_api))
         .route("/debug/api/metrics", get(metrics_page::metrics_api))
         .route("/debug/api/sampling", get(sampling_page::sampling_api))
         .route("/debug/api/logs", get(logs_page::logs_api))
