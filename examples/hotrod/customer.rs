@@ -57,8 +57,15 @@ struct CustomerQuery {
 }
 
 /// Serves the customer service on `listener`.
-pub(crate) async fn serve(listener: TcpListener, latencies: Latencies, shutdown: Shutdown) -> Result<(), String> {
-    let database = Arc::new(Database { latencies, lock: ConnectionLock::default() });
+/// With `mutex` off (`--fix-disable-db-conn-mutex`), queries no longer take
+/// turns on one connection.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    latencies: Latencies,
+    mutex: bool,
+    shutdown: Shutdown,
+) -> Result<(), String> {
+    let database = Arc::new(Database { latencies, lock: mutex.then(ConnectionLock::default) });
     let router = Router::new().route("/customer", get(get_customer)).with_state(database);
     super::web::serve(listener, router, "customer", shutdown).await
 }
@@ -84,7 +91,8 @@ async fn get_customer(
 /// The simulated MySQL database.
 struct Database {
     latencies: Latencies,
-    lock: ConnectionLock,
+    /// The one connection; none when the mutex is fixed away.
+    lock: Option<ConnectionLock>,
 }
 
 impl Database {
@@ -104,7 +112,10 @@ impl Database {
             server.port = 3306,
         );
         async {
-            let _connection = self.lock.acquire().await;
+            let _connection = match &self.lock {
+                Some(lock) => Some(lock.acquire().await),
+                None => None,
+            };
             tokio::time::sleep(jittered(self.latencies.mysql, self.latencies.mysql_jitter)).await;
             let found = CUSTOMERS.iter().find(|(cid, ..)| *cid == id).map(|(id, name, location)| Customer {
                 id: (*id).into(),

@@ -44,6 +44,12 @@ usage: cargo run --release --example hotrod -- [options]
                        ratio:P, or always (the default); parent-based
   --tail RULES         tail sampling of what the head sampler dropped, e.g. errors,slow:300ms
                        (also slow:NAME=2s, slowest:1%, match:KEY=VALUE, rate:N)
+
+The book's chapter 2 fixes (find each bottleneck on the debug pages first):
+  --fix-db-query-delay[=D]       the customer's SQL query takes D on average (default: a quarter
+                                 of the usual, 50 ms at scale 1) instead of 200 ms
+  --fix-disable-db-conn-mutex    queries no longer take turns on one database connection
+  --fix-route-worker-pool-size N the frontend computes routes with N workers instead of 3
   -h, --help           this text
 
 LANTERN_HTTP_ADDR moves Lantern's debug pages (default 127.0.0.1:9464);
@@ -94,11 +100,25 @@ impl SamplerArg {
     }
 }
 
+/// `50ms`, `0.1s`, `800us`: a duration of at most an hour.
+fn duration(text: &str) -> Option<Duration> {
+    let (number, unit) = text.split_at(text.find(|c: char| c.is_ascii_alphabetic())?);
+    let seconds = number.parse::<f64>().ok()?
+        * match unit {
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            _ => return None,
+        };
+    (seconds.is_finite() && (0.0..=3600.0).contains(&seconds)).then(|| Duration::from_secs_f64(seconds))
+}
+
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
     let mut config = Config::default();
     let mut load = 0.0;
     let mut sampler = SamplerArg::Always;
     let mut tail = None;
+    let mut db_delay: Option<Option<Duration>> = None;
     while let Some(arg) = args.next() {
         let (name, inline) = match arg.split_once('=') {
             Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
@@ -134,8 +154,34 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String>
             }
             "--sampler" => sampler = SamplerArg::parse(&value("a sampler")?)?,
             "--tail" => tail = Some(TailPolicy::parse(&value("tail rules")?).map_err(|e| format!("--tail: {e}"))?),
+            "--fix-db-query-delay" => {
+                let delay = match inline {
+                    None => None,
+                    Some(text) => Some(
+                        duration(&text)
+                            .ok_or(format!("--fix-db-query-delay: {text:?} is not a duration (50ms, 0.1s)"))?,
+                    ),
+                };
+                db_delay = Some(delay);
+            }
+            "--fix-disable-db-conn-mutex" => config.db_connection_mutex = false,
+            "--fix-route-worker-pool-size" => {
+                let text = value("a number of workers")?;
+                config.route_workers = text
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=10_000).contains(n))
+                    .ok_or(format!("--fix-route-worker-pool-size: {text:?} is not 1 to 10000 workers"))?;
+            }
             other => return Err(format!("unknown option {other}")),
         }
+    }
+    // After --latency-scale, whichever came first: the fix sets the query's
+    // mean, and its jitter a quarter of that.
+    if let Some(delay) = db_delay {
+        let mean = delay.unwrap_or(config.latencies.mysql / 4);
+        config.latencies.mysql = mean;
+        config.latencies.mysql_jitter = mean / 4;
     }
     Ok(Some(Args { config, load, sampler, tail }))
 }
@@ -258,6 +304,7 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::parse;
+    use std::time::Duration;
 
     fn args(line: &str) -> Result<Option<super::Args>, String> {
         parse(line.split_whitespace().map(str::to_owned))
@@ -289,7 +336,28 @@ mod tests {
         let a = args("--sampler=remote:http://127.0.0.1:5778/sampling").unwrap().unwrap();
         assert_eq!(a.sampler, SamplerArg::Remote("http://127.0.0.1:5778/sampling".into()));
         assert_eq!(args("--sampler ratio:0.25").unwrap().unwrap().sampler, SamplerArg::Ratio(0.25));
-        for bad in ["--sampler adaptive:x", "--sampler remote:", "--sampler sometimes", "--tail slow:soon"] {
+        let a = args("--fix-db-query-delay --fix-disable-db-conn-mutex --fix-route-worker-pool-size 100").unwrap();
+        let a = a.unwrap();
+        assert_eq!(a.config.latencies.mysql, Duration::from_millis(50), "a quarter of 200 ms");
+        assert!(!a.config.db_connection_mutex);
+        assert_eq!(a.config.route_workers, 100);
+        let a = args("--fix-db-query-delay=20ms --latency-scale 0.1").unwrap().unwrap();
+        assert_eq!(a.config.latencies.mysql, Duration::from_millis(20), "set after the scale");
+        assert_eq!(a.config.latencies.mysql_jitter, Duration::from_millis(5));
+        let a = args("--latency-scale 0.1 --fix-db-query-delay").unwrap().unwrap();
+        assert_eq!(a.config.latencies.mysql, Duration::from_millis(5), "a quarter of the scaled 20 ms");
+        let defaults = args("").unwrap().unwrap();
+        assert!(defaults.config.db_connection_mutex && defaults.config.route_workers == 3);
+        for bad in [
+            "--fix-db-query-delay=soon",
+            "--fix-db-query-delay=2h",
+            "--fix-route-worker-pool-size 0",
+            "--fix-route-worker-pool-size",
+            "--sampler adaptive:x",
+            "--sampler remote:",
+            "--sampler sometimes",
+            "--tail slow:soon",
+        ] {
             assert!(args(bad).is_err(), "{bad}");
         }
         assert!(SamplerArg::Remote("https://x".into()).apply(lantern::builder()).is_err(), "HTTP only");

@@ -153,8 +153,12 @@ pub struct Config {
     /// The simulated latencies.
     pub latencies: Latencies,
     /// The frontend's route workers, shared by all requests (default 3,
-    /// the book's bottleneck).
+    /// the book's bottleneck; `--fix-route-worker-pool-size N` raises it).
     pub route_workers: usize,
+    /// Whether the customer service's queries take turns on one database
+    /// connection (default true, the book's bottleneck;
+    /// `--fix-disable-db-conn-mutex` turns it off).
+    pub db_connection_mutex: bool,
     /// Drivers the driver service returns per request (default 10).
     pub drivers: usize,
     /// The base URL of Lantern's debug pages (`http://127.0.0.1:9464`), for
@@ -172,6 +176,7 @@ impl Default for Config {
             route_port: 8083,
             latencies: Latencies::default(),
             route_workers: 3,
+            db_connection_mutex: true,
             drivers: 10,
             debug_pages: None,
         }
@@ -248,7 +253,7 @@ impl Hotrod {
         let shutdown = Shutdown(rx);
         let latencies = config.latencies.clone();
         let tasks = vec![
-            run("customer", customer::serve(customer, latencies.clone(), shutdown.clone())),
+            run("customer", customer::serve(customer, latencies.clone(), config.db_connection_mutex, shutdown.clone())),
             run("driver", driver::serve(driver, latencies.clone(), config.drivers, shutdown.clone())),
             run("route", route::serve(route, latencies, shutdown.clone())),
             run("frontend", frontend::serve(frontend, frontend::Frontend::new(&config, &addrs), shutdown)),
