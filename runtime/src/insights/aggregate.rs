@@ -2,6 +2,7 @@
 //! hook on the ingest thread and read by the handle and `/metrics`.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use foldhash::fast::FixedState;
@@ -31,9 +32,11 @@ struct Counts {
     server: LatencyHistogram,
 }
 
-/// A table of edges in first-seen order, bounded.
+/// A table of edges in first-seen order, bounded. Looked up by a hash of
+/// the borrowed names, so that counting a known edge allocates nothing.
 struct Table {
-    index: HashMap<Key, usize, FixedState>,
+    /// Rows by the hash of their key (a rare collision shares the list).
+    index: HashMap<u64, Vec<usize>, FixedState>,
     rows: Vec<(Key, Counts)>,
     max: usize,
     overflow: u64,
@@ -46,11 +49,15 @@ impl Table {
 
     /// The row of `key`, made if there is room.
     fn row(&mut self, entry: &str, client: &str, server: &str, ct: ConnectionType) -> Option<&mut Counts> {
-        let key = (bounded(entry), bounded(client), bounded(server), ct);
-        let i = match self.index.get(&key) {
-            Some(&i) => i,
+        let (entry, client, server) = (bounded(entry), bounded(client), bounded(server));
+        let hash = FixedState::default().hash_one((entry, client, server, ct));
+        let same = |(e, c, s, t): &Key| e == entry && c == client && s == server && *t == ct;
+        let found = self.index.get(&hash).and_then(|rows| rows.iter().copied().find(|&i| same(&self.rows[i].0)));
+        let i = match found {
+            Some(i) => i,
             None if self.rows.len() < self.max => {
-                self.index.insert(key.clone(), self.rows.len());
+                let key = (entry.to_owned(), client.to_owned(), server.to_owned(), ct);
+                self.index.entry(hash).or_default().push(self.rows.len());
                 self.rows.push((key, Counts::default()));
                 self.rows.len() - 1
             }
@@ -86,8 +93,8 @@ impl Table {
     }
 }
 
-fn bounded(name: &str) -> String {
-    bounded_value(name).0.to_owned()
+fn bounded(name: &str) -> &str {
+    bounded_value(name).0
 }
 
 struct Tables {
@@ -166,7 +173,8 @@ impl GraphState {
 
 impl Analysis for GraphState {
     fn analyse(&self, trace: &AnalysedTrace<'_>) {
-        let found = extract(&trace.done.trace, &self.service);
+        let entry = trace.done.trace.root().map_or("", |r| &r.name);
+        let found = extract(&trace.tree, entry, &self.service);
         self.add(&found);
     }
 }

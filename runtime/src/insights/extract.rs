@@ -2,13 +2,10 @@
 //! with the OpenTelemetry Collector `servicegraph` connector's semantics
 //! (see the [module docs](super)).
 
-use std::collections::HashMap;
-
-use foldhash::fast::FixedState;
+use std::sync::Arc;
 
 use super::graph::ConnectionType;
-use crate::buffer::snapshot::Trace;
-use crate::ids::SpanId;
+use super::tree::TraceTree;
 use crate::record::{SpanKind, SpanRecord, Value};
 
 /// The attributes a virtual node is named from, in order.
@@ -47,29 +44,26 @@ pub(crate) struct Found<'a> {
     pub(crate) unpaired: Vec<Unpaired<'a>>,
 }
 
-/// The requests and unpaired spans of `trace`; `default_service` names the
-/// spans with no `service.name` of their own. One pass to index the spans,
-/// one to pair them: linear in the trace's size.
-pub(crate) fn extract<'a>(trace: &'a Trace, default_service: &'a str) -> Found<'a> {
-    let spans = &trace.spans;
-    let mut found = Found { entry: trace.root().map_or("", |r| &r.name), ..Found::default() };
-    // Each span's position, and the first server or consumer child of each
-    // span id.
-    let mut by_id: HashMap<SpanId, usize, FixedState> =
-        HashMap::with_capacity_and_hasher(spans.len(), FixedState::default());
-    let mut receiver_of: HashMap<SpanId, usize, FixedState> = HashMap::with_hasher(FixedState::default());
+/// The requests and unpaired spans of the trace indexed by `tree`, whose
+/// entry operation is `entry`; `default_service` names the spans with no
+/// `service.name` of their own. One pass over the tree's index, one to
+/// pair: linear in the trace's size, and no hashing.
+pub(crate) fn extract<'a>(tree: &TraceTree<'a>, entry: &'a str, default_service: &'a str) -> Found<'a> {
+    let spans = &tree.spans;
+    let mut found = Found { entry, ..Found::default() };
+    // The first server or consumer child of each span.
+    let mut receiver_of: Vec<Option<usize>> = vec![None; spans.len()];
     for (i, s) in spans.iter().enumerate() {
-        by_id.entry(s.span_id).or_insert(i);
-        if let (true, Some(parent)) = (is_receiver(s.kind), s.parent_span_id) {
-            receiver_of.entry(parent).or_insert(i);
+        if let (true, Some(p)) = (is_receiver(s.kind), tree.parent[i]) {
+            receiver_of[p].get_or_insert(i);
         }
     }
-    let service = |s: &'a SpanRecord| s.service.as_deref().unwrap_or(default_service);
-    for s in spans.iter() {
+    let service = |s: &'a Arc<SpanRecord>| s.service.as_deref().unwrap_or(default_service);
+    for (i, &s) in spans.iter().enumerate() {
         match s.kind {
-            SpanKind::Client | SpanKind::Producer => match receiver_of.get(&s.span_id) {
-                Some(&r) => {
-                    let server = &spans[r];
+            SpanKind::Client | SpanKind::Producer => match receiver_of[i] {
+                Some(r) => {
+                    let server = spans[r];
                     let messaging = s.kind == SpanKind::Producer || server.kind == SpanKind::Consumer;
                     found.requests.push(Request {
                         client: service(s),
@@ -105,12 +99,11 @@ pub(crate) fn extract<'a>(trace: &'a Trace, default_service: &'a str) -> Found<'
                 },
             },
             SpanKind::Server | SpanKind::Consumer => {
-                let caller = s.parent_span_id.and_then(|p| by_id.get(&p)).map(|&i| &*spans[i]);
+                let caller = tree.parent[i];
                 match (s.parent_span_id, caller) {
                     // Paired above, from the client's side (unless another
                     // receiver took that client: then this one is unpaired).
-                    (Some(_), Some(c)) if is_caller(c.kind) && receiver_of.get(&c.span_id) == by_id.get(&s.span_id) => {
-                    }
+                    (Some(_), Some(c)) if is_caller(spans[c].kind) && receiver_of[c] == Some(i) => {}
                     // A request from outside anything traced.
                     (None, _) => found.requests.push(Request {
                         client: USER,
@@ -161,10 +154,9 @@ fn virtual_node(s: &SpanRecord) -> Option<(&str, ConnectionType)> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::ids::TraceId;
+    use crate::buffer::snapshot::Trace;
+    use crate::ids::{SpanId, TraceId};
     use crate::record::KeyValue;
 
     fn span(
@@ -188,6 +180,12 @@ mod tests {
         Trace { trace_id: TraceId::from_u128(1).unwrap(), spans, dropped_spans: 0 }
     }
 
+    /// What `t` holds, entered by its root.
+    fn found_in(t: &Trace) -> Found<'_> {
+        let entry = t.root().map_or("", |r| &r.name);
+        extract(&TraceTree::new(t), entry, "x")
+    }
+
     #[test]
     fn a_client_and_its_server_make_one_request_and_nothing_unpaired() {
         let t = trace(vec![
@@ -195,7 +193,7 @@ mod tests {
             span(2, Some(1), SpanKind::Client, "front", &[]),
             span(3, Some(2), SpanKind::Server, "back", &[]),
         ]);
-        let found = extract(&t, "x");
+        let found = found_in(&t);
         assert_eq!(found.entry, "op1");
         assert_eq!(found.requests.len(), 1);
         assert_eq!((found.requests[0].client, found.requests[0].server), ("front", "back"));
@@ -209,7 +207,7 @@ mod tests {
             span(3, Some(2), SpanKind::Server, "back", &[]),
             span(4, Some(2), SpanKind::Server, "back", &[]),
         ]);
-        let found = extract(&t, "x");
+        let found = found_in(&t);
         assert_eq!(found.requests.len(), 1);
         assert_eq!(
             found.unpaired,
@@ -220,7 +218,7 @@ mod tests {
     #[test]
     fn peer_attributes_name_virtual_nodes_in_order() {
         let t = trace(vec![span(1, None, SpanKind::Client, "a", &[("db.name", "orders"), ("peer.service", "pg")])]);
-        let r = &extract(&t, "x").requests[0];
+        let r = &found_in(&t).requests[0];
         assert_eq!((r.server, r.connection_type), ("pg", ConnectionType::Database));
         assert_eq!(r.server_seconds, r.client_seconds);
     }

@@ -108,6 +108,7 @@
 //! | `traces_service_graph_unpaired_spans_total` | counter | same, the unknown side empty |
 
 pub(crate) mod aggregate;
+pub(crate) mod bench;
 pub(crate) mod extract;
 pub(crate) mod graph;
 pub(crate) mod own_metrics;
@@ -116,5 +117,7 @@ pub(crate) mod state;
 pub(crate) mod tree;
 pub(crate) mod worker;
 
+#[doc(hidden)]
+pub use bench::BenchAnalyser;
 pub use graph::{ConnectionType, Edge, LATENCY_BUCKETS, LatencyHistogram, PathEdge, ServiceGraph, Unpaired};
 pub use worker::InsightsStats;

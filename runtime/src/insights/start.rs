@@ -21,6 +21,18 @@ pub(crate) struct Wanted {
 /// thread; the feed it returns is the trace listener to install. `None`
 /// when nothing is asked for.
 pub(crate) fn start_insights(handle: &Handle, wanted: &Wanted) -> Option<InsightsFeed> {
+    let (analyses, insights) = analyses(handle, wanted);
+    if analyses.is_empty() {
+        return None;
+    }
+    let counters = Arc::clone(&insights.counters);
+    handle.set_insights(Arc::new(insights));
+    start(analyses, counters)
+}
+
+/// The analyses asked for, their metrics registered on `handle`'s store,
+/// and the state the handle reads.
+pub(crate) fn analyses(handle: &Handle, wanted: &Wanted) -> (Vec<Arc<dyn Analysis>>, Insights) {
     let mut analyses: Vec<Arc<dyn Analysis>> = Vec::new();
     let mut graph = None;
     if wanted.service_graph || wanted.all {
@@ -29,10 +41,6 @@ pub(crate) fn start_insights(handle: &Handle, wanted: &Wanted) -> Option<Insight
         analyses.push(state.clone());
         graph = Some(state);
     }
-    if analyses.is_empty() {
-        return None;
-    }
     let counters = Arc::new(WorkerCounters::default());
-    handle.set_insights(Arc::new(Insights { graph, counters: Arc::clone(&counters) }));
-    start(analyses, counters)
+    (analyses, Insights { graph, counters })
 }

@@ -13,8 +13,11 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use foldhash::fast::FixedState;
+
 use crate::buffer::Trace;
 use crate::clock::Timestamp;
+use crate::ids::SpanId;
 use crate::record::SpanRecord;
 
 /// The trace's spans by start, with a parent -> children index (compressed:
@@ -34,7 +37,7 @@ impl<'a> TraceTree<'a> {
         // Stable, and the trace is already in this order: linear in practice.
         spans.sort_by_key(|s| s.start);
         let n = spans.len();
-        let mut by_id = HashMap::with_capacity(n);
+        let mut by_id: HashMap<SpanId, usize, FixedState> = HashMap::with_capacity_and_hasher(n, FixedState::default());
         for (i, s) in spans.iter().enumerate() {
             // A duplicated id names the earliest span that has it.
             by_id.entry(s.span_id).or_insert(i);
