@@ -111,10 +111,16 @@ pub(crate) mod aggregate;
 pub(crate) mod extract;
 pub(crate) mod graph;
 pub(crate) mod own_metrics;
+pub(crate) mod quality;
+pub(crate) mod quality_inspect;
+pub(crate) mod quality_metrics;
+pub(crate) mod quality_rules;
+pub(crate) mod quality_state;
 pub(crate) mod start;
 pub(crate) mod state;
 pub(crate) mod tree;
 pub(crate) mod worker;
 
 pub use graph::{ConnectionType, Edge, LATENCY_BUCKETS, LatencyHistogram, PathEdge, ServiceGraph, Unpaired};
+pub use quality::{Check, CheckStats, MissingAttribute, QualityReport, ServiceQuality};
 pub use worker::InsightsStats;

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use super::aggregate::GraphState;
 use super::own_metrics::GraphFamilies;
+use super::quality_metrics::QualityFamilies;
+use super::quality_state::QualityState;
 use super::state::Insights;
 use super::worker::{Analysis, InsightsFeed, WorkerCounters, start};
 use crate::handle::Handle;
@@ -29,10 +31,17 @@ pub(crate) fn start_insights(handle: &Handle, wanted: &Wanted) -> Option<Insight
         analyses.push(state.clone());
         graph = Some(state);
     }
+    let mut quality = None;
+    if wanted.all {
+        let state = Arc::new(QualityState::new(handle.resource().service_name()));
+        handle.metrics().add_own_families(QualityFamilies(Arc::clone(&state)));
+        analyses.push(state.clone());
+        quality = Some(state);
+    }
     if analyses.is_empty() {
         return None;
     }
     let counters = Arc::new(WorkerCounters::default());
-    handle.set_insights(Arc::new(Insights { graph, counters: Arc::clone(&counters) }));
+    handle.set_insights(Arc::new(Insights { graph, quality, counters: Arc::clone(&counters) }));
     start(analyses, counters)
 }

@@ -157,6 +157,7 @@ mod attributes;
 mod body;
 mod grpc_layer;
 mod http_layer;
+mod lost_context;
 pub mod messaging;
 mod options;
 mod outcome;
