@@ -168,7 +168,10 @@ fn a_trace_closed_by_max_age_has_children_of_an_unended_span() {
 
 #[test]
 fn a_server_ending_after_its_remote_parent_is_skewed() {
-    let lantern = start();
+    // A quiet period long enough that the server, ending after its client,
+    // is still in the trace on a busy machine.
+    let completion = CompletionConfig { quiet_period: Duration::from_millis(300), ..Default::default() };
+    let lantern = lantern::builder().service_name("frontend").insights(true).completion(completion).try_init_local();
     let mut headers = http::HeaderMap::new();
     let client = info_span!("call", otel.kind = "client", peer.service = "self");
     client.in_scope(|| lantern::propagation::inject_current(&mut headers));
@@ -318,4 +321,20 @@ fn names_on_the_page_are_escaped() {
     let page = html(lantern.http_addr().unwrap(), "/debug/quality");
     assert!(!page.contains("<script>"), "{page}");
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
+
+#[test]
+fn a_consumer_whose_message_carried_baggage_but_no_context_lost_it() {
+    use lantern::middleware::messaging::{consumer_span, extract_message};
+    let lantern = start();
+    let baggage_only = std::collections::HashMap::from([("baggage".to_owned(), "customer=ann".to_owned())]);
+    let nothing = std::collections::HashMap::<String, String>::new();
+    for headers in [&baggage_only, &nothing] {
+        consumer_span(&extract_message(headers), "kafka", "orders", None).in_scope(|| {});
+    }
+    let report = quality_after(&lantern, 2);
+    let s = service(&report, "frontend");
+    assert_eq!((s.server_spans, s.entries_without_context), (2, 2));
+    assert_eq!(s.check(Check::ContextLost).spans, 1);
+    assert_eq!(s.check(Check::MissingAttributes).spans, 0, "the helper sets messaging.system");
 }
