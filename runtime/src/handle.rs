@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock, Weak};
 
 use crate::buffer::Buffer;
 use crate::insights::graph::ServiceGraph;
+use crate::insights::quality::QualityReport;
 use crate::insights::state::Insights;
 use crate::insights::worker::InsightsStats;
 use crate::metrics::Metrics;
@@ -124,6 +125,19 @@ impl Handle {
     /// ```
     pub fn service_graph(&self) -> Option<ServiceGraph> {
         self.inner.insights.get()?.graph.as_ref().map(|g| g.snapshot())
+    }
+
+    /// Tracing quality per service, from the traces completed so far, when
+    /// [`Builder::insights`](crate::Builder::insights) turned it on (see
+    /// [tracing quality](crate::insights#tracing-quality)).
+    ///
+    /// ```
+    /// assert!(lantern::builder().try_init_local().handle().quality().is_none());
+    /// let lantern = lantern::builder().insights(true).try_init_local();
+    /// assert_eq!(lantern.handle().quality().unwrap().services.len(), 0);
+    /// ```
+    pub fn quality(&self) -> Option<QualityReport> {
+        self.inner.insights.get()?.quality.as_ref().map(|q| q.snapshot())
     }
 
     /// What the analysis thread did, when an insight is on (see

@@ -145,7 +145,7 @@ fn connection(kind: SpanKind) -> ConnectionType {
 /// The virtual node a client span with no server reaches: named from the
 /// first of [`PEER_ATTRIBUTES`] it has; a database when it has `db.system`
 /// or `db.name`.
-fn virtual_node(s: &SpanRecord) -> Option<(&str, ConnectionType)> {
+pub(crate) fn virtual_node(s: &SpanRecord) -> Option<(&str, ConnectionType)> {
     let text = |key: &str| s.attribute(key).and_then(Value::as_str).filter(|v| !v.is_empty());
     let name = PEER_ATTRIBUTES.iter().find_map(|k| text(k))?;
     let database = text("db.system").is_some() || text("db.name").is_some();

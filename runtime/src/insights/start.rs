@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use super::aggregate::GraphState;
 use super::own_metrics::GraphFamilies;
+use super::quality_metrics::QualityFamilies;
+use super::quality_state::QualityState;
 use super::state::Insights;
 use super::worker::{Analysis, InsightsFeed, WorkerCounters, start};
 use crate::handle::Handle;
@@ -41,6 +43,13 @@ pub(crate) fn analyses(handle: &Handle, wanted: &Wanted) -> (Vec<Arc<dyn Analysi
         analyses.push(state.clone());
         graph = Some(state);
     }
+    let mut quality = None;
+    if wanted.all {
+        let state = Arc::new(QualityState::new(handle.resource().service_name()));
+        handle.metrics().add_own_families(QualityFamilies(Arc::clone(&state)));
+        analyses.push(state.clone());
+        quality = Some(state);
+    }
     let counters = Arc::new(WorkerCounters::default());
-    (analyses, Insights { graph, counters })
+    (analyses, Insights { graph, quality, counters })
 }

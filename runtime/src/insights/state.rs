@@ -4,12 +4,15 @@
 use std::sync::Arc;
 
 use super::aggregate::GraphState;
+use super::quality_state::QualityState;
 use super::worker::WorkerCounters;
 
 /// The insights of one Lantern, set once when the layer is built.
 pub(crate) struct Insights {
     /// The service graph, when it is on.
     pub(crate) graph: Option<Arc<GraphState>>,
+    /// Tracing quality, when it is on.
+    pub(crate) quality: Option<Arc<QualityState>>,
     /// The analysis thread's counters.
     pub(crate) counters: Arc<WorkerCounters>,
 }

@@ -15,6 +15,7 @@ use tracing::field::Empty;
 
 use super::attributes as attr;
 use super::body::{Call, GrpcResponseBody};
+use super::lost_context::lost_context;
 use super::options::ServerOptions;
 use super::outcome::Role;
 
@@ -215,7 +216,9 @@ fn server_span<B>(request: &Request<B>, options: &ServerOptions) -> Span {
     let scheme = request.uri().scheme_str().unwrap_or("http");
     let ends = attr::server_ends(request, scheme);
     let fields = options.fields(headers);
-    crate::propagation::extract(headers).child_span(|| {
+    let cx = crate::propagation::extract(headers);
+    let context_lost = lost_context(&cx, headers);
+    cx.child_span(|| {
         tracing::info_span!(
             "gRPC request",
             otel.name = name.as_str(),
@@ -230,6 +233,7 @@ fn server_span<B>(request: &Request<B>, options: &ServerOptions) -> Span {
             network.peer.port = ends.peer_port.map(i64::from),
             lantern.debug = fields.debug,
             lantern.debug_id = fields.debug_id.as_deref(),
+            lantern.context_lost = context_lost,
             // Set at creation (no field when `None`), so every child and
             // log inside inherits it.
             service.name = fields.service_name,

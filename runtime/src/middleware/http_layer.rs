@@ -16,6 +16,7 @@ use tracing::Span;
 use tracing::field::Empty;
 
 use super::attributes as attr;
+use super::lost_context::lost_context;
 use super::options::ServerOptions;
 use super::outcome::{Role, record_failure};
 
@@ -253,7 +254,9 @@ fn server_span<B>(request: &Request<B>, route: Option<&str>, options: &ServerOpt
     let ends = attr::server_ends(request, scheme);
     let user_agent = headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
     let fields = options.fields(headers);
-    crate::propagation::extract(headers).child_span(|| {
+    let cx = crate::propagation::extract(headers);
+    let context_lost = lost_context(&cx, headers);
+    cx.child_span(|| {
         tracing::info_span!(
             "HTTP request",
             otel.name = name.as_str(),
@@ -272,6 +275,7 @@ fn server_span<B>(request: &Request<B>, route: Option<&str>, options: &ServerOpt
             network.protocol.version = attr::protocol_version(request.version()),
             lantern.debug = fields.debug,
             lantern.debug_id = fields.debug_id.as_deref(),
+            lantern.context_lost = context_lost,
             // Set at creation (no field when `None`), so every child and
             // log inside inherits it.
             service.name = fields.service_name,

@@ -78,6 +78,7 @@
 
 use tracing::Span;
 
+use super::lost_context::lost_message_context;
 use crate::context::value::Context;
 use crate::propagation::{Extractor, Injector};
 
@@ -165,6 +166,7 @@ pub fn producer_span(system: &str, destination: &str, message_id: Option<&str>) 
 /// ```
 pub fn consumer_span(parent: &Context, system: &str, destination: &str, message_id: Option<&str>) -> Span {
     let name = format!("process {destination}");
+    let context_lost = lost_message_context(parent);
     parent.child_span(|| {
         tracing::info_span!(
             "message process",
@@ -175,6 +177,7 @@ pub fn consumer_span(parent: &Context, system: &str, destination: &str, message_
             messaging.operation.type = "process",
             messaging.operation.name = "process",
             messaging.message.id = message_id,
+            lantern.context_lost = context_lost,
         )
     })
 }

@@ -65,6 +65,12 @@
 //!   `rpc.grpc.status_code`, `server.address` and `server.port` when the URI
 //!   has them.
 //!
+//! A server span (HTTP, gRPC) or a consumer span that starts a new trace
+//! although the request carried tracing headers (a malformed `traceparent`,
+//! a `tracestate` or `baggage` alone, B3 or Jaeger headers) carries
+//! `lantern.context_lost` saying which: the caller traces, and its context
+//! was lost on the way (see [tracing quality](crate::insights#tracing-quality)).
+//!
 //! Span names are low-cardinality on purpose (`GET /users/{id}`, never
 //! `GET /users/42`): the layer derives RED metrics (`span.calls`,
 //! `span.errors`, `span.duration`) from server spans per name, so a raw path
@@ -157,6 +163,7 @@ mod attributes;
 mod body;
 mod grpc_layer;
 mod http_layer;
+mod lost_context;
 pub mod messaging;
 mod options;
 mod outcome;

@@ -72,6 +72,7 @@ mod json;
 mod logs_page;
 mod metrics_page;
 mod overview_page;
+mod quality_page;
 mod sampling_chart;
 mod sampling_page;
 mod sampling_view;
@@ -197,6 +198,8 @@ fn router(sources: Sources) -> Router {
         .route("/debug/api/graph", get(graph_page::graph_api))
         .route("/debug/api/metrics", get(metrics_page::metrics_api))
         .route("/debug/api/sampling", get(sampling_page::sampling_api))
+        .route("/debug/quality", get(quality_page::quality))
+        .route("/debug/api/quality", get(quality_page::quality_api))
         .route("/debug/api/logs", get(logs_page::logs_api))
         .route("/debug/api/overview", get(overview_page::overview_api))
         .route("/debug/api/traces", get(traces_page::traces_api))
