@@ -1,6 +1,8 @@
 //! A small service that serves its own `/metrics`: RED metrics from its
-//! server spans, a histogram labelled by the `customer` baggage entry, and
-//! exemplars that point at sampled traces.
+//! server spans, a histogram labelled by the `customer` baggage entry,
+//! exemplars that point at sampled traces, and the insights from completed
+//! traces: the service graph (`traces_service_graph_*`, user -> this
+//! service -> mysql) and the tracing-quality series (`lantern_quality_*`).
 //!
 //! ```text
 //! cargo run --example metrics -- 30          # run 30 s (default: until killed)
@@ -16,6 +18,7 @@ use lantern::metrics::MetricsConfig;
 
 #[lantern::traced(err)]
 fn find_driver(customer: &str, round: u64) -> Result<u64, String> {
+    tracing::info_span!("SQL SELECT", otel.kind = "client", db.system = "mysql").in_scope(|| {});
     let eta = 1 + (round * 7 + customer.len() as u64) % 9;
     std::thread::sleep(Duration::from_millis(eta));
     metrics::histogram!("driver.eta").record(eta as f64 / 1000.0);
@@ -27,6 +30,7 @@ fn main() {
     let lantern = lantern::builder()
         .service_name("metrics-example")
         .metrics(MetricsConfig { baggage_labels: vec!["customer".into()], ..Default::default() })
+        .insights(true)
         .init();
     match lantern.http_addr() {
         Some(addr) => println!("serving http://{addr}/metrics"),
