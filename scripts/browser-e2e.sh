@@ -3,7 +3,8 @@
 # the debug pages that examples/hello.rs serves; scripts/browser_check.py
 # checks the DOM it rendered: the waterfall's rows and critical path against
 # the JSON twin, the tracez counts, and markup in a span field shown as text
-# with no <script> element.
+# with no <script> element. Then HotROD serves the insights pages, and
+# scripts/browser_hotrod.py checks the service graph drawn from its rides.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -x /usr/bin/chromium ]; then chromium=/usr/bin/chromium; else chromium=$(command -v chromium || true); fi
@@ -52,5 +53,27 @@ fi
 
 if ! CHROMIUM="$chromium" python3 scripts/browser_check.py "$base" "$trace_id" "$work"; then
   show_logs
+  exit 1
+fi
+kill "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+pid=""
+
+# Then HotROD, with rides in the background, for the insights pages
+# (scripts/browser_hotrod.py): the service graph of its four services.
+cargo build -q -p lantern-examples --example hotrod
+LANTERN_HTTP_ADDR=127.0.0.1:0 "$target/debug/examples/hotrod" --ports-from-zero --latency-scale 0.1 --load 5 \
+  >"$work/hotrod.log" 2>&1 &
+pid=$!
+deadline=$((SECONDS + 30))
+until grep -q '^hotrod: debug pages: ' "$work/hotrod.log" 2>/dev/null; do
+  if ! kill -0 "$pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+    echo "browser-e2e: FAILED: HotROD did not print its debug pages' URL"; tail -20 "$work/hotrod.log"; exit 1
+  fi
+  sleep 0.1
+done
+hotrod_base=$(sed -n 's|^hotrod: debug pages: \(http://[^ ]*\)/debug$|\1|p' "$work/hotrod.log" | head -1)
+if ! CHROMIUM="$chromium" python3 scripts/browser_hotrod.py "$hotrod_base" "$work"; then
+  echo "--- HotROD's output"; tail -20 "$work/hotrod.log"
   exit 1
 fi

@@ -28,7 +28,15 @@ import urllib.error
 import urllib.request
 from html.parser import HTMLParser
 
-BASE, TRACE_ID, WORK = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
+BASE, TRACE_ID, WORK = "", "", ""
+
+
+def configure(base, trace_id, work):
+    """Where the pages are served, the trace to check, the scratch dir
+    (scripts/browser_hotrod.py imports this module and sets its own)."""
+    global BASE, TRACE_ID, WORK
+    BASE, TRACE_ID, WORK = base.rstrip("/"), trace_id, work
+
 NOTE = "<script>alert(1)</script>"
 # What one of hello's orders with a unicorn makes (examples/hello.rs).
 ORDER_SPANS = collections.Counter({"order": 1, "checkout": 1, "fetch_price": 3, "send_receipt": 1})
@@ -294,4 +302,5 @@ def main():
 
 
 if __name__ == "__main__":
+    configure(*sys.argv[1:4])
     sys.exit(main())

@@ -215,7 +215,8 @@ fn main() -> ExitCode {
     let mut builder = lantern::builder()
         .service_name("hotrod")
         .max_level(tracing::Level::INFO) // the services' spans, not h2's and tower's own
-        .metrics(hotrod::metrics_config());
+        .metrics(hotrod::metrics_config())
+        .insights(true);
     if let Some(exporter) = &exporter {
         builder = builder.exporter(exporter.clone());
     }
@@ -257,6 +258,9 @@ fn main() -> ExitCode {
             Some(base) => {
                 println!("hotrod: debug pages: {base}/debug");
                 println!("hotrod: recent traces: {base}/debug/traces");
+                println!(
+                    "hotrod: service graph: {base}/debug/graph (trends: {base}/debug/insights, {base}/debug/quality)"
+                );
                 println!("hotrod: metrics: {base}/debug/metrics (Prometheus text: {base}/metrics)");
                 println!(
                     "hotrod: sampling: {base}/debug/sampling ({:?}{})",
