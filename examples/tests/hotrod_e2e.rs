@@ -18,8 +18,10 @@ use lantern::TraceId;
 use lantern::buffer::{LogQuery, Trace};
 use lantern::metrics::MetricValue;
 use lantern::record::{SpanKind, SpanRecord, Value};
+use lantern::tail::CompletionConfig;
 use lantern_examples::hotrod::frontend::Dispatch;
 use lantern_examples::hotrod::{self, Config, Hotrod, Latencies};
+use std::time::{Duration, Instant};
 
 /// GETs `path` from `addr` with a plain (untraced) client: the status and body.
 async fn get(addr: SocketAddr, path: &str) -> (http::StatusCode, String) {
@@ -62,11 +64,13 @@ fn a_ride_is_one_trace_across_four_services() {
         .http_addr(None)
         .max_level(tracing::Level::INFO)
         .metrics(hotrod::metrics_config())
+        .insights(true)
+        .completion(CompletionConfig { quiet_period: Duration::from_millis(50), ..Default::default() })
         .try_init()
         .expect("the only global install of this test binary");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let config = Config { latencies: Latencies::default().scaled(0.1), ..Config::ephemeral() };
-    let hotrod = rt.block_on(Hotrod::start(config)).expect("ephemeral ports are free");
+    let hotrod = rt.block_on(Hotrod::start(config.clone())).expect("ephemeral ports are free");
     let ports = [hotrod.frontend, hotrod.customer, hotrod.driver, hotrod.route].map(|a| a.port());
     assert!(ports.iter().all(|p| *p != 0), "the real ports were learnt: {ports:?}");
 
@@ -180,5 +184,50 @@ fn a_ride_is_one_trace_across_four_services() {
     assert_eq!(rt.block_on(get(hotrod.frontend, "/dispatch?customer=999")).0, http::StatusCode::NOT_FOUND);
     assert_eq!(rt.block_on(get(hotrod.frontend, "/dispatch")).0, http::StatusCode::BAD_REQUEST);
 
+    // The service graph of the completed rides: the book's architecture.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let expected = [("frontend", "customer"), ("customer", "mysql"), ("frontend", "driver"), ("driver", "redis")];
+    let graph = loop {
+        let graph = lantern.handle().service_graph().expect("insights are on");
+        if expected.iter().chain([&("frontend", "route")]).all(|(c, s)| graph.edge(c, s).is_some()) {
+            break graph;
+        }
+        assert!(Instant::now() < deadline, "edges so far: {:?}", graph.edges);
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    println!("service graph: {:?}", graph.edges.iter().map(|e| (&e.client, &e.server, e.requests)).collect::<Vec<_>>());
+    let mysql = graph.edge("customer", "mysql").unwrap();
+    assert_eq!(mysql.connection_type, lantern::insights::ConnectionType::Database);
+    assert!(graph.edge("frontend", "route").unwrap().requests >= 9, "one route call per driver found");
+    assert!(graph.path("GET /dispatch").any(|e| e.server == "redis"), "what GET /dispatch touches");
+
+    // The book's first bottleneck: the one database connection. Three rides
+    // at once queue for it (and say so in their logs); with the chapter 2
+    // fix, none waits.
+    assert!(lock_waits(&rt, &lantern, hotrod.frontend) > 0, "concurrent queries wait for the one connection");
     rt.block_on(hotrod.shutdown());
+    let fixed = Config { db_connection_mutex: false, ..config };
+    let hotrod = rt.block_on(Hotrod::start(fixed)).expect("ephemeral ports are free");
+    assert_eq!(lock_waits(&rt, &lantern, hotrod.frontend), 0, "--fix-disable-db-conn-mutex: no query waits");
+    rt.block_on(hotrod.shutdown());
+}
+
+/// Three rides at once; the `waiting for lock` logs in their traces.
+fn lock_waits(rt: &tokio::runtime::Runtime, lantern: &lantern::Guard, frontend: SocketAddr) -> usize {
+    let rides = rt.block_on(async {
+        let one = |c: &'static str| get(frontend, c);
+        tokio::join!(one("/dispatch?customer=123"), one("/dispatch?customer=392"), one("/dispatch?customer=731"))
+    });
+    lantern.buffer().flush();
+    let snap = lantern.buffer().snapshot();
+    [rides.0, rides.1, rides.2]
+        .iter()
+        .map(|(status, body)| {
+            assert_eq!(*status, http::StatusCode::OK, "{body}");
+            let dispatch: Dispatch = serde_json::from_str(body).unwrap();
+            let trace_id = TraceId::from_hex(&dispatch.trace_id).unwrap();
+            let logs = snap.logs(&LogQuery { trace_id: Some(trace_id), limit: 1000, ..Default::default() });
+            logs.iter().filter(|l| l.body.starts_with("waiting for lock")).count()
+        })
+        .sum()
 }
