@@ -109,12 +109,24 @@
 
 pub(crate) mod aggregate;
 pub(crate) mod extract;
+pub(crate) mod feature_metrics;
+pub(crate) mod feature_snapshot;
+pub(crate) mod feature_state;
+pub(crate) mod feature_stats;
+pub(crate) mod features;
 pub(crate) mod graph;
 pub(crate) mod own_metrics;
 pub(crate) mod start;
 pub(crate) mod state;
+pub(crate) mod trace_features;
 pub(crate) mod tree;
+pub(crate) mod windows;
 pub(crate) mod worker;
 
+pub use feature_stats::{
+    Distribution, ExtractorState, FeatureStats, Minute, NamedDistribution, OperationFeatures, ProfileEntry,
+    ServiceSpans,
+};
+pub use features::{FeatureExtractor, Features, MAX_FEATURES_PER_TRACE};
 pub use graph::{ConnectionType, Edge, LATENCY_BUCKETS, LatencyHistogram, PathEdge, ServiceGraph, Unpaired};
 pub use worker::InsightsStats;

@@ -4,12 +4,15 @@
 use std::sync::Arc;
 
 use super::aggregate::GraphState;
+use super::feature_state::FeatureState;
 use super::worker::WorkerCounters;
 
 /// The insights of one Lantern, set once when the layer is built.
 pub(crate) struct Insights {
     /// The service graph, when it is on.
     pub(crate) graph: Option<Arc<GraphState>>,
+    /// The trace features, when they are on.
+    pub(crate) features: Option<Arc<FeatureState>>,
     /// The analysis thread's counters.
     pub(crate) counters: Arc<WorkerCounters>,
 }
