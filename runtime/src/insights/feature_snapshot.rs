@@ -28,17 +28,24 @@ impl FeatureState {
             unknown_rate: t.unknown_rate,
         };
         let mut seconds: HashMap<usize, f64> = HashMap::new();
+        let mut hours: Vec<MinuteOp> = t.ops.iter().map(|_| MinuteOp::default()).collect();
         for (minute, window) in t.ring.hour(now) {
             let ago = u32::try_from(now - minute).unwrap_or(u32::MAX);
             for (&op, w) in &window.ops {
-                if let (Some(o), Some(totals)) = (stats.operations.get_mut(op), t.ops.get(op)) {
+                if let (Some(o), Some(totals), Some(hour)) =
+                    (stats.operations.get_mut(op), t.ops.get(op), hours.get_mut(op))
+                {
                     o.minutes.push(minute_of_op(ago, w, totals));
+                    hour.merge(w);
                 }
             }
             for (&row, &s) in &window.profile {
                 *seconds.entry(row).or_default() += s;
             }
             stats.profile_overflow_seconds += window.profile_overflow;
+        }
+        for ((o, hour), totals) in stats.operations.iter_mut().zip(&hours).zip(&t.ops) {
+            o.hour = minute_of_op(0, hour, totals);
         }
         stats.profile = profile(&t, seconds, stats.profile_overflow_seconds);
         stats
@@ -73,6 +80,7 @@ fn operation(t: &Totals) -> OperationFeatures {
             .map(|(service, spans, traces)| ServiceSpans { service: service.clone(), spans: *spans, traces: *traces })
             .collect(),
         minutes: Vec::new(),
+        hour: Minute::default(),
     }
 }
 
@@ -163,6 +171,9 @@ mod tests {
         assert_eq!(op.minutes[0].duration_p99, Some(0.030));
         assert_eq!(op.minutes[0].features[0].distribution.count, 2);
         assert_eq!(op.feature("rides").unwrap().sum, 3.0);
+        assert_eq!((op.hour.traces, op.hour.estimated, op.hour.error_traces), (3, 8.0, 2.0));
+        assert_eq!((op.hour.duration_p99, op.hour.span_count.mean()), (Some(0.030), 6.0));
+        assert_eq!(op.hour.features[0].distribution.count, 3);
         // The profile weighs each trace: 0.01*2 + 0.03*2 + 0.02*4.
         assert!((s.profile[0].seconds - 0.16).abs() < 1e-9 && s.profile[0].share == 1.0, "{:?}", s.profile);
 

@@ -85,7 +85,7 @@ impl Totals {
     }
 }
 
-/// One operation in one minute.
+/// One operation in one minute (or, added up, in the hour).
 #[derive(Default)]
 pub(crate) struct MinuteOp {
     pub(crate) traces: u64,
@@ -97,6 +97,25 @@ pub(crate) struct MinuteOp {
     pub(crate) depth: Summary,
     /// By the index of the feature in the operation's [`Totals`].
     pub(crate) features: Vec<(usize, Summary)>,
+}
+
+impl MinuteOp {
+    /// Adds `other` (another minute of the same operation).
+    pub(crate) fn merge(&mut self, other: &MinuteOp) {
+        self.traces += other.traces;
+        self.estimated += other.estimated;
+        self.error_traces += other.error_traces;
+        self.duration.merge(&other.duration);
+        self.span_count.merge(&other.span_count);
+        self.services.merge(&other.services);
+        self.depth.merge(&other.depth);
+        for (i, s) in &other.features {
+            match self.features.iter_mut().find(|(at, _)| at == i) {
+                Some((_, mine)) => mine.merge(s),
+                None => self.features.push((*i, *s)),
+            }
+        }
+    }
 }
 
 /// One minute: the operations that had traces, and the profile.

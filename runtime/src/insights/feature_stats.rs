@@ -104,6 +104,8 @@ pub struct OperationFeatures {
     /// The last hour minute by minute, oldest first; minutes without a
     /// trace are left out.
     pub minutes: Vec<Minute>,
+    /// The last hour as one window (its `minutes_ago` is 0).
+    pub hour: Minute,
 }
 
 impl OperationFeatures {

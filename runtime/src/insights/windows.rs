@@ -82,6 +82,13 @@ impl LogHistogram {
         self.summary.record(v);
     }
 
+    pub(crate) fn merge(&mut self, other: &LogHistogram) {
+        for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
+            *a = a.saturating_add(*b);
+        }
+        self.summary.merge(&other.summary);
+    }
+
     /// The value at quantile `q` (0..=1): the upper bound of the bucket it
     /// falls in, clamped to the smallest and largest values recorded. `None`
     /// when empty.

@@ -16,8 +16,11 @@
 //!   bound, the traces tail sampling kept, and the probability over the last
 //!   hour as an inline SVG chart; the last fetch of a remote strategy; tail
 //!   sampling's counters.
+//! - `/debug/insights`: per root operation, the trends of the last hour
+//!   (traces per minute, span count, p99 duration, error %) as inline SVG
+//!   charts, and the long-term profile of the critical path.
 //! - `/debug/api/...`: the same data as JSON (`overview`, `traces`,
-//!   `traces/{trace_id}`, `logs`, `metrics`, `sampling`).
+//!   `traces/{trace_id}`, `logs`, `metrics`, `sampling`, `insights`).
 //!
 //! Pages are plain HTML with inline styles and no script, served with a
 //! Content-Security-Policy that forbids scripts and remote content (charts
@@ -64,6 +67,9 @@ mod auth;
 mod config;
 mod connections;
 mod html;
+mod insights_chart;
+mod insights_page;
+mod insights_view;
 mod json;
 mod logs_page;
 mod metrics_page;
@@ -191,6 +197,8 @@ fn router(sources: Sources) -> Router {
         .route("/debug/sampling", get(sampling_page::sampling))
         .route("/debug/api/metrics", get(metrics_page::metrics_api))
         .route("/debug/api/sampling", get(sampling_page::sampling_api))
+        .route("/debug/insights", get(insights_page::insights))
+        .route("/debug/api/insights", get(insights_view::insights_api))
         .route("/debug/api/logs", get(logs_page::logs_api))
         .route("/debug/api/overview", get(overview_page::overview_api))
         .route("/debug/api/traces", get(traces_page::traces_api))
