@@ -37,6 +37,9 @@ pub(crate) struct FeatureFamilies(pub(crate) Arc<FeatureState>);
 
 type Labels = Vec<(String, String)>;
 
+/// A histogram family: name, where its values are, unit, description.
+type HistogramFamily = (&'static str, fn(&Totals) -> &Buckets, Option<Unit>, &'static str);
+
 fn root(t: &Totals) -> Labels {
     vec![("root".to_owned(), t.root.clone())]
 }
@@ -89,7 +92,7 @@ impl OwnFamilies for FeatureFamilies {
             "Of the traces estimated, those with an error span, by root operation.",
             counters(&|o| o.error_traces.round() as u64, 0),
         ));
-        let histograms: [(&str, fn(&Totals) -> &Buckets, Option<Unit>, &str); 6] = [
+        let histograms: [HistogramFamily; 6] = [
             ("lantern.trace.span_count", |o| &o.span_count, None, "Spans per completed trace, by root operation."),
             ("lantern.trace.services", |o| &o.services, None, "Services per completed trace, by root operation."),
             ("lantern.trace.depth", |o| &o.depth, None, "The deepest parent-child chain per trace, by root operation."),

@@ -133,7 +133,9 @@ pub(crate) struct Tables {
     pub(crate) ops: Vec<Totals>,
     pub(crate) operations_overflow: u64,
     pub(crate) ring: Ring<MinuteWindow>,
-    profile_index: HashMap<(String, String), usize, FixedState>,
+    /// Service -> operation -> profile row: looked up by `&str`, no
+    /// allocation for a row that exists.
+    profile_index: HashMap<String, HashMap<String, usize, FixedState>, FixedState>,
     /// (service, operation) of each profile row.
     pub(crate) profile_rows: Vec<(String, String)>,
     pub(crate) traces: u64,
@@ -307,19 +309,20 @@ impl FeatureState {
 
 /// Adds the trace's critical-path self times to the minute's profile.
 fn add_profile(
-    index: &mut HashMap<(String, String), usize, FixedState>,
+    index: &mut HashMap<String, HashMap<String, usize, FixedState>, FixedState>,
     rows: &mut Vec<(String, String)>,
     minute: &mut MinuteWindow,
     f: &TraceFeatures<'_>,
     weight: f64,
 ) {
     for &((service, operation), seconds) in &f.self_times {
-        let key = (bounded(service), bounded(operation));
-        let row = match index.get(&key) {
+        let (service, operation) = (bounded_value(service).0, bounded_value(operation).0);
+        let row = match index.get(service).and_then(|ops| ops.get(operation)) {
             Some(&i) => Some(i),
             None if rows.len() < MAX_PROFILE_ROWS => {
-                index.insert(key.clone(), rows.len());
-                rows.push(key);
+                let ops = index.entry(service.to_owned()).or_default();
+                ops.insert(operation.to_owned(), rows.len());
+                rows.push((service.to_owned(), operation.to_owned()));
                 Some(rows.len() - 1)
             }
             None => None,

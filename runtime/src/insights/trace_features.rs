@@ -238,6 +238,23 @@ mod tests {
     }
 
     #[test]
+    fn a_trace_of_100_000_spans_is_measured() {
+        let t0 = Timestamp::now();
+        let mut spans = vec![span(t0, 1, None, "root", (0, 100_000))];
+        spans.extend((2..=100_000u64).map(|i| {
+            let mut s = span(t0, i, Some(1), "child", (i - 1, i));
+            s.service = Some(if i % 2 == 0 { "even" } else { "odd" }.into());
+            s
+        }));
+        let done = completed(spans);
+        let started = std::time::Instant::now();
+        let f = measure(&AnalysedTrace::new(&done), "svc");
+        assert_eq!((f.span_count, f.services, f.depth), (100_000, 3, 2));
+        assert!(close(f.critical_path, 100.0), "{}", f.critical_path);
+        assert!(started.elapsed() < Duration::from_secs(20), "linear: {:?}", started.elapsed());
+    }
+
+    #[test]
     fn a_deep_chain_is_measured_iteratively() {
         let t0 = Timestamp::now();
         let spans = (1..=20_000u64)
