@@ -42,9 +42,15 @@ fn features_after(lantern: &lantern::Guard, traces: u64) -> FeatureStats {
 }
 
 /// `GET /dispatch` in frontend: a customer call with its SQL query (20 ms)
-/// and a failed driver call. 4 spans, 3 services, depth 3, 1 error.
-fn dispatch() {
-    info_span!("GET /dispatch", otel.kind = "server").in_scope(|| {
+/// and a failed driver call. 4 spans, 3 services, depth 3, 1 error span;
+/// when `failed`, the dispatch fails too (2 error spans).
+fn dispatch(failed: bool) {
+    let root = if failed {
+        info_span!("GET /dispatch", otel.kind = "server", otel.status_code = "ERROR")
+    } else {
+        info_span!("GET /dispatch", otel.kind = "server")
+    };
+    root.in_scope(|| {
         lantern::context::set_baggage("customer", "123").unwrap();
         info_span!("GET /customer", service.name = "customer").in_scope(|| {
             info_span!("SQL SELECT", otel.kind = "client").in_scope(|| std::thread::sleep(Duration::from_millis(20)));
@@ -56,19 +62,22 @@ fn dispatch() {
 #[test]
 fn the_built_in_features_match_a_hand_count() {
     let lantern = start();
-    dispatch();
-    let stats = features_after(&lantern, 1);
+    dispatch(false);
+    dispatch(true);
+    let stats = features_after(&lantern, 2);
     let op = stats.operation("GET /dispatch").expect("aggregated under its root");
-    assert_eq!((op.traces, op.estimated, op.error_traces), (1, 1.0, 1.0));
-    assert_eq!((op.span_count.max, op.services.max, op.depth.max, op.error_spans.max), (4.0, 3.0, 3.0, 1.0));
+    assert_eq!((op.traces, op.estimated), (2, 2.0));
+    assert_eq!(op.error_traces, 1.0, "the dispatch that failed; the driver's error alone is handled");
+    assert_eq!((op.span_count.min, op.span_count.max, op.services.max, op.depth.max), (4.0, 4.0, 3.0, 3.0));
+    assert_eq!((op.error_spans.min, op.error_spans.max), (1.0, 2.0));
     assert!(op.duration.max >= 0.020 && op.duration.max < 5.0, "{:?}", op.duration);
     assert!(op.critical_path.max >= 0.020 && op.critical_path.max <= op.duration.max + 1e-6, "{:?}", op.critical_path);
     let spans: Vec<(&str, u64)> = op.spans_per_service.iter().map(|s| (s.service.as_str(), s.spans)).collect();
-    assert_eq!(spans, [("frontend", 1), ("customer", 2), ("driver", 1)]);
-    assert_eq!(op.error_ratio(), Some(1.0));
-    // This minute holds it.
+    assert_eq!(spans, [("frontend", 2), ("customer", 4), ("driver", 2)]);
+    assert_eq!(op.error_ratio(), Some(0.5));
+    // This minute holds them.
     assert_eq!(op.minutes.len(), 1);
-    assert_eq!((op.minutes[0].minutes_ago, op.minutes[0].traces), (0, 1));
+    assert_eq!((op.minutes[0].minutes_ago, op.minutes[0].traces, op.minutes[0].error_traces), (0, 2, 1.0));
     assert!(op.minutes[0].duration_p99.unwrap() >= 0.020);
     assert_eq!(op.hour.span_count.mean(), 4.0);
 
@@ -83,8 +92,8 @@ fn the_built_in_features_match_a_hand_count() {
 #[test]
 fn the_features_are_series_on_metrics() {
     let lantern = start();
-    dispatch();
-    dispatch();
+    dispatch(false);
+    dispatch(true);
     features_after(&lantern, 2);
     let (status, _, body) = get(lantern.http_addr().unwrap(), "/metrics");
     assert_eq!(status, 200);
@@ -99,7 +108,8 @@ fn the_features_are_series_on_metrics() {
         r#"lantern_trace_critical_path_seconds_count{root="GET /dispatch"} 2"#,
         r#"lantern_trace_completed_total{root="GET /dispatch"} 2"#,
         r#"lantern_trace_estimated_total{root="GET /dispatch"} 2"#,
-        r#"lantern_trace_errors_total{root="GET /dispatch"} 2"#,
+        r#"lantern_trace_errors_total{root="GET /dispatch"} 1"#,
+        r#"lantern_trace_error_spans_sum{root="GET /dispatch"} 3"#,
     ] {
         assert!(body.contains(line), "{line} missing from:\n{body}");
     }
@@ -187,8 +197,8 @@ fn a_custom_extractor_adds_features_and_one_that_panics_is_switched_off() {
         .http_addr(Some(([127, 0, 0, 1], 0).into()))
         .try_init_local();
     assert!(lantern.handle().service_graph().is_none(), "an extractor turns on the features alone");
-    dispatch();
-    dispatch();
+    dispatch(false);
+    dispatch(false);
     info_span!("GET /health").in_scope(|| {});
     let stats = features_after(&lantern, 3);
     let rides = stats.operation("GET /dispatch").unwrap().feature("rides.customer.123").expect("the custom feature");
@@ -221,7 +231,7 @@ fn root_operations_past_the_cap_are_counted_and_names_cut() {
 #[test]
 fn the_insights_page_and_its_json_show_the_trends_and_the_profile() {
     let lantern = start();
-    dispatch();
+    dispatch(true);
     info_span!("GET /<script>").in_scope(|| {});
     features_after(&lantern, 2);
     let addr = lantern.http_addr().unwrap();

@@ -7,7 +7,7 @@
 //! |---|---|---|---|
 //! | `lantern.trace.completed` | `lantern_trace_completed_total` | counter: traces aggregated | `root` |
 //! | `lantern.trace.estimated` | `lantern_trace_estimated_total` | counter: the traces they stand for (adjusted counts, rounded) | `root` |
-//! | `lantern.trace.errors` | `lantern_trace_errors_total` | counter: of those, with an error span (rounded) | `root` |
+//! | `lantern.trace.errors` | `lantern_trace_errors_total` | counter: of those, failed (entry span in error; rounded) | `root` |
 //! | `lantern.trace.span_count` | `lantern_trace_span_count` | histogram | `root` |
 //! | `lantern.trace.services` | `lantern_trace_services` | histogram | `root` |
 //! | `lantern.trace.depth` | `lantern_trace_depth` | histogram | `root` |
@@ -89,7 +89,7 @@ impl OwnFamilies for FeatureFamilies {
             "lantern.trace.errors",
             MetricKind::Counter,
             count,
-            "Of the traces estimated, those with an error span, by root operation.",
+            "Of the traces estimated, those whose entry span failed, by root operation.",
             counters(&|o| o.error_traces.round() as u64, 0),
         ));
         let histograms: [HistogramFamily; 6] = [

@@ -144,6 +144,7 @@ mod tests {
             duration: seconds,
             critical_path: seconds,
             error_spans: errors,
+            failed: errors > 0,
             spans_per_service: vec![("svc", spans)],
             self_times: vec![(("svc", root), seconds)],
         }

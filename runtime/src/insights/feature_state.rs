@@ -246,7 +246,7 @@ impl FeatureState {
             }
         };
         let totals = &mut t.ops[op];
-        let failed = if f.error_spans > 0 { m.weight } else { 0.0 };
+        let failed = if f.failed { m.weight } else { 0.0 };
         totals.traces += 1;
         totals.estimated += m.weight;
         totals.error_traces += failed;

@@ -82,7 +82,10 @@ pub struct OperationFeatures {
     /// when only sampled traces are recorded, else as one (every trace is
     /// seen then).
     pub estimated: f64,
-    /// Of [`OperationFeatures::estimated`], the traces with an error span.
+    /// Of [`OperationFeatures::estimated`], the failed traces: those whose
+    /// entry span has an error status. (An error deeper down that was
+    /// handled, a retried timeout say, shows in
+    /// [`OperationFeatures::error_spans`] only.)
     pub error_traces: f64,
     /// Spans per trace.
     pub span_count: Distribution,
@@ -109,7 +112,7 @@ pub struct OperationFeatures {
 }
 
 impl OperationFeatures {
-    /// The share of its traces with an error span, when it has any.
+    /// The share of its traces that failed, when it has any.
     ///
     /// ```
     /// assert_eq!(lantern::insights::OperationFeatures::default().error_ratio(), None);
@@ -215,7 +218,7 @@ pub struct Minute {
     pub traces: u64,
     /// The traces they stand for (see [`OperationFeatures::estimated`]).
     pub estimated: f64,
-    /// Of those, the traces with an error span.
+    /// Of those, the failed traces (see [`OperationFeatures::error_traces`]).
     pub error_traces: f64,
     /// The median duration in seconds (within about 20%, and never outside
     /// the smallest and largest seen).

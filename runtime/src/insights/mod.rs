@@ -127,7 +127,8 @@
 //! | depth | the deepest parent-child chain (a lone span is 1) |
 //! | duration | first span's start to last span's end |
 //! | critical path | the self times of the spans on the critical path, added up |
-//! | error spans | spans with an error status; a trace with one is an *error trace* |
+//! | error spans | spans with an error status |
+//! | failed | whether the entry span has an error status: the request failed |
 //! | spans per service | per service, its spans |
 //!
 //! and its *root operation* is its entry: the name of its earliest local
@@ -164,7 +165,7 @@
 //! Per root operation ([`OperationFeatures`]), each feature's count, sum,
 //! smallest and largest since the start, and a ring of sixty one-minute
 //! windows over the last hour ([`OperationFeatures::minutes`]): traces,
-//! error traces, the duration's p50 and p99, span count, services, depth
+//! failed traces, the duration's p50 and p99, span count, services, depth
 //! and the user features. The windows follow Lantern's coarse clock; a
 //! minute's window is emptied when its slot comes round an hour later.
 //!
@@ -175,7 +176,7 @@
 //! adjusted count, 1/p ([`SpanRecord::adjusted_count`](crate::record::SpanRecord::adjusted_count)
 //! of its root; one when unknown, and counted in
 //! [`FeatureStats::unknown_rate`]): [`OperationFeatures::estimated`] and
-//! the error traces are such estimates. With
+//! the failed traces are such estimates. With
 //! [`RecordingMode::All`](crate::sampling::RecordingMode::All), the default,
 //! every trace is recorded whatever the sampler decides, so the process sees
 //! the whole population and each trace counts once. The distributions are
@@ -215,7 +216,7 @@
 //! |---|---|
 //! | `lantern_trace_completed_total` | counter: traces aggregated |
 //! | `lantern_trace_estimated_total` | counter: the traces they stand for |
-//! | `lantern_trace_errors_total` | counter: of those, error traces |
+//! | `lantern_trace_errors_total` | counter: of those, failed traces |
 //! | `lantern_trace_span_count` | histogram |
 //! | `lantern_trace_services` | histogram |
 //! | `lantern_trace_depth` | histogram |

@@ -33,6 +33,9 @@ pub(crate) struct TraceFeatures<'a> {
     /// of spans that determined it.
     pub(crate) critical_path: f64,
     pub(crate) error_spans: u64,
+    /// The entry span failed: the request did (an error deeper down that
+    /// was handled, a retried timeout, is only in `error_spans`).
+    pub(crate) failed: bool,
     /// Spans per service, in first-seen order.
     pub(crate) spans_per_service: Vec<(&'a str, u64)>,
     /// Critical-path self time (seconds) per (service, operation), in
@@ -56,8 +59,10 @@ pub(crate) fn measure<'a>(trace: &AnalysedTrace<'a>, default_service: &'a str) -
         spans_per_service[at].1 += 1;
     }
     let self_times = critical_self_times(tree, &trace.critical, &service);
+    let entry = entry_span(spans);
     TraceFeatures {
-        root: entry_span(spans).map_or("", |s| &s.name),
+        root: entry.map_or("", |s| &s.name),
+        failed: entry.is_some_and(|s| s.is_error()),
         span_count: spans.len() as u64,
         services: spans_per_service.len() as u64,
         depth: depth(tree),
@@ -205,6 +210,7 @@ mod tests {
         let f = measure(&analysed, "svc");
         assert_eq!(f.root, "GET /");
         assert_eq!((f.span_count, f.services, f.depth, f.error_spans), (5, 2, 3, 1));
+        assert!(!f.failed, "the error is b's, not the root's");
         assert!(close(f.duration, 0.120), "{}", f.duration);
         assert_eq!(f.spans_per_service, [("svc", 4), ("db", 1)]);
         // The critical path: root 0..20 and 90..100 (self 30 ms), then b

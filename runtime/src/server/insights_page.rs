@@ -6,8 +6,9 @@
 //! [`PAGE_ROWS`]): its traces in the hour (and the traces they stand for),
 //! then four trends minute by minute as small inline SVG charts
 //! ([`super::insights_chart`]), each beside the hour's figure: traces per
-//! minute (estimated), mean span count, p99 duration, error %; then the
-//! features user extractors emitted (hour mean). Below, the profile: per
+//! minute (estimated), mean span count, p99 duration, error % (traces
+//! whose entry span failed); then the features user extractors emitted
+//! (the hour's mean, and the traces that had each). Below, the profile: per
 //! (service, operation) its share of the hour's critical-path time and its
 //! seconds, the most first (at most [`PROFILE_ROWS`]), and a row for the
 //! pairs past the profile's cap. When the features are off, the page says
@@ -78,7 +79,7 @@ fn features_html(stats: &FeatureStats) -> Markup {
     html! {
         h1 { "Insights" }
         p class="muted" {
-            (stats.traces) " completed traces aggregated in " (stats.operations.len()) " root operations"
+            (stats.traces) " completed traces aggregated, " (stats.operations.len()) " root operations"
             @if stats.operations_overflow > 0 { "; " span class="err" { (stats.operations_overflow) } " traces of operations past the cap" }
             @if stats.unknown_rate > 0 { "; " (stats.unknown_rate) " traces of unknown sampling rate counted as one" }
             @if stats.features_refused > 0 { "; " (stats.features_refused) " feature values refused" }
@@ -112,6 +113,8 @@ fn operation_row(op: &OperationFeatures) -> Markup {
         op.minutes.iter().filter_map(|m| Some((m.minutes_ago, f(m)?))).collect()
     };
     let errors = (h.estimated > 0.0).then(|| h.error_traces / h.estimated);
+    let mut features: Vec<_> = h.features.iter().collect();
+    features.sort_by(|a, b| a.name.cmp(&b.name));
     html! {
         tr class="operation" data-root=(op.root) {
             td { a href={ "/debug/traces?name=" (url(&op.root)) } { code { (op.root) } } }
@@ -124,8 +127,8 @@ fn operation_row(op: &OperationFeatures) -> Markup {
             td class="num" { (errors.map_or_else(|| "–".to_owned(), percent)) }
             td { (trend("error %", "%", &series(&|m| (m.estimated > 0.0).then(|| 100.0 * m.error_traces / m.estimated)))) }
             td {
-                @for f in &h.features {
-                    code { (f.name) } " " (short(f.distribution.mean())) " "
+                @for f in &features {
+                    div { code { (f.name) } " " (short(f.distribution.mean())) span class="muted" { " · " (f.distribution.count) " traces" } }
                 }
             }
         }
