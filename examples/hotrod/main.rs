@@ -216,7 +216,10 @@ fn main() -> ExitCode {
         .service_name("hotrod")
         .max_level(tracing::Level::INFO) // the services' spans, not h2's and tower's own
         .metrics(hotrod::metrics_config())
-        .insights(true);
+        // The service graph, trace features and the other analyses
+        // (/debug/insights), with HotROD's own feature: rides per customer.
+        .insights(true)
+        .feature_extractor(hotrod::features::RidesPerCustomer);
     if let Some(exporter) = &exporter {
         builder = builder.exporter(exporter.clone());
     }

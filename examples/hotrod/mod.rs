@@ -32,7 +32,9 @@
 //! `route.calc.time` inside its span, and the allowlisted baggage keys of
 //! [`metrics_config`] (`customer`, `session`) become its labels: the cost of
 //! route calculations per customer, with no customer id passed down the
-//! stack by hand (the book's resource-usage attribution).
+//! stack by hand (the book's resource-usage attribution). The same baggage
+//! feeds HotROD's own trace feature, [`features::RidesPerCustomer`]: rides
+//! per customer, on `/debug/insights` beside `GET /dispatch`.
 //!
 //! [`Hotrod::start`] binds all four listeners first and only then wires the
 //! clients to the addresses bound, so ports 0 work (the tests use them).
@@ -40,6 +42,7 @@
 
 pub mod customer;
 pub mod driver;
+pub mod features;
 pub mod frontend;
 pub mod load;
 pub mod route;

@@ -10,6 +10,7 @@ use crate::buffer::{Buffer, BufferConfig};
 use crate::export::Exporter;
 use crate::handle::Handle;
 use crate::init_error::InitError;
+use crate::insights::features::FeatureExtractor;
 use crate::insights::start::{Wanted, start_insights};
 use crate::layer::LanternLayer;
 use crate::metrics::{Metrics, MetricsConfig};
@@ -86,6 +87,7 @@ pub struct Builder {
     listeners: Vec<Arc<dyn TraceListener>>,
     service_graph: bool,
     insights: bool,
+    extractors: Vec<Arc<dyn FeatureExtractor>>,
     debug_baggage: bool,
 }
 
@@ -126,6 +128,7 @@ impl Default for Builder {
             listeners: Vec::new(),
             service_graph: false,
             insights: false,
+            extractors: Vec::new(),
             debug_baggage: false,
         }
     }
@@ -354,6 +357,34 @@ impl Builder {
         self
     }
 
+    /// Adds a feature extractor of your own (see
+    /// [`crate::insights::FeatureExtractor`]): run on the analysis thread
+    /// for every trace that completes in this process, its numbers
+    /// aggregated per root operation with the built-in features. Turns the
+    /// trace features on (and trace completion with them), even without
+    /// [`Builder::insights`].
+    ///
+    /// ```
+    /// use lantern::insights::{FeatureExtractor, Features};
+    /// use lantern::tail::CompletedTrace;
+    ///
+    /// struct Retries;
+    /// impl FeatureExtractor for Retries {
+    ///     fn name(&self) -> &str { "retries" }
+    ///     fn extract(&self, trace: &CompletedTrace, out: &mut Features) {
+    ///         let retries = trace.trace.spans.iter().filter(|s| s.attribute("retry").is_some()).count();
+    ///         out.set("retries", retries as f64);
+    ///     }
+    /// }
+    /// let lantern = lantern::builder().feature_extractor(Retries).try_init_local();
+    /// assert!(lantern.handle().trace_features().is_some());
+    /// assert!(lantern.handle().service_graph().is_none(), "only the features");
+    /// ```
+    pub fn feature_extractor(mut self, extractor: impl FeatureExtractor) -> Self {
+        self.extractors.push(Arc::new(extractor));
+        self
+    }
+
     /// The capture layer, for composing your own subscriber. Its
     /// [`LanternLayer::recorder`] is the matching `metrics` recorder. An
     /// exporter given to the builder is started here; call its `shutdown`
@@ -384,9 +415,8 @@ impl Builder {
             tail = None;
         }
         let mut listeners = self.listeners;
-        if let Some(feed) =
-            start_insights(&layer.handle(), &Wanted { service_graph: self.service_graph, all: self.insights })
-        {
+        let wanted = Wanted { service_graph: self.service_graph, all: self.insights, extractors: self.extractors };
+        if let Some(feed) = start_insights(&layer.handle(), &wanted) {
             listeners.push(Arc::new(feed));
         }
         layer.buffer().set_tail(self.completion, tail, listeners);

@@ -10,6 +10,7 @@
 use std::sync::{Arc, OnceLock, Weak};
 
 use crate::buffer::Buffer;
+use crate::insights::feature_stats::FeatureStats;
 use crate::insights::graph::ServiceGraph;
 use crate::insights::quality::QualityReport;
 use crate::insights::state::Insights;
@@ -138,6 +139,21 @@ impl Handle {
     /// ```
     pub fn quality(&self) -> Option<QualityReport> {
         self.inner.insights.get()?.quality.as_ref().map(|q| q.snapshot())
+    }
+
+    /// The trace features aggregated so far, per root operation and minute
+    /// over the last hour, with the long-term profile of the critical path,
+    /// when [`Builder::insights`](crate::Builder::insights) or a
+    /// [`Builder::feature_extractor`](crate::Builder::feature_extractor)
+    /// turned them on (see [`crate::insights`]).
+    ///
+    /// ```
+    /// assert!(lantern::builder().try_init_local().handle().trace_features().is_none());
+    /// let lantern = lantern::builder().insights(true).try_init_local();
+    /// assert_eq!(lantern.handle().trace_features().unwrap().traces, 0);
+    /// ```
+    pub fn trace_features(&self) -> Option<FeatureStats> {
+        self.inner.insights.get()?.features.as_ref().map(|f| f.snapshot())
     }
 
     /// What the analysis thread did, when an insight is on (see

@@ -21,7 +21,7 @@ impl BenchAnalyser {
     /// their state read through it (a handle with insights of its own
     /// keeps those).
     pub fn new(handle: &Handle) -> BenchAnalyser {
-        let (analyses, insights) = analyses(handle, &Wanted { service_graph: true, all: true });
+        let (analyses, insights) = analyses(handle, &Wanted { service_graph: true, all: true, extractors: Vec::new() });
         handle.set_insights(Arc::new(insights));
         BenchAnalyser { analyses: analyses.into_iter().map(Some).collect(), counters: WorkerCounters::default() }
     }

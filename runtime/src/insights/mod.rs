@@ -234,10 +234,135 @@
 //!
 //! On `/metrics` the dots become `_` and counters end in `_total`
 //! (`lantern_quality_defects_total{service="api",check="orphan"}`).
+//!
+//! # Trace features
+//!
+//! The book's data-mining pipeline (ch. 12) in process: the trace
+//! completion trigger hands each trace to a *feature extractor*, and an
+//! *aggregator* keeps the numbers per root operation over time. Turn it on
+//! with [`Builder::insights`](crate::Builder::insights), or by adding an
+//! extractor of your own ([`Builder::feature_extractor`](crate::Builder::feature_extractor));
+//! read it with [`Handle::trace_features`](crate::Handle::trace_features),
+//! on `/debug/insights` (JSON: `/debug/api/insights`) and on `/metrics`.
+//!
+//! Every completed trace is measured once, on the analysis thread:
+//!
+//! | feature | what |
+//! |---|---|
+//! | span count | the spans held (those the ring buffer evicted first are not) |
+//! | services | distinct `service.name`s among them |
+//! | depth | the deepest parent-child chain (a lone span is 1) |
+//! | duration | first span's start to last span's end |
+//! | critical path | the self times of the spans on the critical path, added up |
+//! | error spans | spans with an error status |
+//! | failed | whether the entry span has an error status: the request failed |
+//! | spans per service | per service, its spans |
+//!
+//! and its *root operation* is its entry: the name of its earliest local
+//! root, as tail sampling has it.
+//!
+//! A [`FeatureExtractor`] of your own adds numbers through [`Features`]
+//! (at most [`MAX_FEATURES_PER_TRACE`] a trace, by name). HotROD's counts
+//! rides per customer from the `customer` baggage:
+//!
+//! ```
+//! use lantern::insights::{FeatureExtractor, Features};
+//! use lantern::tail::CompletedTrace;
+//!
+//! struct RidesPerCustomer;
+//!
+//! impl FeatureExtractor for RidesPerCustomer {
+//!     fn name(&self) -> &str {
+//!         "rides per customer"
+//!     }
+//!     fn extract(&self, trace: &CompletedTrace, out: &mut Features) {
+//!         let customer = trace.trace.spans.iter().find_map(|s| s.baggage.get("customer"));
+//!         if let Some(id) = customer.filter(|id| id.len() <= 8 && id.bytes().all(|b| b.is_ascii_digit())) {
+//!             out.add(&format!("rides.customer.{id}"), 1.0);
+//!         }
+//!     }
+//! }
+//!
+//! let lantern = lantern::builder().insights(true).feature_extractor(RidesPerCustomer).try_init_local();
+//! # drop(lantern);
+//! ```
+//!
+//! ## Aggregation
+//!
+//! Per root operation ([`OperationFeatures`]), each feature's count, sum,
+//! smallest and largest since the start, and a ring of sixty one-minute
+//! windows over the last hour ([`OperationFeatures::minutes`]): traces,
+//! failed traces, the duration's p50 and p99, span count, services, depth
+//! and the user features. The windows follow Lantern's coarse clock; a
+//! minute's window is emptied when its slot comes round an hour later.
+//!
+//! **Beware of extrapolations** (the book's warning): a trace stands for
+//! more than itself when sampling chose it. With
+//! [`RecordingMode::SampledOnly`](crate::sampling::RecordingMode::SampledOnly),
+//! only sampled traces reach the aggregator, so each is counted by its
+//! adjusted count, 1/p ([`SpanRecord::adjusted_count`](crate::record::SpanRecord::adjusted_count)
+//! of its root; one when unknown, and counted in
+//! [`FeatureStats::unknown_rate`]): [`OperationFeatures::estimated`] and
+//! the failed traces are such estimates. With
+//! [`RecordingMode::All`](crate::sampling::RecordingMode::All), the default,
+//! every trace is recorded whatever the sampler decides, so the process sees
+//! the whole population and each trace counts once. The distributions are
+//! of the traces seen, one each: right in shape as long as one root
+//! operation is sampled with one probability.
+//!
+//! ## Long-term profiling
+//!
+//! "Where does the time go?" For each trace, the self time of each span on
+//! its critical path (its time, clamped to its critical parent's, less the
+//! time its critical children cover) is added to its (service, operation)
+//! row in the current minute, weighed as above. [`FeatureStats::profile`]
+//! gives each row's seconds and share over the last hour, the most first: a
+//! database query at 60% of all critical-path time is where to look first,
+//! whichever endpoint it serves.
+//!
+//! ## Bounds
+//!
+//! At most 200 root operations (later ones counted in
+//! [`FeatureStats::operations_overflow`]), 8 user feature names and 16
+//! services per operation, 500 profile rows (the rest added up in
+//! [`FeatureStats::profile_overflow_seconds`]); names cut to 256 bytes. A
+//! minute of one operation takes about 400 bytes (a 48-bucket log histogram
+//! of durations and a few summaries) plus 40 a user feature, only for the
+//! minutes it had traces: a few megabytes if all 200 operations are busy
+//! every minute of the hour. Each trace is measured in a few linear passes
+//! (no recursion: 100 000 spans or chains thousands deep are fine), and an
+//! extractor that panics is switched off
+//! ([`ExtractorState::failed`]).
+//!
+//! ## On `/metrics`
+//!
+//! Since the start, per root operation (label `root`; user features also
+//! `feature`):
+//!
+//! | metric | kind |
+//! |---|---|
+//! | `lantern_trace_completed_total` | counter: traces aggregated |
+//! | `lantern_trace_estimated_total` | counter: the traces they stand for |
+//! | `lantern_trace_errors_total` | counter: of those, failed traces |
+//! | `lantern_trace_span_count` | histogram |
+//! | `lantern_trace_services` | histogram |
+//! | `lantern_trace_depth` | histogram |
+//! | `lantern_trace_error_spans` | histogram |
+//! | `lantern_trace_duration_seconds` | histogram |
+//! | `lantern_trace_critical_path_seconds` | histogram |
+//! | `lantern_trace_feature` | histogram |
+//!
+//! (recorded as `lantern.trace.span_count` and so on: the OTLP export has
+//! the dotted names.)
 
 pub(crate) mod aggregate;
 pub(crate) mod bench;
 pub(crate) mod extract;
+pub(crate) mod feature_metrics;
+pub(crate) mod feature_snapshot;
+pub(crate) mod feature_state;
+pub(crate) mod feature_stats;
+pub(crate) mod features;
 pub(crate) mod graph;
 pub(crate) mod own_metrics;
 pub(crate) mod quality;
@@ -247,11 +372,18 @@ pub(crate) mod quality_rules;
 pub(crate) mod quality_state;
 pub(crate) mod start;
 pub(crate) mod state;
+pub(crate) mod trace_features;
 pub(crate) mod tree;
+pub(crate) mod windows;
 pub(crate) mod worker;
 
 #[doc(hidden)]
 pub use bench::BenchAnalyser;
+pub use feature_stats::{
+    Distribution, ExtractorState, FeatureStats, Minute, NamedDistribution, OperationFeatures, ProfileEntry,
+    ServiceSpans,
+};
+pub use features::{FeatureExtractor, Features, MAX_FEATURES_PER_TRACE};
 pub use graph::{ConnectionType, Edge, LATENCY_BUCKETS, LatencyHistogram, PathEdge, ServiceGraph, Unpaired};
 pub use quality::{Check, CheckStats, MissingAttribute, QualityReport, ServiceQuality};
 pub use worker::InsightsStats;

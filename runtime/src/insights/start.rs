@@ -4,12 +4,16 @@
 use std::sync::Arc;
 
 use super::aggregate::GraphState;
+use super::feature_metrics::FeatureFamilies;
+use super::feature_state::FeatureState;
+use super::features::FeatureExtractor;
 use super::own_metrics::GraphFamilies;
 use super::quality_metrics::QualityFamilies;
 use super::quality_state::QualityState;
 use super::state::Insights;
 use super::worker::{Analysis, InsightsFeed, WorkerCounters, start};
 use crate::handle::Handle;
+use crate::sampling::RecordingMode;
 
 /// What the builder asked for.
 pub(crate) struct Wanted {
@@ -17,6 +21,9 @@ pub(crate) struct Wanted {
     pub(crate) service_graph: bool,
     /// Every analysis ([`crate::Builder::insights`]).
     pub(crate) all: bool,
+    /// The user's feature extractors ([`crate::Builder::feature_extractor`]):
+    /// any turns the trace features on.
+    pub(crate) extractors: Vec<Arc<dyn FeatureExtractor>>,
 }
 
 /// Sets up the insights asked for on `handle` and starts the analysis
@@ -50,6 +57,15 @@ pub(crate) fn analyses(handle: &Handle, wanted: &Wanted) -> (Vec<Arc<dyn Analysi
         analyses.push(state.clone());
         quality = Some(state);
     }
+    let mut features = None;
+    if wanted.all || !wanted.extractors.is_empty() {
+        let sampled_only = handle.sampling().recording_mode() == RecordingMode::SampledOnly;
+        let state =
+            Arc::new(FeatureState::new(handle.resource().service_name(), sampled_only, wanted.extractors.clone()));
+        handle.metrics().add_own_families(FeatureFamilies(Arc::clone(&state)));
+        analyses.push(state.clone());
+        features = Some(state);
+    }
     let counters = Arc::new(WorkerCounters::default());
-    (analyses, Insights { graph, quality, counters })
+    (analyses, Insights { graph, quality, features, counters })
 }

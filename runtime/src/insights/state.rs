@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::aggregate::GraphState;
+use super::feature_state::FeatureState;
 use super::quality_state::QualityState;
 use super::worker::WorkerCounters;
 
@@ -13,6 +14,8 @@ pub(crate) struct Insights {
     pub(crate) graph: Option<Arc<GraphState>>,
     /// Tracing quality, when it is on.
     pub(crate) quality: Option<Arc<QualityState>>,
+    /// The trace features, when they are on.
+    pub(crate) features: Option<Arc<FeatureState>>,
     /// The analysis thread's counters.
     pub(crate) counters: Arc<WorkerCounters>,
 }

@@ -18,8 +18,14 @@
 //!   sampling's counters.
 //! - `/debug/graph`: the service graph from completed traces as SVG, by
 //!   entry operation too (see [`crate::insights`]).
+//! - `/debug/insights`: per root operation, the trends of the last hour
+//!   (traces per minute, span count, p99 duration, error %) as inline SVG
+//!   charts, and the long-term profile of the critical path.
+//! - `/debug/quality`: tracing quality per service: the checks, their
+//!   counts and example traces, and a completeness score.
 //! - `/debug/api/...`: the same data as JSON (`overview`, `traces`,
-//!   `traces/{trace_id}`, `logs`, `metrics`, `sampling`, `graph`).
+//!   `traces/{trace_id}`, `logs`, `metrics`, `sampling`, `graph`,
+//!   `insights`, `quality`).
 //!
 //! Pages are plain HTML with inline styles and no script, served with a
 //! Content-Security-Policy that forbids scripts and remote content (charts
@@ -68,6 +74,9 @@ mod connections;
 mod graph_layout;
 mod graph_page;
 mod html;
+mod insights_chart;
+mod insights_page;
+mod insights_view;
 mod json;
 mod logs_page;
 mod metrics_page;
@@ -200,6 +209,8 @@ fn router(sources: Sources) -> Router {
         .route("/debug/api/sampling", get(sampling_page::sampling_api))
         .route("/debug/quality", get(quality_page::quality))
         .route("/debug/api/quality", get(quality_page::quality_api))
+        .route("/debug/insights", get(insights_page::insights))
+        .route("/debug/api/insights", get(insights_view::insights_api))
         .route("/debug/api/logs", get(logs_page::logs_api))
         .route("/debug/api/overview", get(overview_page::overview_api))
         .route("/debug/api/traces", get(traces_page::traces_api))
