@@ -111,10 +111,15 @@ pub(crate) mod aggregate;
 pub(crate) mod extract;
 pub(crate) mod graph;
 pub(crate) mod own_metrics;
+pub(crate) mod patterns;
+pub(crate) mod patterns_detect;
+pub(crate) mod patterns_state;
 pub(crate) mod start;
 pub(crate) mod state;
 pub(crate) mod tree;
 pub(crate) mod worker;
 
 pub use graph::{ConnectionType, Edge, LATENCY_BUCKETS, LatencyHistogram, PathEdge, ServiceGraph, Unpaired};
+pub use patterns::{Finding, PatternConfig, PatternKind, find_patterns};
+pub use patterns_state::{OperationPatterns, PatternCount, PatternStats};
 pub use worker::InsightsStats;

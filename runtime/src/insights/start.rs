@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::aggregate::GraphState;
 use super::own_metrics::GraphFamilies;
+use super::patterns_state::{MAX_OPERATIONS, PatternFamilies, PatternState};
 use super::state::Insights;
 use super::worker::{Analysis, InsightsFeed, WorkerCounters, start};
 use crate::handle::Handle;
@@ -29,10 +30,17 @@ pub(crate) fn start_insights(handle: &Handle, wanted: &Wanted) -> Option<Insight
         analyses.push(state.clone());
         graph = Some(state);
     }
+    let mut patterns = None;
+    if wanted.all {
+        let state = Arc::new(PatternState::new(MAX_OPERATIONS));
+        handle.metrics().add_own_families(PatternFamilies(Arc::clone(&state)));
+        analyses.push(state.clone());
+        patterns = Some(state);
+    }
     if analyses.is_empty() {
         return None;
     }
     let counters = Arc::new(WorkerCounters::default());
-    handle.set_insights(Arc::new(Insights { graph, counters: Arc::clone(&counters) }));
+    handle.set_insights(Arc::new(Insights { graph, patterns, counters: Arc::clone(&counters) }));
     start(analyses, counters)
 }

@@ -25,7 +25,6 @@ pub(crate) trait Analysis: Send + Sync + 'static {
 }
 
 /// A completed trace as the analyses see it: indexed once for all of them.
-#[allow(dead_code)] // `tree` and `critical` are read by the analyses that land next
 pub(crate) struct AnalysedTrace<'a> {
     /// The trace as it completed.
     pub(crate) done: &'a CompletedTrace,
