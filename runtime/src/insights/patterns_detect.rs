@@ -174,10 +174,10 @@ impl<'t, 'a> Detect<'t, 'a> {
         let min = ns(self.config.min_duration);
         let mut covers: Vec<(u64, u64)> = Vec::new();
         let mut found: Vec<(u64, usize, u64)> = Vec::new();
-        for i in 0..self.n() {
+        for (i, span) in spans.iter().enumerate() {
             let children = self.tree.children(i);
             let (lo, hi) = (self.start[i], self.end[i]);
-            if (children.is_empty() && spans[i].events.is_empty()) || hi - lo < min {
+            if (children.is_empty() && span.events.is_empty()) || hi - lo < min {
                 continue;
             }
             covers.clear();
@@ -187,7 +187,7 @@ impl<'t, 'a> Detect<'t, 'a> {
                     covers.push((a, b));
                 }
             }
-            for e in &spans[i].events {
+            for e in &span.events {
                 let at = ns(e.time.saturating_duration_since(t0));
                 if (lo..=hi).contains(&at) {
                     covers.push((at, at));
@@ -351,7 +351,3 @@ impl<'t, 'a> Detect<'t, 'a> {
             .collect()
     }
 }
-
-#[cfg(test)]
-#[path = "patterns_tests.rs"]
-mod tests;

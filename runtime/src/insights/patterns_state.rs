@@ -10,7 +10,8 @@ use foldhash::fast::FixedState;
 use metrics::Unit;
 use parking_lot::Mutex;
 
-use super::patterns::{Finding, PatternConfig, PatternKind, find_in_tree};
+use super::patterns::{Finding, PatternConfig, PatternKind};
+use super::patterns_find::find_in_tree;
 use super::worker::{AnalysedTrace, Analysis};
 use crate::ids::TraceId;
 use crate::metrics::family::{MetricFamily, MetricKind, MetricSeries, MetricValue, OVERFLOW_LABEL, OwnFamilies};
@@ -29,7 +30,7 @@ const KINDS: usize = PatternKind::ALL.len();
 /// ```
 /// let lantern = lantern::builder().insights(true).try_init_local();
 /// let stats = lantern.handle().trace_patterns().unwrap();
-/// assert!(stats.operations.iter().all(|o| o.patterns.iter().all(|p| p.findings >= p.traces)));
+/// assert!(stats.operations.iter().all(|o| o.patterns.iter().all(|(_, c)| c.findings >= c.traces)));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
