@@ -136,8 +136,8 @@
 //! | pattern | found when | spans |
 //! |---|---|---|
 //! | [`ErrorSource`](PatternKind::ErrorSource) | a span has an error status (set, or from an `ERROR` log in it) and none of its children has: the error starts here; its failing ancestors only pass it on and are not findings | the span |
-//! | [`LongestSelfTime`](PatternKind::LongestSelfTime) | of the spans on the critical path, the one with the most *self time* (its time on the path, seen through its parent's window as the path is, less the time of its children on the path), when that is at least 20% of the path | the span |
-//! | [`MissingDetails`](PatternKind::MissingDetails) | a span that has children or logs leaves a stretch covered by none of them longer than 40% of its duration and than 1 ms: the largest such gap of each span. A leaf with no log is opaque by design (a database call), not missing details | the span |
+//! | [`LongestSelfTime`](PatternKind::LongestSelfTime) | of the spans on the critical path, the one with the most *self time* (its time on the path, seen through its parent's window as the path is, less the time of its children on the path), when that is at least 15% of the path | the span |
+//! | [`MissingDetails`](PatternKind::MissingDetails) | a span that has child spans leaves a stretch in which no child ran and nothing was logged, longer than 40% of its duration and than 1 ms: the largest such gap of each span. A leaf is opaque by design (a database call, a computation), logs or not: not missing details | the span |
 //! | [`Staircase`](PatternKind::Staircase) | at least 3 children of one span with the *same name*, one after the other and back to back: each starts after the one before ended, within 100 µs or a quarter of their mean duration, lasting 1 ms in all | the steps |
 //! | [`SimultaneousFinish`](PatternKind::SimultaneousFinish) | at least 3 spans, each longer than the window, end within 1 ms (or 1% of the trace, if longer) of the first of them, and their starts are more than a window apart (at least 3 distinct starts) | the spans |
 //!

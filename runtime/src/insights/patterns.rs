@@ -26,8 +26,8 @@ pub enum PatternKind {
     /// the path not spent in its critical children), when it is at least
     /// [`PatternConfig::min_self_share`] of the trace.
     LongestSelfTime,
-    /// A span with a long stretch in which no child span ran and nothing
-    /// was logged: work that is not instrumented.
+    /// A span with child spans and a long stretch in which none of them
+    /// ran and nothing was logged: work that is not instrumented.
     MissingDetails,
     /// Same-named sibling spans run one after the other, back to back,
     /// that might have run in parallel.
@@ -142,7 +142,7 @@ pub struct PatternConfig {
     /// them all.
     pub max_spans_per_finding: usize,
     /// The longest span by self time is reported when its self time is at
-    /// least this share of the critical path (0.2).
+    /// least this share of the critical path (0.15).
     pub min_self_share: f64,
     /// A gap with no child span and no log is missing details when it is
     /// more than this share of its span (0.4)...
@@ -165,7 +165,7 @@ impl Default for PatternConfig {
             max_findings: 32,
             max_per_kind: 8,
             max_spans_per_finding: 64,
-            min_self_share: 0.2,
+            min_self_share: 0.15,
             missing_share: 0.4,
             min_duration: Duration::from_millis(1),
             min_steps: 3,

@@ -166,8 +166,8 @@ impl<'t, 'a> Detect<'t, 'a> {
         }
     }
 
-    /// Spans with children or logs and a long stretch covered by neither:
-    /// the largest gap of each, the largest first.
+    /// Spans with children and a long stretch covered by no child and no
+    /// log: the largest gap of each, the largest first.
     pub(crate) fn missing_details(&self) -> Vec<Finding> {
         let spans = &self.tree.spans;
         let t0 = spans[0].start;
@@ -177,7 +177,9 @@ impl<'t, 'a> Detect<'t, 'a> {
         for (i, span) in spans.iter().enumerate() {
             let children = self.tree.children(i);
             let (lo, hi) = (self.start[i], self.end[i]);
-            if (children.is_empty() && span.events.is_empty()) || hi - lo < min {
+            // A leaf is opaque by design (a database call, a computation),
+            // with or without a log at its start: not missing details.
+            if children.is_empty() || hi - lo < min {
                 continue;
             }
             covers.clear();
