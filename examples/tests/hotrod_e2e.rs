@@ -16,6 +16,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use lantern::TraceId;
 use lantern::buffer::{LogQuery, Trace};
+use lantern::insights::{PatternConfig, PatternKind, find_patterns};
 use lantern::metrics::MetricValue;
 use lantern::record::{SpanKind, SpanRecord, Value};
 use lantern::tail::CompletionConfig;
@@ -157,6 +158,20 @@ fn a_ride_is_one_trace_across_four_services() {
     let driver_log = logs.iter().find(|l| l.service.as_deref() == Some("driver")).expect("a log of the driver service");
     println!("a driver log in the trace: {:?}", driver_log.body);
     assert!(logs.iter().any(|l| l.service.as_deref() == Some("frontend") && l.body == "dispatch successful"));
+
+    // The waterfall's hints: the GetDriver staircase, the SQL query the
+    // longest span on the critical path.
+    let findings = find_patterns(&trace, &PatternConfig::default());
+    for f in &findings {
+        println!("hint: {}: {}", f.kind, f.message);
+    }
+    let get_driver_ids: BTreeSet<_> = get_driver.iter().map(|s| s.span_id).collect();
+    assert!(
+        findings.iter().any(|f| f.kind == PatternKind::Staircase && f.spans.iter().all(|s| get_driver_ids.contains(s))),
+        "the GetDriver calls are a staircase"
+    );
+    let longest = findings.iter().find(|f| f.kind == PatternKind::LongestSelfTime).expect("a longest span");
+    assert_eq!(longest.spans, [query.span_id], "the SQL query is the longest span on the critical path");
     drop(snap);
 
     // route.calc.time, recorded in the route service, labelled by customer.

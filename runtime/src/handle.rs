@@ -12,6 +12,7 @@ use std::sync::{Arc, OnceLock, Weak};
 use crate::buffer::Buffer;
 use crate::insights::feature_stats::FeatureStats;
 use crate::insights::graph::ServiceGraph;
+use crate::insights::patterns_state::PatternStats;
 use crate::insights::quality::QualityReport;
 use crate::insights::state::Insights;
 use crate::insights::worker::InsightsStats;
@@ -166,6 +167,19 @@ impl Handle {
     /// ```
     pub fn insights(&self) -> Option<InsightsStats> {
         self.inner.insights.get().map(|i| i.counters.stats())
+    }
+
+    /// The trace patterns found so far in completed traces, by root
+    /// operation and kind, when [`Builder::insights`](crate::Builder::insights)
+    /// turned them on (see [`crate::insights#trace-patterns`]).
+    ///
+    /// ```
+    /// assert!(lantern::builder().try_init_local().handle().trace_patterns().is_none());
+    /// let lantern = lantern::builder().insights(true).try_init_local();
+    /// assert_eq!(lantern.handle().trace_patterns().unwrap().traces, 0);
+    /// ```
+    pub fn trace_patterns(&self) -> Option<PatternStats> {
+        self.inner.insights.get()?.patterns.as_ref().map(|p| p.snapshot())
     }
 
     /// The insights' state, for the pages and the metrics store.

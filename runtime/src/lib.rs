@@ -62,7 +62,7 @@
 //! | [`propagation`] | W3C Trace Context and Baggage, inject and extract |
 //! | [`sampling`] | head samplers and the recording mode |
 //! | [`tail`] | trace completion, [`tail::TraceListener`], tail sampling from the ring buffer |
-//! | [`insights`] | value from completed traces: the service graph ([`insights::ServiceGraph`]), trace features ([`insights::FeatureStats`]) |
+//! | [`insights`] | value from completed traces: the service graph ([`insights::ServiceGraph`]), trace patterns ([`insights::find_patterns`]), trace features ([`insights::FeatureStats`]), tracing quality ([`insights::QualityReport`]) |
 //! | [`buffer`] | the ring buffer and its read API ([`buffer::Snapshot`]) |
 //! | [`record`] | span and log records, attributes |
 //! | [`metrics`] | the `metrics` recorder, RED metrics, Prometheus text |

@@ -8,6 +8,7 @@ use super::feature_metrics::FeatureFamilies;
 use super::feature_state::FeatureState;
 use super::features::FeatureExtractor;
 use super::own_metrics::GraphFamilies;
+use super::patterns_state::{MAX_OPERATIONS, PatternFamilies, PatternState};
 use super::quality_metrics::QualityFamilies;
 use super::quality_state::QualityState;
 use super::state::Insights;
@@ -57,6 +58,13 @@ pub(crate) fn analyses(handle: &Handle, wanted: &Wanted) -> (Vec<Arc<dyn Analysi
         analyses.push(state.clone());
         quality = Some(state);
     }
+    let mut patterns = None;
+    if wanted.all {
+        let state = Arc::new(PatternState::new(MAX_OPERATIONS));
+        handle.metrics().add_own_families(PatternFamilies(Arc::clone(&state)));
+        analyses.push(state.clone());
+        patterns = Some(state);
+    }
     let mut features = None;
     if wanted.all || !wanted.extractors.is_empty() {
         let sampled_only = handle.sampling().recording_mode() == RecordingMode::SampledOnly;
@@ -67,5 +75,5 @@ pub(crate) fn analyses(handle: &Handle, wanted: &Wanted) -> (Vec<Arc<dyn Analysi
         features = Some(state);
     }
     let counters = Arc::new(WorkerCounters::default());
-    (analyses, Insights { graph, quality, features, counters })
+    (analyses, Insights { graph, quality, patterns, features, counters })
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::aggregate::GraphState;
 use super::feature_state::FeatureState;
+use super::patterns_state::PatternState;
 use super::quality_state::QualityState;
 use super::worker::WorkerCounters;
 
@@ -16,6 +17,8 @@ pub(crate) struct Insights {
     pub(crate) quality: Option<Arc<QualityState>>,
     /// The trace features, when they are on.
     pub(crate) features: Option<Arc<FeatureState>>,
+    /// The trace patterns, when they are on.
+    pub(crate) patterns: Option<Arc<PatternState>>,
     /// The analysis thread's counters.
     pub(crate) counters: Arc<WorkerCounters>,
 }

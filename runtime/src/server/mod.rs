@@ -5,7 +5,8 @@
 //!   counters (`propagation.rejected`, `lantern.sampling.*`).
 //! - `/debug`: the service, uptime, resource, buffer fill and counters.
 //! - `/debug/traces`: recent traces with filters and paging.
-//! - `/debug/traces/{trace_id}`: one trace as a waterfall, critical path marked.
+//! - `/debug/traces/{trace_id}`: one trace as a waterfall, critical path marked,
+//!   with the trace patterns found in it as hints beside their spans.
 //! - `/debug/logs`: recent logs by level, target or trace id.
 //! - `/debug/tracez`: per span name, running spans and finished ones by
 //!   latency bucket, with errors and sample spans (JSON: `/debug/api/tracez`).
@@ -86,6 +87,7 @@ mod sampling_chart;
 mod sampling_page;
 mod sampling_view;
 mod sources;
+mod trace_hints;
 mod trace_page;
 mod traces_page;
 mod tracez_page;

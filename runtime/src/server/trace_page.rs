@@ -1,6 +1,7 @@
 //! `/debug/traces/{trace_id}` (and `/debug/api/traces/{trace_id}`): one
 //! trace as a waterfall with the critical path marked (see
-//! [`super::waterfall`]).
+//! [`super::waterfall`]) and the trace patterns found in it as hints (see
+//! [`super::trace_hints`]). Each row is `<tr class="row ..." id="span-{span_id}">`.
 
 use std::fmt::Write;
 
@@ -13,9 +14,13 @@ use serde_json::{Value as Json_, json};
 use super::html::{clock, dur, esc, page};
 use super::json::{attrs_json, nanos};
 use super::sources::Sources;
-use super::waterfall::{Waterfall, waterfall};
+use super::trace_hints::{Hints, findings_json};
+use super::waterfall::{Waterfall, waterfall_of};
 use crate::buffer::Trace;
-use crate::ids::TraceId;
+use crate::ids::{SpanId, TraceId};
+use crate::insights::patterns::{Finding, PatternConfig};
+use crate::insights::patterns_find::find_in_tree;
+use crate::insights::tree::TraceTree;
 
 /// Rows shown of one trace; the rest are counted in a note.
 const MAX_ROWS: usize = 2000;
@@ -24,7 +29,15 @@ fn parse_id(id: &str) -> Result<TraceId, (StatusCode, &'static str)> {
     id.parse().map_err(|_| (StatusCode::BAD_REQUEST, "not a trace id: 32 lower-case hex digits"))
 }
 
-fn waterfall_json(trace: &Trace, w: &Waterfall, process_service: &str) -> Json_ {
+/// The waterfall of `trace` and the patterns in it, from one index.
+fn analyse(trace: &Trace) -> (Waterfall, Vec<Finding>) {
+    let tree = TraceTree::new(trace);
+    let critical = tree.critical();
+    let findings = find_in_tree(&tree, &critical, &PatternConfig::default());
+    (waterfall_of(&tree, &critical, MAX_ROWS), findings)
+}
+
+fn waterfall_json(trace: &Trace, w: &Waterfall, findings: &[Finding], process_service: &str) -> Json_ {
     let rows: Vec<Json_> = w
         .rows
         .iter()
@@ -53,7 +66,7 @@ fn waterfall_json(trace: &Trace, w: &Waterfall, process_service: &str) -> Json_ 
         "trace_id": trace.trace_id.to_string(), "duration_us": w.total.as_micros() as u64,
         "spans": rows, "omitted_spans": w.omitted, "dropped_spans": trace.dropped_spans,
         "adjusted_count": trace.adjusted_count(),
-        "critical_path": path,
+        "critical_path": path, "findings": findings_json(findings),
     })
 }
 
@@ -64,7 +77,8 @@ pub(crate) async fn trace_api(State(s): State<Sources>, Path(id): Path<String>) 
     };
     match s.handle.buffer().snapshot().trace(id) {
         Some(t) => {
-            Json(waterfall_json(&t, &waterfall(&t, MAX_ROWS), s.handle.resource().service_name())).into_response()
+            let (w, findings) = analyse(&t);
+            Json(waterfall_json(&t, &w, &findings, s.handle.resource().service_name())).into_response()
         }
         None => (StatusCode::NOT_FOUND, "no such trace in the buffer").into_response(),
     }
@@ -80,7 +94,8 @@ pub(crate) async fn trace(State(s): State<Sources>, Path(id): Path<String>) -> R
         let body = format!("<h1>Trace {id}</h1><p class=\"note\">Not in the buffer (never seen, or evicted).</p>");
         return (StatusCode::NOT_FOUND, page("trace", &service, &body)).into_response();
     };
-    let w = waterfall(&t, MAX_ROWS);
+    let (w, findings) = analyse(&t);
+    let hints = Hints::new(&findings);
     let mut b = format!(
         "<h1>Trace <code>{id}</code></h1><p class=\"muted\">{} spans · {} · critical path in amber · \
          <a href=\"/debug/api/traces/{id}\">JSON</a></p>",
@@ -93,6 +108,8 @@ pub(crate) async fn trace(State(s): State<Sources>, Path(id): Path<String>) -> R
     if t.dropped_spans > 0 {
         let _ = write!(b, "<p class=\"note\">{} spans were dropped by the per-trace cap.</p>", t.dropped_spans);
     }
+    let shown: std::collections::HashSet<SpanId> = w.rows.iter().map(|r| r.span.span_id).collect();
+    b.push_str(&hints.list(&t, |id| shown.contains(&id)).into_string());
     b.push_str("<table class=\"waterfall\"><tr><th>span</th><th class=\"num\">duration</th><th>timeline</th></tr>");
     let total = w.total.as_secs_f64().max(1e-9);
     // The service of the row last seen at each depth: rows are depth
@@ -125,6 +142,7 @@ pub(crate) async fn trace(State(s): State<Sources>, Path(id): Path<String>) -> R
         if r.error {
             marks.push_str(" <span class=\"err\">error</span>");
         }
+        marks.push_str(&hints.marks(s.span_id).into_string());
         let mut details = String::new();
         for kv in s.attributes.iter().cloned().chain(s.sampler_attributes()) {
             let _ = write!(
@@ -153,8 +171,9 @@ pub(crate) async fn trace(State(s): State<Sources>, Path(id): Path<String>) -> R
         }
         let _ = write!(
             b,
-            "<tr class=\"row {class}\" data-span-id=\"{}\"><td style=\"padding-left:{}em\"><details><summary>{service_tag}{}{marks}</summary>{details}</details></td>\
+            "<tr class=\"row {class}\" id=\"span-{}\" data-span-id=\"{}\"><td style=\"padding-left:{}em\"><details><summary>{service_tag}{}{marks}</summary>{details}</details></td>\
              <td class=\"num\">{}</td><td><div class=\"bar\"><span style=\"left:{left:.3}%;width:{width:.3}%\"></span></div></td></tr>",
+            s.span_id,
             s.span_id,
             0.7 + r.depth.min(40) as f64 * 1.1,
             esc(&s.name),

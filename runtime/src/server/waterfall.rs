@@ -15,9 +15,10 @@
 //! The critical path is the chain of spans that determined the trace's
 //! latency: making any span off the path faster would not have made the root
 //! finish earlier (Yuri Shkuro, *Mastering Distributed Tracing*, ch. 9; the
-//! same algorithm as Jaeger's UI). It starts at the root ([`Trace::root`], or
-//! the earliest span when the root is not in the buffer), which is on the
-//! path, and walks back in time from the root's end:
+//! same algorithm as Jaeger's UI). It starts at the root
+//! ([`Trace::root`](crate::buffer::Trace::root), or the earliest span when
+//! the root is not in the buffer), which is on the path, and walks back in
+//! time from the root's end:
 //!
 //! ```text
 //! critical_path(span, until) =
@@ -48,7 +49,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::buffer::Trace;
 use crate::clock::Timestamp;
 use crate::ids::SpanId;
 use crate::insights::tree::TraceTree;
@@ -92,19 +92,26 @@ pub(crate) struct Waterfall {
 
 /// The waterfall of `trace`: its first `max_rows` rows in depth-first order,
 /// critical spans marked.
-pub(crate) fn waterfall(trace: &Trace, max_rows: usize) -> Waterfall {
+#[cfg(test)]
+pub(crate) fn waterfall(trace: &crate::buffer::Trace, max_rows: usize) -> Waterfall {
     let tree = TraceTree::new(trace);
+    let critical = tree.critical();
+    waterfall_of(&tree, &critical, max_rows)
+}
+
+/// [`waterfall`] over a trace already indexed, with its critical path
+/// (`critical[i]` for `tree.spans[i]`).
+pub(crate) fn waterfall_of(tree: &TraceTree<'_>, critical: &[bool], max_rows: usize) -> Waterfall {
     let n = tree.spans.len();
     let Some(first) = tree.spans.first() else {
         return Waterfall { rows: Vec::new(), total: Duration::ZERO, omitted: 0, critical_path: Vec::new() };
     };
     let t0 = first.start;
     let last_end = tree.spans.iter().map(|s| s.end).max().unwrap_or(t0);
-    let critical = tree.critical();
-    let critical_path = tree.spans.iter().zip(&critical).filter(|(_, on)| **on).map(|(s, _)| s.span_id).collect();
+    let critical_path = tree.spans.iter().zip(critical).filter(|(_, on)| **on).map(|(s, _)| s.span_id).collect();
 
     let mut walk = DepthFirst {
-        tree: &tree,
+        tree,
         critical,
         t0,
         max_rows,
@@ -146,7 +153,7 @@ pub(crate) fn waterfall(trace: &Trace, max_rows: usize) -> Waterfall {
 /// The depth-first walk that makes the rows.
 struct DepthFirst<'t, 'a> {
     tree: &'t TraceTree<'a>,
-    critical: Vec<bool>,
+    critical: &'t [bool],
     t0: Timestamp,
     max_rows: usize,
     rows: Vec<WaterfallRow>,
@@ -175,7 +182,7 @@ impl DepthFirst<'_, '_> {
                 depth,
                 offset: span.start.saturating_duration_since(self.t0),
                 duration: span.duration(),
-                critical: self.critical[i],
+                critical: self.critical.get(i).copied().unwrap_or(false),
                 remote_parent: span.parent_is_remote,
                 orphan: local_parent(span).is_some() && tree.parent[i].is_none(),
                 error: span.is_error(),

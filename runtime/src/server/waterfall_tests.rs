@@ -4,7 +4,7 @@ use std::thread::sleep;
 use std::time::Instant;
 
 use super::*;
-use crate::buffer::BufferConfig;
+use crate::buffer::{BufferConfig, Trace};
 use crate::builder::{Guard, builder};
 use crate::ids::TraceId;
 
