@@ -4,7 +4,8 @@
 # checks the DOM it rendered: the waterfall's rows and critical path against
 # the JSON twin, the tracez counts, and markup in a span field shown as text
 # with no <script> element. Then HotROD serves the insights pages, and
-# scripts/browser_hotrod.py checks the service graph drawn from its rides.
+# scripts/browser_hotrod.py checks the service graph drawn from its rides,
+# the hints on a ride's waterfall and the span-count trend on /debug/insights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -x /usr/bin/chromium ]; then chromium=/usr/bin/chromium; else chromium=$(command -v chromium || true); fi

@@ -6,7 +6,14 @@ twins under /debug/api/:
    nodes frontend, customer, mysql, driver, redis and route (`g.node`),
    edges frontend -> customer -> mysql, frontend -> driver -> redis and
    frontend -> route (`g.edge`), each also in /debug/api/graph, and the
-   callers drawn left of those they call.
+   callers drawn left of those they call;
+2. the waterfall of a ride (`/debug/traces/{id}`): a staircase hint
+   (`li.hint[data-pattern=staircase]`) whose links all lead to rows of
+   `GetDriver` spans, the driver service's Redis calls one after the other,
+   and the longest-self-time hint on the customer's `SQL SELECT`, each
+   also in the JSON twin's `findings`, and a `a.hint-mark` in those rows;
+3. `/debug/insights`: the row of `GET /dispatch` has its span-count trend,
+   an `svg.trend` with at least one bar, and the traces the JSON counts.
 
 Usage: browser_hotrod.py BASE_URL WORK_DIR  (standard library only)
 """
@@ -60,10 +67,74 @@ def check_graph():
     return f"{len(nodes)} nodes, {len(drawn)} edges drawn, including {', '.join(f'{c}->{s}' for c, s in sorted(EDGES))}"
 
 
+def dispatch_trace():
+    """A completed ride: the newest `GET /dispatch` trace with GetDriver
+    calls (rides keep coming in the background)."""
+    listing = bc.get_json("/debug/api/traces?name=GET%20%2Fdispatch&limit=20")
+    for t in listing["traces"]:
+        twin = bc.get_json(f"/debug/api/traces/{t['trace_id']}")
+        names = {s["name"] for s in twin["spans"]}
+        kinds = {f["kind"] for f in twin.get("findings", [])}
+        if {"GetDriver", "SQL SELECT", "GET /dispatch"} <= names and {"staircase", "longest_self_time"} <= kinds:
+            return t["trace_id"], twin
+    raise bc.Failed(f"no ride with a staircase and a longest-self-time finding among {len(listing['traces'])} "
+                    "GET /dispatch traces")
+
+
+def check_hints():
+    trace_id, _ = dispatch_trace()
+    dom = bc.rendered(f"/debug/traces/{trace_id}")
+    rows = {r.attrs.get("id"): r for r in dom.find_all("tr", cls="row")}
+
+    def row_name(href):
+        row = rows.get(href.lstrip("#"))
+        bc.check(row is not None, f"hint link {href} leads to no row")
+        return row.find_all("summary")[0].own_text().strip()
+
+    hints = dom.find_all("li", cls="hint")
+    stairs = [h for h in hints if h.attrs.get("data-pattern") == "staircase"]
+    bc.check(stairs, f"waterfall: no staircase hint among {[h.attrs.get('data-pattern') for h in hints]}")
+    links = [a.attrs["href"] for a in stairs[0].find_all("a") if a.attrs.get("href", "").startswith("#span-")]
+    bc.check(len(links) >= 3, f"staircase hint links {len(links)} spans")
+    names = {row_name(h) for h in links}
+    bc.check(names == {"GetDriver"}, f"staircase hint leads to {names}, not only GetDriver")
+    longest = [h for h in hints if h.attrs.get("data-pattern") == "longest_self_time"]
+    bc.check(longest, "waterfall: no longest-self-time hint")
+    target = [row_name(a.attrs["href"]) for a in longest[0].find_all("a") if a.attrs.get("href", "").startswith("#span-")]
+    bc.check(target == ["SQL SELECT"], f"longest-self-time hint leads to {target}")
+    marked = [r for r in rows.values() if r.find_all("a", cls="hint-mark")]
+    bc.check(any(r.find_all("summary")[0].own_text().strip() == "GetDriver" for r in marked),
+             "no GetDriver row carries a hint mark")
+    return (f"ride {trace_id}: staircase over {len(links)} GetDriver calls, longest self time on SQL SELECT; "
+            f"{len(hints)} hints, {len(marked)} rows marked")
+
+
+def check_insights():
+    deadline = time.time() + 30
+    while True:
+        twin = bc.get_json("/debug/api/insights")
+        ops = {o["root"]: o for o in twin.get("operations", [])}
+        if "GET /dispatch" in ops:
+            break
+        bc.check(time.time() < deadline, f"/debug/api/insights: no GET /dispatch among {sorted(ops)}")
+        time.sleep(0.5)
+    dom = bc.rendered("/debug/insights")
+    rows = dom.find_all("tr", cls="operation", data_root="GET /dispatch")
+    bc.check(len(rows) == 1, f"insights: {len(rows)} rows for GET /dispatch")
+    charts = rows[0].find_all("svg", cls="trend")
+    bc.check(len(charts) >= 4, f"insights: {len(charts)} trend charts in the GET /dispatch row")
+    spans_chart = charts[1]
+    bars = spans_chart.find_all("rect")
+    bc.check(bars and int(spans_chart.attrs.get("data-bars", "0")) == len(bars), "insights: the span-count trend has no bar")
+    bc.check(any(float(b.attrs.get("height", "0")) > 0 for b in bars), "insights: every span-count bar is flat")
+    count = ops["GET /dispatch"]["span_count"]
+    return f"GET /dispatch: {ops['GET /dispatch']['traces']} traces, span-count trend of {len(bars)} bar(s), {count}"
+
+
 def main():
     bc.configure(sys.argv[1], "", sys.argv[2])
     results = []
-    for name, fn in [("graph", check_graph)]:
+    for name, fn in [("graph", check_graph), ("hints", check_hints), ("insights", check_insights)]:
         try:
             results.append((name, True, fn()))
         except bc.Failed as e:
