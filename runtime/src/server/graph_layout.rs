@@ -12,11 +12,11 @@ use std::collections::{HashMap, VecDeque};
 use crate::insights::Edge;
 
 /// Width of a node's box, and the room between columns.
-pub(crate) const NODE_WIDTH: u32 = 170;
-pub(crate) const COLUMN_GAP: u32 = 130;
+pub(crate) const NODE_WIDTH: u32 = 150;
+pub(crate) const COLUMN_GAP: u32 = 210;
 /// Height of a node's box, and the room between rows.
 pub(crate) const NODE_HEIGHT: u32 = 34;
-pub(crate) const ROW_GAP: u32 = 46;
+pub(crate) const ROW_GAP: u32 = 56;
 /// Margin around the drawing.
 pub(crate) const MARGIN: u32 = 16;
 

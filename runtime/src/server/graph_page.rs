@@ -2,7 +2,8 @@
 //! completed traces (see [`crate::insights`]), drawn as server-rendered SVG:
 //! nodes laid out by depth from the callers ([`super::graph_layout`]),
 //! edges labelled with their mean rate since counting began, error % and
-//! the client-side p99 (the upper bound of its latency bucket). `?entry=`
+//! the client-side p99 (the upper bound of its latency bucket; the server
+//! side's for requests from the virtual `user`). `?entry=`
 //! shows the edges of the traces entering by that operation only (the
 //! path-aware graph); a form lists the entries. Below the drawing, every
 //! edge in a table, and the spans that could not be paired.
@@ -77,6 +78,12 @@ fn p99_text(h: &LatencyHistogram) -> String {
         (_, Some(b)) => format!("≤ {b} s"),
         (_, None) => "> 15 s".to_owned(),
     }
+}
+
+/// The latency an edge's label shows: the client's, but for requests from
+/// the virtual `user` (which has no client side), the server's.
+fn label_latency(e: &Edge) -> &LatencyHistogram {
+    if e.client == crate::insights::extract::USER { &e.server_latency } else { &e.client_latency }
 }
 
 fn short(name: &str) -> String {
@@ -183,10 +190,14 @@ fn drawing(graph: &ServiceGraph, edges: &[&Edge]) -> Markup {
                         title { (e.client) " → " (e.server) ": " (e.requests) " requests, " (e.failed) " failed" }
                         path d=(d) fill="none" stroke=(if failing { "#c33" } else { "#889" }) stroke-width="1.5"
                             marker-end="url(#arrow)" {}
-                        text x=((x1 + x2) / 2) y=((y1 + y2) / 2 - 5) font-size="11" text-anchor="middle"
-                            fill=(if failing { "#a00" } else { "#333" }) {
-                            (format!("{:.2}/s · {:.1}% · p99 {}", rate(graph, e), error_ratio(e) * 100.0,
-                                p99_text(&e.client_latency)))
+                        // Two lines over the middle of the edge, on a halo
+                        // of the background so that crossing lines do not
+                        // hide them.
+                        text x=((x1 + x2) / 2) y=((y1 + y2) / 2 - 14) font-size="10.5" text-anchor="middle"
+                            fill=(if failing { "#a00" } else { "#333" }) stroke="#fafbfd" stroke-width="3"
+                            paint-order="stroke" {
+                            tspan { (format!("{:.2}/s · {:.1}% err", rate(graph, e), error_ratio(e) * 100.0)) }
+                            tspan x=((x1 + x2) / 2) dy="12" { "p99 " (p99_text(label_latency(e))) }
                         }
                     }
                 }
