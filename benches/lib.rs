@@ -35,6 +35,23 @@ pub fn lantern_sampled_tracked() -> (Dispatch, lantern::Handle) {
     (Dispatch::new(tracing_subscriber::registry().with(layer)), handle)
 }
 
+/// [`lantern_sampled_tracked`] with every analysis of completed traces on
+/// (`Builder::insights(true)`): each trace is also handed to the analysis
+/// thread.
+pub fn lantern_sampled_insights() -> (Dispatch, lantern::Handle) {
+    let completion = lantern::tail::CompletionConfig { quiet_period: std::time::Duration::ZERO, ..Default::default() };
+    let layer = lantern::builder().completion(completion).insights(true).layer();
+    let handle = layer.handle();
+    (Dispatch::new(tracing_subscriber::registry().with(layer)), handle)
+}
+
+/// Prints what the analysis thread did.
+pub fn report_insights(case: &str, handle: &lantern::Handle) {
+    if let Some(i) = handle.insights() {
+        eprintln!("{case}: insights: {} traces analysed, {} dropped (queue full)", i.analysed, i.dropped);
+    }
+}
+
 /// Prints what the completion tracker did.
 pub fn report_tail(case: &str, handle: &lantern::Handle) {
     let t = handle.tail();

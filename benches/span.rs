@@ -87,6 +87,13 @@ fn cases(group: &mut Group<'_>, prefix: &str, case: fn(&mut Group<'_>, &str, &Di
     setup::report_tail(&name("lantern_sampled_completion_tracker"), &handle);
     drop((lantern, handle));
 
+    let (lantern, handle) = setup::lantern_sampled_insights();
+    case(group, "lantern_sampled_insights", &lantern);
+    setup::report_lantern(&name("lantern_sampled_insights"), handle.buffer());
+    setup::report_tail(&name("lantern_sampled_insights"), &handle);
+    setup::report_insights(&name("lantern_sampled_insights"), &handle);
+    drop((lantern, handle));
+
     let (lantern, buffer) = setup::lantern_unsampled_buffer();
     case(group, "lantern_unsampled_sampled_only", &lantern);
     setup::report_lantern(&name("lantern_unsampled_sampled_only"), &buffer);
