@@ -1,7 +1,9 @@
 //! HTML for the debug pages: one page shell, escaping, and a few helpers.
 //!
 //! Every string a page shows may come from the application's spans and
-//! logs, so everything goes through [`esc`]. Pages carry no script and load
+//! logs, so all of it is escaped: by construction in the pages written with
+//! `maud` (`html!`), through [`esc`] in those still built with `format!`
+//! (metrics, sampling, tracez). Pages carry no script and load
 //! nothing: the Content-Security-Policy forbids both, and the styles are
 //! inline in the shell.
 

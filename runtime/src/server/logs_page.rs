@@ -2,16 +2,20 @@
 //! filtered by level (`level=WARN` means WARN and more severe), target
 //! prefix (`target`, cut to 256 bytes) or trace id (`trace_id`); each
 //! links to its trace.
-
-use std::fmt::Write;
+//!
+//! Markup: `<form class="filters">`, then one `<tr class="log">` a record
+//! (time, level, `class="err"` from WARN up, service, target, message,
+//! fields, the trace's link). Written with `maud`: bodies and fields are
+//! escaped by construction.
 
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use maud::html;
 use serde_json::{Value as Json_, json};
 
-use super::html::{bound, clock, esc, page};
+use super::html::{bound, clock, page};
 use super::json::nanos;
 use super::sources::Sources;
 use crate::buffer::LogQuery;
@@ -90,52 +94,51 @@ pub(crate) async fn logs(State(s): State<Sources>, Query(p): Query<LogParams>) -
     };
     let service = s.handle.resource().service_name().to_owned();
     let list = s.handle.buffer().snapshot().logs(&q);
-    let mut b = String::from(
-        "<h1>Recent logs</h1><form class=\"filters\" method=\"get\"><label>level at least<select name=\"level\">",
-    );
-    for level in ["", "TRACE", "DEBUG", "INFO", "WARN", "ERROR"] {
-        let selected = q.min_severity.map_or(level.is_empty(), |s| s.as_str() == level);
-        let _ = write!(
-            b,
-            "<option value=\"{level}\"{}>{}</option>",
-            if selected { " selected" } else { "" },
-            if level.is_empty() { "any" } else { level }
-        );
-    }
-    let _ = write!(
-        b,
-        "</select></label><label>target<input name=\"target\" value=\"{}\"></label>\
-         <label>trace id<input name=\"trace_id\" size=\"34\" value=\"{}\"></label><button>Filter</button></form>",
-        esc(q.target_prefix.as_deref().unwrap_or("")),
-        q.trace_id.map(|t| t.to_string()).unwrap_or_default()
-    );
-    b.push_str(
-        "<table><tr><th>time (UTC)</th><th>level</th><th>service</th><th>target</th><th>message</th><th>fields</th>\
-         <th>trace</th></tr>",
-    );
-    for l in &list {
-        let fields: Vec<String> =
-            l.attributes.iter().map(|kv| format!("{}={}", esc(&kv.key), esc(&kv.value.to_string()))).collect();
-        let trace = l
-            .trace_id
-            .map(|t| format!("<a class=\"mono\" href=\"/debug/traces/{t}\">{}</a>", &t.to_string()[..8]))
-            .unwrap_or_default();
-        let level_class = if l.severity >= Severity::Warn { " class=\"err\"" } else { "" };
-        let _ = write!(
-            b,
-            "<tr class=\"log\"><td class=\"num\">{}</td><td{level_class}>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td>\
-             <td><code>{}</code></td><td>{trace}</td></tr>",
-            clock(l.time()),
-            l.severity.as_str(),
-            esc(l.service.as_deref().unwrap_or(&service)),
-            esc(&l.target),
-            esc(&l.body),
-            fields.join(" "),
-        );
-    }
-    b.push_str("</table>");
-    if list.is_empty() {
-        b.push_str("<p class=\"muted\">No log matches.</p>");
-    }
-    page("logs", &service, &b)
+    let body = html! {
+        h1 { "Recent logs" }
+        form.filters method="get" {
+            label {
+                "level at least"
+                select name="level" {
+                    @for level in ["", "TRACE", "DEBUG", "INFO", "WARN", "ERROR"] {
+                        @let selected = q.min_severity.map_or(level.is_empty(), |s| s.as_str() == level);
+                        option value=(level) selected[selected] { (if level.is_empty() { "any" } else { level }) }
+                    }
+                }
+            }
+            label { "target" input name="target" value=(q.target_prefix.as_deref().unwrap_or("")); }
+            label {
+                "trace id"
+                input name="trace_id" size="34" value=(q.trace_id.map(|t| t.to_string()).unwrap_or_default());
+            }
+            button { "Filter" }
+        }
+        table {
+            tr {
+                th { "time (UTC)" } th { "level" } th { "service" } th { "target" } th { "message" } th { "fields" }
+                th { "trace" }
+            }
+            @for l in &list {
+                tr.log {
+                    td.num { (clock(l.time())) }
+                    td class=[(l.severity >= Severity::Warn).then_some("err")] { (l.severity.as_str()) }
+                    td { (l.service.as_deref().unwrap_or(&service)) }
+                    td { code { (l.target) } }
+                    td { (l.body) }
+                    td {
+                        code {
+                            @for (n, kv) in l.attributes.iter().enumerate() {
+                                @if n > 0 { " " } (kv.key) "=" (kv.value)
+                            }
+                        }
+                    }
+                    td {
+                        @if let Some(t) = l.trace_id { a.mono href={ "/debug/traces/" (t) } { (&t.to_string()[..8]) } }
+                    }
+                }
+            }
+        }
+        @if list.is_empty() { p.muted { "No log matches." } }
+    };
+    page("logs", &service, &body.into_string())
 }

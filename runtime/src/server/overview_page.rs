@@ -1,16 +1,20 @@
 //! `/debug` (and `/debug/api/overview`): the service, uptime, resource,
 //! buffer fill, sampler, exporter counters, the buffer's counters and the
 //! server's own connection counters.
+//!
+//! The page shows what the JSON twin has: the counters in `<table
+//! class="counters">`, `<table class="rejected">`, `<table class="http">` and
+//! `<table class="export">`, one row a counter. Written with `maud`.
 
-use std::fmt::Write;
 use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
+use maud::{Markup, html};
 use serde_json::{Value as Json_, json};
 
-use super::html::{dur, esc, page};
+use super::html::{dur, page};
 use super::json::value_json;
 use super::sources::Sources;
 use crate::metrics::MetricValue;
@@ -94,63 +98,58 @@ pub(crate) async fn overview_api(State(s): State<Sources>) -> Json<Json_> {
 pub(crate) async fn overview(State(s): State<Sources>) -> Response {
     let o = overview_json(&s);
     let service = s.handle.resource().service_name().to_owned();
-    let mut b = format!("<h1>{}</h1><div class=\"kv\">", esc(&service));
-    let fill = o["buffer"]["bytes"].as_f64().unwrap_or(0.0) / o["buffer"]["max_bytes"].as_f64().unwrap_or(1.0);
+    let buffer = &o["buffer"];
+    let fill = buffer["bytes"].as_f64().unwrap_or(0.0) / buffer["max_bytes"].as_f64().unwrap_or(1.0);
     let uptime = Duration::from_secs_f64(o["uptime_seconds"].as_f64().unwrap_or(0.0));
-    let _ = write!(b, "<span class=\"muted\">uptime</span><span>{}</span>", dur(uptime));
-    let _ = write!(
-        b,
-        "<span class=\"muted\">buffer</span><span>{:.1}% of {} MiB: {} spans in {} traces, {} logs</span></div>",
-        fill * 100.0,
-        o["buffer"]["max_bytes"].as_u64().unwrap_or(0) >> 20,
-        o["buffer"]["spans"],
-        o["buffer"]["traces"],
-        o["buffer"]["logs"]
-    );
-    if let Some(sampling) = o["sampling"].as_object() {
-        let _ = write!(
-            b,
-            "<p><span class=\"muted\">sampler</span> <code>{}</code>: {} of {} traces started here sampled \
-             (<a href=\"/debug/sampling\">by root span</a>)</p>",
-            esc(sampling["sampler"].as_str().unwrap_or("")),
-            sampling["roots_sampled"],
-            sampling["roots_seen"]
-        );
-    }
-    b.push_str("<h2>Counters</h2><table class=\"counters\"><tr><th>counter</th><th class=\"num\">value</th></tr>");
-    for (k, v) in o["counters"].as_object().into_iter().flatten() {
-        let _ = write!(b, "<tr><td>{}</td><td class=\"num\">{v}</td></tr>", esc(k));
-    }
-    b.push_str(
-        "</table><h2>Rejected input</h2><table class=\"rejected\"><tr><th>reason</th><th class=\"num\">count</th></tr>",
-    );
-    for (k, v) in o["rejected"].as_object().into_iter().flatten() {
-        let _ = write!(b, "<tr><td>{}</td><td class=\"num\">{v}</td></tr>", esc(k));
-    }
-    b.push_str(
-        "</table><h2>This server</h2><table class=\"http\"><tr><th>connections</th><th class=\"num\">count</th></tr>",
-    );
-    for (k, v) in o["http"].as_object().into_iter().flatten() {
-        let _ = write!(b, "<tr><td>{}</td><td class=\"num\">{v}</td></tr>", esc(k));
-    }
-    b.push_str("</table><h2>Export</h2>");
     let export = o["export"].as_object().filter(|e| !e.is_empty());
-    match export {
-        None => b.push_str(
-            "<p class=\"muted\">No exporter counters: nothing is exported, or the exporter publishes none.</p>",
-        ),
-        Some(export) => {
-            b.push_str("<table class=\"export\"><tr><th>counter</th><th class=\"num\">value</th></tr>");
-            for (k, v) in export {
-                let _ = write!(b, "<tr><td><code>{}</code></td><td class=\"num\">{v}</td></tr>", esc(k));
+    let body = html! {
+        h1 { (service) }
+        div.kv {
+            span.muted { "uptime" } span { (dur(uptime)) }
+            span.muted { "buffer" }
+            span {
+                (format_args!("{:.1}", fill * 100.0)) "% of " (buffer["max_bytes"].as_u64().unwrap_or(0) >> 20) " MiB: "
+                (buffer["spans"]) " spans in " (buffer["traces"]) " traces, " (buffer["logs"]) " logs"
             }
         }
+        @if let Some(sampling) = o["sampling"].as_object() {
+            p {
+                span.muted { "sampler" } " " code { (sampling["sampler"].as_str().unwrap_or("")) } ": "
+                (sampling["roots_sampled"]) " of " (sampling["roots_seen"]) " traces started here sampled ("
+                a href="/debug/sampling" { "by root span" } ")"
+            }
+        }
+        h2 { "Counters" }
+        (counters("counters", "counter", "value", &o["counters"]))
+        h2 { "Rejected input" }
+        (counters("rejected", "reason", "count", &o["rejected"]))
+        h2 { "This server" }
+        (counters("http", "connections", "count", &o["http"]))
+        h2 { "Export" }
+        @match export {
+            None => p.muted { "No exporter counters: nothing is exported, or the exporter publishes none." },
+            Some(export) => table.export {
+                tr { th { "counter" } th.num { "value" } }
+                @for (k, v) in export { tr { td { code { (k) } } td.num { (v) } } }
+            },
+        }
+        h2 { "Resource" }
+        table {
+            @for (k, v) in o["resource"].as_object().into_iter().flatten() {
+                tr { td { code { (k) } } td { code { (v.as_str().map_or_else(|| v.to_string(), str::to_owned)) } } }
+            }
+        }
+        p { a href="/debug/traces" { "Recent traces" } " · " a href="/debug/api/overview" { "JSON" } }
+    };
+    page("overview", &service, &body.into_string())
+}
+
+/// A table of named counts: `<table class="{class}">`, a row a key.
+fn counters(class: &str, what: &str, unit: &str, counts: &Json_) -> Markup {
+    html! {
+        table class=(class) {
+            tr { th { (what) } th.num { (unit) } }
+            @for (k, v) in counts.as_object().into_iter().flatten() { tr { td { (k) } td.num { (v) } } }
+        }
     }
-    b.push_str("</table><h2>Resource</h2><table>");
-    for (k, v) in o["resource"].as_object().into_iter().flatten() {
-        let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-        let _ = write!(b, "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>", esc(k), esc(&text));
-    }
-    b.push_str("</table><p><a href=\"/debug/traces\">Recent traces</a> · <a href=\"/debug/api/overview\">JSON</a></p>");
-    page("overview", &service, &b)
 }

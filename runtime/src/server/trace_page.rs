@@ -1,21 +1,31 @@
 //! `/debug/traces/{trace_id}` (and `/debug/api/traces/{trace_id}`): one
 //! trace as a waterfall with the critical path marked (see
 //! [`super::waterfall`]) and the trace patterns found in it as hints (see
-//! [`super::trace_hints`]). Each row is `<tr class="row ..." id="span-{span_id}">`.
+//! [`super::trace_hints`]).
+//!
+//! Markup: `<table class="waterfall">` with one `<tr class="row"
+//! id="span-{span_id}" data-span-id="{span_id}">` a span, depth first, with
+//! the classes `critical` (on the critical path) and `error`; in its first
+//! cell a `<details>` whose `<summary>` holds the service (`<span
+//! class="svc">`, where it changes), the name, `<span class="mark-critical">`
+//! on the path and the hints' marks; then the duration (`td.num`) and the bar
+//! (`div.bar > span`, placed by `left`/`width` in % of the trace). Written
+//! with `maud`: every recorded name and value is escaped by construction.
 
-use std::fmt::Write;
+use std::collections::HashSet;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
 use serde_json::{Value as Json_, json};
 
-use super::html::{clock, dur, esc, page};
+use super::html::{clock, dur, page};
 use super::json::{attrs_json, nanos};
 use super::sources::Sources;
 use super::trace_hints::{Hints, findings_json};
-use super::waterfall::{Waterfall, waterfall_of};
+use super::waterfall::{Waterfall, WaterfallRow, waterfall_of};
 use crate::buffer::Trace;
 use crate::ids::{SpanId, TraceId};
 use crate::insights::patterns::{Finding, PatternConfig};
@@ -91,95 +101,95 @@ pub(crate) async fn trace(State(s): State<Sources>, Path(id): Path<String>) -> R
         Err(r) => return r.into_response(),
     };
     let Some(t) = s.handle.buffer().snapshot().trace(id) else {
-        let body = format!("<h1>Trace {id}</h1><p class=\"note\">Not in the buffer (never seen, or evicted).</p>");
-        return (StatusCode::NOT_FOUND, page("trace", &service, &body)).into_response();
+        let body = html! {
+            h1 { "Trace " (id) }
+            p.note { "Not in the buffer (never seen, or evicted)." }
+        };
+        return (StatusCode::NOT_FOUND, page("trace", &service, &body.into_string())).into_response();
     };
     let (w, findings) = analyse(&t);
-    let hints = Hints::new(&findings);
-    let mut b = format!(
-        "<h1>Trace <code>{id}</code></h1><p class=\"muted\">{} spans · {} · critical path in amber · \
-         <a href=\"/debug/api/traces/{id}\">JSON</a></p>",
-        t.spans.len(),
-        dur(w.total)
-    );
-    if w.omitted > 0 {
-        let _ = write!(b, "<p class=\"note\">{} more spans are not shown (the first {MAX_ROWS} are).</p>", w.omitted);
-    }
-    if t.dropped_spans > 0 {
-        let _ = write!(b, "<p class=\"note\">{} spans were dropped by the per-trace cap.</p>", t.dropped_spans);
-    }
-    let shown: std::collections::HashSet<SpanId> = w.rows.iter().map(|r| r.span.span_id).collect();
-    b.push_str(&hints.list(&t, |id| shown.contains(&id)).into_string());
-    b.push_str("<table class=\"waterfall\"><tr><th>span</th><th class=\"num\">duration</th><th>timeline</th></tr>");
+    page("trace", &service, &body(&t, &w, &findings, &service).into_string())
+}
+
+/// The page of `t`: its waterfall `w` and the hints of its `findings`.
+fn body(t: &Trace, w: &Waterfall, findings: &[Finding], process_service: &str) -> Markup {
+    let id = t.trace_id;
+    let hints = Hints::new(findings);
+    let shown: HashSet<SpanId> = w.rows.iter().map(|r| r.span.span_id).collect();
     let total = w.total.as_secs_f64().max(1e-9);
+    html! {
+        h1 { "Trace " code { (id) } }
+        p.muted {
+            (t.spans.len()) " spans · " (dur(w.total)) " · critical path in amber · "
+            a href={ "/debug/api/traces/" (id) } { "JSON" }
+        }
+        @if w.omitted > 0 {
+            p.note { (w.omitted) " more spans are not shown (the first " (MAX_ROWS) " are)." }
+        }
+        @if t.dropped_spans > 0 {
+            p.note { (t.dropped_spans) " spans were dropped by the per-trace cap." }
+        }
+        (hints.list(t, |id| shown.contains(&id)))
+        table.waterfall {
+            tr { th { "span" } th.num { "duration" } th { "timeline" } }
+            @for (r, tag) in w.rows.iter().zip(service_tags(&w.rows, process_service)) {
+                (row(r, tag, total, &hints))
+            }
+        }
+    }
+}
+
+/// The row of one span: its service where it changes (`tag`), name and
+/// marks, its details folded (attributes, baggage, events), its duration and
+/// its bar on the trace's timeline (`total` seconds).
+fn row(r: &WaterfallRow, tag: Option<&str>, total: f64, hints: &Hints<'_>) -> Markup {
+    let s = &r.span;
+    let left = r.offset.as_secs_f64() / total * 100.0;
+    let width = (r.duration.as_secs_f64() / total * 100.0).max(0.2);
+    html! {
+        tr.row.critical[r.critical].error[r.error] id={ "span-" (s.span_id) } data-span-id=(s.span_id) {
+            td style={ "padding-left:" (0.7 + r.depth.min(40) as f64 * 1.1) "em" } {
+                details {
+                    summary {
+                        @if let Some(tag) = tag { span.svc { (tag) } " " }
+                        (s.name)
+                        @if r.critical { " " span.mark-critical title="on the critical path" { "◆" } }
+                        @if r.remote_parent { " " span.muted { "(remote parent)" } }
+                        @if r.error { " " span.err { "error" } }
+                        (hints.marks(s.span_id))
+                    }
+                    @for kv in s.attributes.iter().cloned().chain(s.sampler_attributes()) {
+                        div { code { (kv.key) } " = " code { (kv.value) } }
+                    }
+                    @for entry in s.baggage.iter() {
+                        div.baggage {
+                            span.muted { "baggage" } " " code { (entry.key()) } " = " code { (entry.value()) }
+                        }
+                    }
+                    @for e in &s.events {
+                        div.muted { (clock(e.time())) " " b { (e.severity.as_str()) } " " (e.body) }
+                    }
+                }
+            }
+            td.num { (dur(r.duration)) }
+            td { div.bar { span style=(format_args!("left:{left:.3}%;width:{width:.3}%")) {} } }
+        }
+    }
+}
+
+/// The service to tag each row with: where it changes, at the top and
+/// across calls; `None` where it is the parent's.
+fn service_tags<'a>(rows: &'a [WaterfallRow], process_service: &'a str) -> Vec<Option<&'a str>> {
     // The service of the row last seen at each depth: rows are depth
     // first, so a row's parent is the one just above it at `depth - 1`.
     let mut services: Vec<&str> = Vec::new();
-    for r in &w.rows {
-        let s = &r.span;
-        let own = s.service.as_deref().unwrap_or(&service);
-        services.truncate(r.depth);
-        // The service shows where it changes: at the top and across calls.
-        let same_as_parent = !r.remote_parent && r.depth > 0 && services.last() == Some(&own);
-        services.push(own);
-        let service_tag =
-            if same_as_parent { String::new() } else { format!("<span class=\"svc\">{}</span> ", esc(own)) };
-        let class = [(r.critical, "critical"), (r.error, "error")]
-            .iter()
-            .filter(|(on, _)| *on)
-            .map(|(_, c)| *c)
-            .collect::<Vec<_>>()
-            .join(" ");
-        let left = r.offset.as_secs_f64() / total * 100.0;
-        let width = (r.duration.as_secs_f64() / total * 100.0).max(0.2);
-        let mut marks = String::new();
-        if r.critical {
-            marks.push_str(" <span class=\"mark-critical\" title=\"on the critical path\">◆</span>");
-        }
-        if r.remote_parent {
-            marks.push_str(" <span class=\"muted\">(remote parent)</span>");
-        }
-        if r.error {
-            marks.push_str(" <span class=\"err\">error</span>");
-        }
-        marks.push_str(&hints.marks(s.span_id).into_string());
-        let mut details = String::new();
-        for kv in s.attributes.iter().cloned().chain(s.sampler_attributes()) {
-            let _ = write!(
-                details,
-                "<div><code>{}</code> = <code>{}</code></div>",
-                esc(&kv.key),
-                esc(&kv.value.to_string())
-            );
-        }
-        for entry in s.baggage.iter() {
-            let _ = write!(
-                details,
-                "<div class=\"baggage\"><span class=\"muted\">baggage</span> <code>{}</code> = <code>{}</code></div>",
-                esc(entry.key()),
-                esc(entry.value())
-            );
-        }
-        for e in &s.events {
-            let _ = write!(
-                details,
-                "<div class=\"muted\">{} <b>{}</b> {}</div>",
-                clock(e.time()),
-                e.severity.as_str(),
-                esc(&e.body)
-            );
-        }
-        let _ = write!(
-            b,
-            "<tr class=\"row {class}\" id=\"span-{}\" data-span-id=\"{}\"><td style=\"padding-left:{}em\"><details><summary>{service_tag}{}{marks}</summary>{details}</details></td>\
-             <td class=\"num\">{}</td><td><div class=\"bar\"><span style=\"left:{left:.3}%;width:{width:.3}%\"></span></div></td></tr>",
-            s.span_id,
-            s.span_id,
-            0.7 + r.depth.min(40) as f64 * 1.1,
-            esc(&s.name),
-            dur(r.duration),
-        );
-    }
-    b.push_str("</table>");
-    page("trace", &service, &b)
+    rows.iter()
+        .map(|r| {
+            let own = r.span.service.as_deref().unwrap_or(process_service);
+            services.truncate(r.depth);
+            let same_as_parent = !r.remote_parent && r.depth > 0 && services.last() == Some(&own);
+            services.push(own);
+            (!same_as_parent).then_some(own)
+        })
+        .collect()
 }

@@ -5,17 +5,23 @@
 //! (longer names are cut there wherever they are shown), and `debug_id` is
 //! read as a debug id is recorded (64 bytes of printable ASCII), so what the
 //! page echoes is bounded.
+//!
+//! Markup: `<form class="filters">` echoing the filters, then a table of one
+//! row a trace (root span linked to `/debug/traces/{trace_id}`, service,
+//! start, duration, spans, `<span class="err">` when it failed), then the
+//! links to the newer and older pages and the JSON. Written with `maud`:
+//! names and echoed filters are escaped by construction.
 
-use std::fmt::Write;
 use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use maud::html;
 use serde_json::{Value as Json_, json};
 
-use super::html::{bound, clock, dur, esc, page, url};
+use super::html::{bound, clock, dur, page, url};
 use super::json::nanos;
 use super::sources::Sources;
 use crate::buffer::{TraceQuery, TraceSummary};
@@ -104,61 +110,53 @@ pub(crate) async fn traces(State(s): State<Sources>, Query(p): Query<TraceParams
     };
     let list = s.handle.buffer().snapshot().traces(&q);
     let service = s.handle.resource().service_name().to_owned();
-    let mut b = String::from("<h1>Recent traces</h1><form class=\"filters\" method=\"get\">");
-    let _ = write!(
-        b,
-        "<label>span name<input name=\"name\" value=\"{}\"></label>\
-         <label>min duration (ms)<input name=\"min_ms\" size=\"6\" value=\"{}\"></label>\
-         <label>errors only<input type=\"checkbox\" name=\"errors\" value=\"1\"{}></label>\
-         <label>attribute or baggage<input name=\"attr\" placeholder=\"key=value\" value=\"{}\"></label>\
-         <label>debug id<input name=\"debug_id\" size=\"12\" value=\"{}\"></label>\
-         <label>per page<input name=\"limit\" size=\"4\" value=\"{}\"></label><button>Filter</button></form>",
-        esc(q.span_name.as_deref().unwrap_or("")),
-        p.min_ms.map(|m| m.to_string()).unwrap_or_default(),
-        if q.errors_only { " checked" } else { "" },
-        esc(p.attr.as_deref().unwrap_or("")),
-        esc(q.debug_id.as_deref().unwrap_or("")),
-        q.limit
-    );
-    b.push_str(
-        "<table><tr><th>root span</th><th>service</th><th>start (UTC)</th><th class=\"num\">duration</th>\
-         <th class=\"num\">spans</th><th></th></tr>",
-    );
-    for t in &list {
-        let _ = write!(
-            b,
-            "<tr><td><a href=\"/debug/traces/{id}\">{}</a>{}</td><td>{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-            esc(&t.root_name),
-            if t.has_root { "" } else { " <span class=\"muted\">(root not held)</span>" },
-            esc(t.service.as_deref().unwrap_or(&service)),
-            clock(t.start),
-            dur(t.duration),
-            t.span_count,
-            if t.error { "<span class=\"err\">error</span>" } else { "" },
-            id = t.trace_id,
-        );
-    }
-    b.push_str("</table>");
-    if list.is_empty() {
-        b.push_str("<p class=\"muted\">No trace matches.</p>");
-    }
+    let min_ms = p.min_ms.map(|m| m.to_string()).unwrap_or_default();
     let keep = format!(
-        "name={}&min_ms={}&errors={}&attr={}&debug_id={}&limit={}",
+        "name={}&min_ms={min_ms}&errors={}&attr={}&debug_id={}&limit={}",
         url(q.span_name.as_deref().unwrap_or("")),
-        p.min_ms.map(|m| m.to_string()).unwrap_or_default(),
         if q.errors_only { "1" } else { "" },
         url(p.attr.as_deref().unwrap_or("")),
         url(q.debug_id.as_deref().unwrap_or("")),
         q.limit
     );
-    b.push_str("<p>");
-    if q.offset > 0 {
-        let _ = write!(b, "<a href=\"?{keep}&offset={}\">← newer</a> ", q.offset.saturating_sub(q.limit));
-    }
-    if list.len() == q.limit {
-        let _ = write!(b, "<a href=\"?{keep}&offset={}\">older →</a>", q.offset + q.limit);
-    }
-    let _ = write!(b, " · <a href=\"/debug/api/traces?{keep}&offset={}\">JSON</a></p>", q.offset);
-    page("traces", &service, &b)
+    let body = html! {
+        h1 { "Recent traces" }
+        form.filters method="get" {
+            label { "span name" input name="name" value=(q.span_name.as_deref().unwrap_or("")); }
+            label { "min duration (ms)" input name="min_ms" size="6" value=(min_ms); }
+            label { "errors only" input type="checkbox" name="errors" value="1" checked[q.errors_only]; }
+            label {
+                "attribute or baggage"
+                input name="attr" placeholder="key=value" value=(p.attr.as_deref().unwrap_or(""));
+            }
+            label { "debug id" input name="debug_id" size="12" value=(q.debug_id.as_deref().unwrap_or("")); }
+            label { "per page" input name="limit" size="4" value=(q.limit); }
+            button { "Filter" }
+        }
+        table {
+            tr {
+                th { "root span" } th { "service" } th { "start (UTC)" } th.num { "duration" } th.num { "spans" } th {}
+            }
+            @for t in &list {
+                tr {
+                    td {
+                        a href={ "/debug/traces/" (t.trace_id) } { (t.root_name) }
+                        @if !t.has_root { " " span.muted { "(root not held)" } }
+                    }
+                    td { (t.service.as_deref().unwrap_or(&service)) }
+                    td.num { (clock(t.start)) }
+                    td.num { (dur(t.duration)) }
+                    td.num { (t.span_count) }
+                    td { @if t.error { span.err { "error" } } }
+                }
+            }
+        }
+        @if list.is_empty() { p.muted { "No trace matches." } }
+        p {
+            @if q.offset > 0 { a href={ "?" (keep) "&offset=" (q.offset.saturating_sub(q.limit)) } { "← newer" } " " }
+            @if list.len() == q.limit { a href={ "?" (keep) "&offset=" (q.offset + q.limit) } { "older →" } }
+            " · " a href={ "/debug/api/traces?" (keep) "&offset=" (q.offset) } { "JSON" }
+        }
+    };
+    page("traces", &service, &body.into_string())
 }
