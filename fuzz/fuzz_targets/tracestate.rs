@@ -1,7 +1,8 @@
 //! `tracestate`: `parse_tracestate` on any list of header values (the input
 //! split on NUL, so that values may hold `\n` and `\r`, as message headers
 //! can) never panics. What it accepts is at most 32 members, one per
-//! non-empty member of the input, in order, each of which
+//! non-empty member of the input whose key did not come earlier (a repeated
+//! key keeps its first occurrence), in order, each of which
 //! `TraceState::insert` accepts too; and `header_value()` is valid header
 //! text that parses back to the same state.
 #![no_main]
@@ -20,13 +21,16 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
-    let members: Vec<(&str, &str)> = values
-        .iter()
-        .flat_map(|v| v.split(','))
-        .map(|m| m.trim_matches([' ', '\t']))
-        .filter(|m| !m.is_empty())
-        .map(|m| m.split_once('=').expect("an accepted member has '='"))
-        .collect();
+    let mut members: Vec<(&str, &str)> = Vec::new();
+    for member in values.iter().flat_map(|v| v.split(',')).map(|m| m.trim_matches([' ', '\t'])) {
+        if member.is_empty() {
+            continue;
+        }
+        let (k, v) = member.split_once('=').expect("an accepted member has '='");
+        if !members.iter().any(|(key, _)| *key == k) {
+            members.push((k, v));
+        }
+    }
     assert!(state.len() <= 32, "{} members", state.len());
     assert_eq!(state.iter().collect::<Vec<_>>(), members, "members lost, added or reordered");
     assert_eq!(state.is_empty(), members.is_empty());

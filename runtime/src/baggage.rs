@@ -154,6 +154,11 @@ impl BaggageError {
     pub(crate) fn no_current_span() -> Self {
         BaggageError { kind: ErrorKind::NoSpan }
     }
+
+    /// Whether the entry was refused for the 64-member or 8192-byte limit.
+    pub(crate) fn is_over_limit(&self) -> bool {
+        matches!(self.kind, ErrorKind::TooMany | ErrorKind::TooLarge)
+    }
 }
 
 /// RFC 7230 `token`.

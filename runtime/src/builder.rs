@@ -14,6 +14,7 @@ use crate::insights::features::FeatureExtractor;
 use crate::insights::start::{Wanted, start_insights};
 use crate::layer::LanternLayer;
 use crate::metrics::{Metrics, MetricsConfig};
+use crate::propagation::Propagators;
 use crate::record::KeyValue;
 use crate::resource::Resource;
 use crate::sampling::{ParentBased, RecordingMode, Sampler, SamplingStats};
@@ -89,6 +90,8 @@ pub struct Builder {
     insights: bool,
     extractors: Vec<Arc<dyn FeatureExtractor>>,
     debug_baggage: bool,
+    /// Set process-wide at initialisation when named (builder or env).
+    propagators: Option<Propagators>,
 }
 
 /// Where the embedded HTTP server listens.
@@ -104,7 +107,7 @@ enum HttpAddr {
 impl Default for Builder {
     /// The defaults, from the OpenTelemetry environment variables where they
     /// are set (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
-    /// `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`, and the attribute,
+    /// `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`, `OTEL_PROPAGATORS`, and the attribute,
     /// event and link limits such as `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`);
     /// the setters win.
     fn default() -> Self {
@@ -130,6 +133,7 @@ impl Default for Builder {
             insights: false,
             extractors: Vec::new(),
             debug_baggage: false,
+            propagators: crate::env::propagators(),
         }
     }
 }
@@ -150,6 +154,32 @@ impl Builder {
     /// The ring buffer's limits.
     pub fn buffer(mut self, config: BufferConfig) -> Self {
         self.buffer = config;
+        self
+    }
+
+    /// The propagation formats the process reads and writes (over
+    /// `OTEL_PROPAGATORS`; default `tracecontext,baggage`): what
+    /// [`propagation::extract`](crate::propagation::extract) and
+    /// [`inject`](crate::propagation::inject), the server and client layers
+    /// and the messaging helpers use. The choice is **process-wide** (one
+    /// atomic read per request): it is made when Lantern is initialised,
+    /// local installs included, and the last initialisation that names
+    /// propagators wins.
+    ///
+    /// ```
+    /// use lantern::propagation::{Format, Propagators};
+    /// let _lantern = lantern::builder()
+    ///     .propagators(Propagators::new([Format::TraceContext, Format::Baggage, Format::B3Multi]))
+    ///     .try_init_local();
+    /// let mut h = http::HeaderMap::new();
+    /// h.insert("x-b3-traceid", "463ac35c9f6413ad".parse().unwrap());
+    /// h.insert("x-b3-spanid", "72485a3953bb6124".parse().unwrap());
+    /// h.insert("x-b3-sampled", "1".parse().unwrap());
+    /// let cx = lantern::propagation::extract(&h);
+    /// assert_eq!(cx.span_context().unwrap().trace_id().to_string(), "0000000000000000463ac35c9f6413ad");
+    /// ```
+    pub fn propagators(mut self, propagators: Propagators) -> Self {
+        self.propagators = Some(propagators);
         self
     }
 
@@ -399,6 +429,9 @@ impl Builder {
     }
 
     fn build(self) -> (LanternLayer, Option<Arc<dyn Exporter>>) {
+        if let Some(propagators) = self.propagators {
+            crate::propagation::set_configured(propagators);
+        }
         let resource = self.make_resource();
         let layer = LanternLayer::new(
             self.buffer,

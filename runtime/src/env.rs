@@ -30,16 +30,33 @@
 //!   [`BufferConfig`]. A value that is not a whole number gives a warning
 //!   and the default.
 //!
+//! - `OTEL_PROPAGATORS`: the propagation formats, comma-separated
+//!   (`tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger`, or `none`),
+//!   default `tracecontext,baggage`. Unknown names are ignored, with one
+//!   warning per process.
+//!
 //! Exporter variables (`OTEL_EXPORTER_OTLP_*`, `OTEL_BSP_*`,
 //! `OTEL_SDK_DISABLED`) belong to the exporter crates.
 
 use std::sync::Arc;
 
 use crate::buffer::BufferConfig;
+use crate::propagation::Propagators;
 use crate::record::KeyValue;
 #[cfg(feature = "remote-sampling")]
 use crate::sampling::RemoteSampler;
 use crate::sampling::{AlwaysOff, AlwaysOn, ParentBased, Sampler, TraceIdRatio};
+
+/// The propagators `OTEL_PROPAGATORS` names, if it is set (and not
+/// empty); unknown names are ignored, and warned about once per process.
+pub(crate) fn propagators() -> Option<Propagators> {
+    let (propagators, unknown) = Propagators::parse(&var("OTEL_PROPAGATORS")?);
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    if !unknown.is_empty() {
+        WARNED.call_once(|| eprintln!("lantern: OTEL_PROPAGATORS: unknown {unknown:?} ignored"));
+    }
+    Some(propagators)
+}
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())

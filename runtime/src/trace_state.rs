@@ -14,7 +14,9 @@
 //!   written are always valid header text.
 //! - **Strict on receipt.** One broken rule drops the whole received list:
 //!   a partly understood tracestate could attribute one vendor's data to
-//!   another, so none is better than half.
+//!   another, so none is better than half. A key given twice is the one
+//!   exception: the specification lets a vendor discard duplicates, so the
+//!   first occurrence is kept and the later ones are dropped (and counted).
 //! - **Immutable and shared.** A span context is copied into every child
 //!   span and every record, so [`TraceState`] is one reference-counted list,
 //!   and "changing" it makes a new one. The empty state holds no allocation.
@@ -34,16 +36,22 @@ const MAX_MEMBERS: usize = 32;
 ///
 /// - At most 32 list members. A received header with more is dropped whole;
 ///   [`TraceState::insert`] into a full list drops the last (oldest) member.
-/// - A key is either a simple key, `[a-z0-9][_0-9a-z\-*/]{0,255}`, or a
-///   multi-tenant key `tenant@system`, with the tenant
-///   `[a-z0-9][_0-9a-z\-*/]{0,240}` and the system `[a-z][_0-9a-z\-*/]{0,13}`.
+/// - A key is `( lcalpha / DIGIT ) 0*255 ( keychar )` with `keychar =
+///   lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"`: a lower-case letter or
+///   digit, then up to 255 of those or `_-*/@`. So `@` may appear anywhere
+///   after the first character (`tenant@system`, `a@b@c`, `vendor@`); the
+///   older grammar that split keys into a tenant and a system is gone.
 /// - A value is 1 to 256 printable ASCII characters (0x20 to 0x7E) other
 ///   than `,` and `=`, and does not end with a space.
 /// - Optional white space (spaces and tabs) may surround each member, so a
 ///   received `k=v ` is the member `k=v`; empty members (`a=1,,b=2`) are
 ///   skipped.
-/// - One malformed member, or a key given twice, drops the whole header:
-///   half a tracestate could misattribute vendor data, so none is better.
+/// - One malformed member drops the whole header: half a tracestate could
+///   misattribute vendor data, so none is better.
+/// - A key given twice keeps its first occurrence; the later ones are
+///   dropped (and counted, as
+///   [`tracestate_duplicate_dropped`](crate::propagation::RejectedCounts::tracestate_duplicate_dropped)),
+///   not the whole header. Only kept members count towards the 32.
 /// - Several `tracestate` header values are one list, combined in order.
 /// - A member added or updated moves to the front: the list is newest first.
 ///
@@ -62,7 +70,7 @@ pub struct TraceState {
 ///
 /// ```
 /// let err = lantern::context::TraceState::default().insert("Upper", "v").unwrap_err();
-/// assert_eq!(err.to_string(), "invalid tracestate key: expected [a-z0-9][_0-9a-z-*/]* or tenant@system");
+/// assert_eq!(err.to_string(), "invalid tracestate key: expected [a-z0-9][_0-9a-z-*/@]{0,255}");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceStateError {
@@ -74,20 +82,18 @@ enum ErrorKind {
     Key,
     Value,
     Member,
-    Duplicate,
     TooMany,
 }
 
 impl fmt::Display for TraceStateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self.kind {
-            ErrorKind::Key => "invalid tracestate key: expected [a-z0-9][_0-9a-z-*/]* or tenant@system",
+            ErrorKind::Key => "invalid tracestate key: expected [a-z0-9][_0-9a-z-*/@]{0,255}",
             ErrorKind::Value => {
                 "invalid tracestate value: expected 1 to 256 printable ASCII characters, \
                  no ',' or '=', not ending in a space"
             }
             ErrorKind::Member => "invalid tracestate member: expected key=value",
-            ErrorKind::Duplicate => "tracestate key given twice",
             ErrorKind::TooMany => "tracestate has more than 32 members",
         })
     }
@@ -100,27 +106,18 @@ fn err(kind: ErrorKind) -> TraceStateError {
 }
 
 fn is_key_char(b: u8) -> bool {
-    matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/')
+    matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'*' | b'/' | b'@')
 }
 
-/// One `[a-z0-9]`-or-`[a-z]` character followed by key characters, at most
-/// `max` characters in all.
-fn valid_key_part(part: &str, max: usize, digit_first: bool) -> bool {
-    match part.as_bytes().split_first() {
+/// `( lcalpha / DIGIT ) 0*255 ( keychar )`.
+fn valid_key(key: &str) -> bool {
+    match key.as_bytes().split_first() {
         Some((&first, rest)) => {
-            (first.is_ascii_lowercase() || (digit_first && first.is_ascii_digit()))
-                && part.len() <= max
+            (first.is_ascii_lowercase() || first.is_ascii_digit())
+                && rest.len() <= 255
                 && rest.iter().all(|&c| is_key_char(c))
         }
         None => false,
-    }
-}
-
-fn valid_key(key: &str) -> bool {
-    match key.split_once('@') {
-        None => valid_key_part(key, 256, true),
-        // A second '@' lands in the system part, where it is not allowed.
-        Some((tenant, system)) => valid_key_part(tenant, 241, true) && valid_key_part(system, 14, false),
     }
 }
 
@@ -238,9 +235,15 @@ impl TraceState {
     }
 
     /// Parses one or more received `tracestate` header values as one list,
-    /// in order. Any rule broken fails the whole list; see [`TraceState`]. Public as [`crate::propagation::parse_tracestate`].
-    pub(crate) fn parse_headers<'a>(values: impl Iterator<Item = &'a str>) -> Result<TraceState, TraceStateError> {
+    /// in order. Any rule broken fails the whole list, except a repeated
+    /// key, whose later occurrences are dropped: their number is returned
+    /// beside the list. See [`TraceState`]. Public as
+    /// [`crate::propagation::parse_tracestate`].
+    pub(crate) fn parse_headers<'a>(
+        values: impl Iterator<Item = &'a str>,
+    ) -> Result<(TraceState, usize), TraceStateError> {
         let mut members: Vec<(String, String)> = Vec::new();
+        let mut duplicates = 0;
         for value in values {
             for member in value.split(',') {
                 let member = member.trim_matches([' ', '\t']);
@@ -255,7 +258,8 @@ impl TraceState {
                     return Err(err(ErrorKind::Value));
                 }
                 if members.iter().any(|(key, _)| key == k) {
-                    return Err(err(ErrorKind::Duplicate));
+                    duplicates += 1;
+                    continue;
                 }
                 if members.len() == MAX_MEMBERS {
                     return Err(err(ErrorKind::TooMany));
@@ -263,7 +267,7 @@ impl TraceState {
                 members.push((k.to_owned(), v.to_owned()));
             }
         }
-        Ok(from_members(members))
+        Ok((from_members(members), duplicates))
     }
 }
 

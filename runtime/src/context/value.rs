@@ -20,6 +20,8 @@ use crate::span_context::SpanContext;
 pub struct Context {
     span: Option<SpanContext>,
     baggage: Baggage,
+    /// The caller asked for a debug trace (B3 `d`, Jaeger flag `0x02`).
+    debug: bool,
 }
 
 impl Context {
@@ -30,7 +32,30 @@ impl Context {
     /// assert!(cx.span_context().is_none());
     /// ```
     pub fn new(span: Option<SpanContext>, baggage: Baggage) -> Context {
-        Context { span, baggage }
+        Context { span, baggage, debug: false }
+    }
+
+    /// This context, asking (or not) for a debug trace: what B3's debug
+    /// state (`b3: ...-d`, `X-B3-Flags: 1`) and Jaeger's debug flag say,
+    /// and what the B3 and Jaeger formats write. See
+    /// [`propagation`](crate::propagation) for what a server layer makes of it.
+    ///
+    /// ```
+    /// let cx = lantern::Context::default().with_debug(true);
+    /// assert!(cx.is_debug());
+    /// ```
+    pub fn with_debug(mut self, debug: bool) -> Context {
+        self.debug = debug;
+        self
+    }
+
+    /// Whether the caller asked for a debug trace (see [`with_debug`](Self::with_debug)).
+    ///
+    /// ```
+    /// assert!(!lantern::Context::default().is_debug());
+    /// ```
+    pub fn is_debug(&self) -> bool {
+        self.debug
     }
 
     /// The span context, if any.

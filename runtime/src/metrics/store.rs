@@ -150,7 +150,10 @@ fn propagation_rejected() -> MetricFamily {
     let series = [
         ("traceparent_invalid", r.traceparent_invalid),
         ("tracestate_invalid", r.tracestate_invalid),
+        ("tracestate_duplicate_dropped", r.tracestate_duplicate_dropped),
         ("tracestate_threshold_invalid", r.tracestate_threshold_invalid),
+        ("b3_invalid", r.b3_invalid),
+        ("jaeger_invalid", r.jaeger_invalid),
         ("baggage_member_invalid", r.baggage_member_invalid),
         ("baggage_over_limit", r.baggage_over_limit),
     ]

@@ -215,8 +215,8 @@ fn server_span<B>(request: &Request<B>, options: &ServerOptions) -> Span {
     let (name, service, method) = rpc_names(request.uri().path());
     let scheme = request.uri().scheme_str().unwrap_or("http");
     let ends = attr::server_ends(request, scheme);
-    let fields = options.fields(headers);
     let cx = crate::propagation::extract(headers);
+    let fields = options.fields(headers, cx.is_debug());
     let context_lost = lost_context(&cx, headers);
     cx.child_span(|| {
         tracing::info_span!(

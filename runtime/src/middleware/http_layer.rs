@@ -253,8 +253,8 @@ fn server_span<B>(request: &Request<B>, route: Option<&str>, options: &ServerOpt
     let scheme = attr::server_scheme(request.uri(), headers);
     let ends = attr::server_ends(request, scheme);
     let user_agent = headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
-    let fields = options.fields(headers);
     let cx = crate::propagation::extract(headers);
+    let fields = options.fields(headers, cx.is_debug());
     let context_lost = lost_context(&cx, headers);
     cx.child_span(|| {
         tracing::info_span!(

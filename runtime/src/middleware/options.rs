@@ -80,8 +80,15 @@ impl ServerOptions {
     }
 
     /// The fields for the server span of a request with these headers.
-    pub(crate) fn fields(&self, headers: &HeaderMap) -> ServerFields<'_> {
-        let request = self.debug_header.request(headers);
+    /// `remote_debug` is the extracted context's debug request (B3 `d`,
+    /// Jaeger's debug flag): honoured as the debug header is, when there
+    /// is one.
+    pub(crate) fn fields(&self, headers: &HeaderMap, remote_debug: bool) -> ServerFields<'_> {
+        let remote = (remote_debug && self.debug_header.0.is_some()).then(|| DebugRequest { forced: true, id: None });
+        let request = match self.debug_header.request(headers) {
+            Some(request) => Some(request.or(remote)),
+            None => remote,
+        };
         ServerFields {
             debug: request.is_some().then_some(true),
             debug_id: request.and_then(|r| r.id),
@@ -125,20 +132,24 @@ mod tests {
         headers.insert("x-trace-me", "true".parse().unwrap());
 
         let mut options = ServerOptions::default();
-        let fields = options.fields(&headers);
+        let fields = options.fields(&headers, false);
         assert_eq!((fields.debug, fields.service_name), (None, None), "no header is honoured by default");
         options.set_debug_header(Some(HeaderName::from_static(DEFAULT_DEBUG_HEADER)));
-        assert_eq!(options.fields(&headers).debug, Some(true));
+        assert_eq!(options.fields(&headers, false).debug, Some(true));
 
         options.set_service_name("checkout".to_owned());
         options.set_debug_header(Some(HeaderName::from_static("x-trace-me")));
-        let fields = options.fields(&headers);
+        let fields = options.fields(&headers, false);
         assert_eq!((fields.debug, fields.service_name), (Some(true), Some("checkout")));
         headers.remove("x-trace-me");
-        assert_eq!(options.fields(&headers).debug, None, "the default header no longer counts");
+        assert_eq!(options.fields(&headers, false).debug, None, "the default header no longer counts");
 
         options.set_debug_header(None);
         headers.insert("x-trace-me", "1".parse().unwrap());
-        assert_eq!(options.fields(&headers).debug, None);
+        assert_eq!(options.fields(&headers, false).debug, None);
+        assert_eq!(options.fields(&headers, true).debug, None, "a remote debug flag needs a debug header too");
+        options.set_debug_header(Some(HeaderName::from_static("x-trace-me")));
+        headers.remove("x-trace-me");
+        assert_eq!(options.fields(&headers, true).debug, Some(true), "B3 or Jaeger debug, honoured like the header");
     }
 }

@@ -35,6 +35,20 @@ pub trait Extractor {
     /// assert_eq!(Extractor::get_all(&h, "baggage"), ["a=1", "b=2"]);
     /// ```
     fn get_all(&self, key: &str) -> Vec<&str>;
+
+    /// The names of the carrier's headers, for the formats that take a
+    /// family of headers (Jaeger's `uberctx-{key}` baggage). Empty unless
+    /// implemented, so such baggage is then not read.
+    ///
+    /// ```
+    /// use lantern::propagation::Extractor;
+    /// let mut h = http::HeaderMap::new();
+    /// h.insert("uberctx-tenant", "acme".parse().unwrap());
+    /// assert_eq!(Extractor::keys(&h), ["uberctx-tenant"]);
+    /// ```
+    fn keys(&self) -> Vec<&str> {
+        Vec::new()
+    }
 }
 
 /// Writes propagation headers into a carrier.
@@ -90,6 +104,10 @@ impl Extractor for http::HeaderMap {
     fn get_all(&self, key: &str) -> Vec<&str> {
         http::HeaderMap::get_all(self, key).iter().filter_map(|v| v.to_str().ok()).collect()
     }
+
+    fn keys(&self) -> Vec<&str> {
+        http::HeaderMap::keys(self).map(http::HeaderName::as_str).collect()
+    }
 }
 
 impl Injector for http::HeaderMap {
@@ -114,6 +132,10 @@ impl<S: BuildHasher> Extractor for HashMap<String, String, S> {
     fn get_all(&self, key: &str) -> Vec<&str> {
         self.iter().filter(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str()).collect()
     }
+
+    fn keys(&self) -> Vec<&str> {
+        HashMap::keys(self).map(String::as_str).collect()
+    }
 }
 
 /// Replaces every key equal to `key` in any case.
@@ -136,6 +158,10 @@ impl Extractor for Vec<(String, Vec<u8>)> {
             .filter(|(k, _)| k.eq_ignore_ascii_case(key))
             .filter_map(|(_, v)| std::str::from_utf8(v).ok())
             .collect()
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.iter().map(|(k, _)| k.as_str()).collect()
     }
 }
 

@@ -152,7 +152,7 @@ mod tests {
     use super::*;
 
     fn state(header: &str) -> TraceState {
-        TraceState::parse_headers([header].into_iter()).unwrap()
+        TraceState::parse_headers([header].into_iter()).unwrap().0
     }
 
     fn th(p: f64) -> String {
