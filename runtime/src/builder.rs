@@ -561,6 +561,7 @@ pub struct Guard {
     server: Option<Server>,
     exporter: Option<Arc<dyn Exporter>>,
     /// The console's writer: its queue is flushed when the guard drops.
+    #[cfg_attr(not(feature = "console"), allow(dead_code))]
     console: ConsoleRunning,
     _local: Option<tracing::subscriber::DefaultGuard>,
 }

@@ -26,6 +26,7 @@ static WANTED: AtomicBool = AtomicBool::new(false);
 
 /// The ids of the span an event happened in.
 #[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "console"), allow(dead_code))]
 pub(crate) struct EventContext {
     pub(crate) trace_id: TraceId,
     pub(crate) span_id: SpanId,
