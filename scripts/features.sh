@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 scripts/import_cycles.py --test > /tmp/import_cycles_selftest.log 2>&1 || { cat /tmp/import_cycles_selftest.log; exit 1; }
 python3 scripts/import_cycles.py runtime/src
-for features in "" server middleware axum "middleware,axum" server,middleware remote-sampling "middleware,remote-sampling"; do
+for features in "" console server middleware axum "middleware,axum" server,middleware remote-sampling "middleware,remote-sampling"; do
   echo "features: lantern --no-default-features --features '$features'"
   cargo clippy -q -p lantern --no-default-features --features "$features" -- -D warnings
 done

@@ -16,6 +16,16 @@
 //! Lantern program. With `OTEL_EXPORTER_OTLP_ENDPOINT` (or
 //! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) set, spans, logs and metrics are
 //! also exported over OTLP, one resource per service.
+//!
+//! The services' logs go to stderr, each line ending with the trace and
+//! span ids of the request it belongs to, and the customer and session
+//! from the baggage on JSON lines (`LANTERN_LOG_FORMAT=json`):
+//!
+//! ```text
+//! 2025-06-01T12:00:00.123456Z  INFO lantern_examples::hotrod::customer: loading customer customer_id=123 trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7
+//! ```
+//!
+//! Paste the trace id into `http://127.0.0.1:9464/debug/traces/<trace_id>`.
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -53,7 +63,9 @@ The book's chapter 2 fixes (find each bottleneck on the debug pages first):
   -h, --help           this text
 
 LANTERN_HTTP_ADDR moves Lantern's debug pages (default 127.0.0.1:9464);
-OTEL_EXPORTER_OTLP_ENDPOINT also exports over OTLP.";
+OTEL_EXPORTER_OTLP_ENDPOINT also exports over OTLP. The logs go to stderr with
+their trace ids: RUST_LOG filters them (default info), LANTERN_LOG_FORMAT=json
+prints JSON lines (off: none).";
 
 struct Args {
     config: Config,
@@ -215,6 +227,7 @@ fn main() -> ExitCode {
     let mut builder = lantern::builder()
         .service_name("hotrod")
         .max_level(tracing::Level::INFO) // the services' spans, not h2's and tower's own
+        // Also the baggage keys the logs carry (customer, session).
         .metrics(hotrod::metrics_config())
         // The service graph, trace features and the other analyses
         // (/debug/insights), with HotROD's own feature: rides per customer.

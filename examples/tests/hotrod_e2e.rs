@@ -58,9 +58,42 @@ fn assert_called_by(server: &SpanRecord, client: &SpanRecord) {
     assert_eq!(server.kind, SpanKind::Server);
 }
 
+/// The console, read by the test: what HotROD prints on stderr.
+#[derive(Clone, Default)]
+struct Console(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Console {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Console {
+    /// The console's lines once one contains `needle` (the writer thread
+    /// writes them shortly after the event), or after 5 s.
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let text = String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned();
+            if text.contains(needle) || Instant::now() > deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
 #[test]
 fn a_ride_is_one_trace_across_four_services() {
+    let console = Console::default();
     let lantern = lantern::builder()
+        .console(lantern::fmt::ConsoleFormat::Json)
+        .console_filter("info")
+        .console_writer(console.clone())
         .service_name("hotrod-e2e")
         .http_addr(None)
         .max_level(tracing::Level::INFO)
@@ -158,6 +191,21 @@ fn a_ride_is_one_trace_across_four_services() {
     let driver_log = logs.iter().find(|l| l.service.as_deref() == Some("driver")).expect("a log of the driver service");
     println!("a driver log in the trace: {:?}", driver_log.body);
     assert!(logs.iter().any(|l| l.service.as_deref() == Some("frontend") && l.body == "dispatch successful"));
+    // They carry the customer from the baggage (the metrics allowlist).
+    let loading = logs.iter().find(|l| l.body == "loading customer").expect("the customer service's log");
+    assert_eq!(loading.attribute("customer").and_then(Value::as_str), Some("123"));
+
+    // The console shows the same log with its ids and baggage: the trace id
+    // there is the one `/debug/traces/{id}` takes.
+    let text = console.wait_for("dispatch successful"); // the ride's last line
+    let line = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|l| l["body"] == "loading customer" && l["trace_id"] == trace_id.to_string())
+        .unwrap_or_else(|| panic!("no console line for the ride's customer lookup in:\n{text}"));
+    assert_eq!(line["baggage"]["customer"], "123", "{line}");
+    assert_eq!(line["span_id"].as_str().map(str::len), Some(16));
+    assert_eq!(lantern.console_dropped_lines(), Some(0));
 
     // The waterfall's hints: the GetDriver staircase, the SQL query the
     // longest span on the critical path.

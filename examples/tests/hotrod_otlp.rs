@@ -85,6 +85,7 @@ fn with_an_otlp_endpoint_the_ride_reaches_the_collector_one_resource_per_service
     .unwrap();
     let exporter = lantern_otlp::OtlpExporter::new(config).unwrap();
     let lantern = lantern::builder()
+        .console(lantern::fmt::ConsoleFormat::Off) // a test: no logs on stderr
         .service_name("hotrod-otlp")
         .http_addr(None)
         .max_level(tracing::Level::INFO)

@@ -22,6 +22,9 @@ use crate::tail::config::CompletionConfig;
 use crate::tail::listener::TraceListener;
 use crate::tail::policy::TailPolicy;
 
+#[cfg(feature = "console")]
+mod console;
+
 /// Installs Lantern as the global subscriber with the defaults, and captures
 /// the `log` crate too. Keep the guard alive for the life of the program.
 ///
@@ -92,7 +95,17 @@ pub struct Builder {
     debug_baggage: bool,
     /// Set process-wide at initialisation when named (builder or env).
     propagators: Option<Propagators>,
+    /// The baggage keys log records carry (`None`: the metrics allowlist).
+    log_baggage: Option<Vec<String>>,
+    #[cfg(feature = "console")]
+    console: crate::console::ConsoleConfig,
 }
+
+/// The console's writer, kept by the guard (nothing without `console`).
+#[cfg(feature = "console")]
+type ConsoleRunning = Option<crate::console::Running>;
+#[cfg(not(feature = "console"))]
+type ConsoleRunning = ();
 
 /// Where the embedded HTTP server listens.
 #[derive(Clone, Copy, Debug)]
@@ -134,6 +147,9 @@ impl Default for Builder {
             extractors: Vec::new(),
             debug_baggage: false,
             propagators: crate::env::propagators(),
+            log_baggage: None,
+            #[cfg(feature = "console")]
+            console: Default::default(),
         }
     }
 }
@@ -262,6 +278,30 @@ impl Builder {
     /// caps, histograms, RED metrics.
     pub fn metrics(mut self, config: MetricsConfig) -> Self {
         self.metrics = config;
+        self
+    }
+
+    /// The baggage keys every log record carries as attributes, named by
+    /// the key (default: the metrics allowlist,
+    /// [`MetricsConfig::baggage_labels`]): on the debug pages, in the
+    /// export, and in the console's JSON lines. An event's own field of the
+    /// same name wins; the values are cut like any attribute value, and
+    /// count against the attribute cap. Only keys you list travel into the
+    /// logs, so what callers put in baggage cannot fill them.
+    ///
+    /// ```
+    /// let lantern = lantern::builder().log_baggage(["customer"]).try_init_local();
+    /// tracing::info_span!("request").in_scope(|| {
+    ///     lantern::context::set_baggage("customer", "123").unwrap();
+    ///     lantern::context::set_baggage("session", "s-9").unwrap();
+    ///     tracing::info!("loading");
+    /// });
+    /// let log = lantern.buffer().snapshot().logs(&Default::default()).remove(0);
+    /// assert_eq!(log.attribute("customer").unwrap().as_str(), Some("123"));
+    /// assert!(log.attribute("session").is_none(), "not allowlisted");
+    /// ```
+    pub fn log_baggage<K: Into<String>>(mut self, keys: impl IntoIterator<Item = K>) -> Self {
+        self.log_baggage = Some(keys.into_iter().map(Into::into).collect());
         self
     }
 
@@ -433,7 +473,7 @@ impl Builder {
             crate::propagation::set_configured(propagators);
         }
         let resource = self.make_resource();
-        let layer = LanternLayer::new(
+        let mut layer = LanternLayer::new(
             self.buffer,
             resource,
             self.sampler,
@@ -442,6 +482,9 @@ impl Builder {
             self.max_forced_per_second,
             self.debug_baggage,
         );
+        if let Some(keys) = self.log_baggage {
+            layer.set_log_baggage(keys.into());
+        }
         let mut tail = self.tail;
         if tail.is_some() && self.mode == RecordingMode::SampledOnly {
             eprintln!("lantern: {}; running without it", InitError::tail_needs_recording());
@@ -472,7 +515,7 @@ impl Builder {
         self.try_init().unwrap_or_else(|err| {
             eprintln!("lantern: {err}: {}; spans will not be recorded", err.source_text());
             let handle = Handle::new(Buffer::new(buffer), metrics, sampling, resource);
-            Guard { handle, server: None, exporter: None, _local: None }
+            Guard { handle, server: None, exporter: None, console: Default::default(), _local: None }
         })
     }
 
@@ -489,7 +532,7 @@ impl Builder {
             HttpAddr::Default => env_http_addr(),
             other => other,
         };
-        let (subscriber, handle, exporter) = self.subscriber();
+        let (subscriber, handle, exporter, console) = self.subscriber(false);
         if let Err(e) = subscriber.try_init() {
             if let Some(exporter) = exporter {
                 exporter.shutdown(std::time::Duration::ZERO);
@@ -504,24 +547,36 @@ impl Builder {
             eprintln!("lantern: {e}; metrics from the `metrics` macros go to the other recorder");
         }
         let server = start_server(http_addr, http_token, &handle);
-        Ok(Guard { server, handle, exporter, _local: None })
+        Ok(Guard { server, handle, exporter, console, _local: None })
     }
 
     /// Installs Lantern as the default subscriber of this thread only, until
     /// the guard drops: for tests and examples that must not touch globals.
     pub fn try_init_local(self) -> Guard {
         let (http_addr, http_token) = (self.http_addr, self.http_token.clone());
-        let (subscriber, handle, exporter) = self.subscriber();
+        let (subscriber, handle, exporter, console) = self.subscriber(true);
         let local = tracing::subscriber::set_default(subscriber);
         let server = start_server(http_addr, http_token, &handle);
-        Guard { server, handle, exporter, _local: Some(local) }
+        Guard { server, handle, exporter, console, _local: Some(local) }
     }
 
-    fn subscriber(self) -> (impl tracing::Subscriber + Send + Sync, Handle, Option<Arc<dyn Exporter>>) {
+    /// The registry with the capture layer, the level filter and the
+    /// console layer; `local`: for a thread-local set-up.
+    #[cfg_attr(not(feature = "console"), allow(unused_variables, unused_mut))]
+    fn subscriber(
+        mut self,
+        local: bool,
+    ) -> (impl tracing::Subscriber + Send + Sync, Handle, Option<Arc<dyn Exporter>>, ConsoleRunning) {
         let level = self.max_level;
+        #[cfg(feature = "console")]
+        let console_config = std::mem::take(&mut self.console);
         let (layer, exporter) = self.build();
         let handle = layer.handle();
-        (tracing_subscriber::registry().with(layer).with(level), handle, exporter)
+        #[cfg(feature = "console")]
+        let (console, running) = crate::console::start(console_config, local, layer.log_baggage(), &handle);
+        #[cfg(not(feature = "console"))]
+        let (console, running) = (tracing_subscriber::layer::Identity::new(), ());
+        (tracing_subscriber::registry().with(layer).with(level).with(console), handle, exporter, running)
     }
 }
 
@@ -538,6 +593,9 @@ pub struct Guard {
     handle: Handle,
     server: Option<Server>,
     exporter: Option<Arc<dyn Exporter>>,
+    /// The console's writer: its queue is flushed when the guard drops.
+    #[cfg_attr(not(feature = "console"), allow(dead_code))]
+    console: ConsoleRunning,
     _local: Option<tracing::subscriber::DefaultGuard>,
 }
 

@@ -70,12 +70,14 @@
 //! | `middleware` | tower layers for HTTP and gRPC, message headers |
 //! | `server` | the embedded HTTP server: `/metrics` and `/debug` pages |
 //! | [`traced`] | the attribute macro |
+//! | `fmt` | logs on the console with the trace and span ids: the formats `init()` prints, for a `tracing_subscriber::fmt` layer of your own too |
 //! | [`prelude`] | the names most programs use |
 //!
 //! ## Features
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
+//! | `console` | on | `lantern::fmt`; `init()` prints the logs on stderr (`RUST_LOG`, `LANTERN_LOG_FORMAT`) through a non-blocking writer (tracing-subscriber's `fmt` and `env-filter`, `tracing-appender`) |
 //! | `server` | on | `lantern::server`: `/metrics` and the debug pages on a thread of their own (axum, a current-thread tokio runtime) |
 //! | `middleware` | on | `lantern::middleware`: tower layers for HTTP and gRPC servers and clients, message-header propagation (tower's traits, `http-body`) |
 //! | `axum` | with `server` | the middleware reads axum's `MatchedPath` (`http.route`) and `ConnectInfo` (`client.address`) |
@@ -116,9 +118,14 @@ mod baggage;
 pub mod buffer;
 mod builder;
 mod clock;
+#[cfg(feature = "console")]
+mod console;
 pub mod context;
 mod env;
 pub mod export;
+#[cfg(feature = "console")]
+#[cfg_attr(docsrs, doc(cfg(feature = "console")))]
+pub mod fmt;
 mod handle;
 mod ids;
 mod init_error;

@@ -7,6 +7,7 @@ use tracing::Instrument;
 #[test]
 fn baggage_labels_reach_metrics_in_spawned_instrumented_tasks() {
     let lantern = lantern::builder()
+        .console(lantern::fmt::ConsoleFormat::Off) // a test: no logs on stderr
         .metrics(MetricsConfig { baggage_labels: vec!["customer".into()], ..Default::default() })
         .http_addr(None)
         .try_init()

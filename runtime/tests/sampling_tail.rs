@@ -230,6 +230,7 @@ fn the_tracker_is_bounded_and_counts_the_traces_it_cannot_watch() {
 #[test]
 fn tail_sampling_needs_every_trace_recorded_and_says_so() {
     let refused = lantern::builder()
+        .console(lantern::fmt::ConsoleFormat::Off) // a test: no logs on stderr
         .recording_mode(RecordingMode::SampledOnly)
         .tail_sampling(TailPolicy::new().errors())
         .http_addr(None)

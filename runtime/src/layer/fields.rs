@@ -18,6 +18,7 @@ use tracing::field::{Field, Visit};
 
 use compact_str::CompactString;
 
+use crate::baggage::Baggage;
 use crate::record::{Attributes, KeyValue, LogRecord, SpanKind, SpanRecord, Status, Value};
 use crate::sampling::debug::{DEBUG_ID_ATTRIBUTE, DebugRequest, debug_id};
 use crate::text::{Text, cut};
@@ -236,6 +237,28 @@ pub(crate) struct LogFieldVisitor<'a> {
 }
 
 impl LogFieldVisitor<'_> {
+    /// Adds the entries of `baggage` whose keys are in `keys` as attributes
+    /// named by the key, after the event's fields: a field of the same name
+    /// wins, the attribute cap holds, values are cut to the value limit.
+    pub(crate) fn baggage(&mut self, baggage: &Baggage, keys: &[String]) {
+        if baggage.is_empty() {
+            return;
+        }
+        for key in keys {
+            let Some(value) = baggage.get(key) else { continue };
+            let attrs = &mut self.record.attributes;
+            if attrs.iter().any(|kv| kv.key == key.as_str()) {
+                continue;
+            }
+            if attrs.len() < self.max_attributes {
+                let value = self.limit.text(value);
+                attrs.push(KeyValue { key: Cow::Owned(key.clone()), value });
+            } else {
+                self.dropped = self.dropped.saturating_add(1);
+            }
+        }
+    }
+
     fn value(&mut self, field: &Field, value: Value) {
         let name = field.name();
         if name == "message" {

@@ -30,7 +30,8 @@ mod cache;
 mod fields;
 mod hooks;
 mod start;
-mod state;
+pub(crate) mod stash;
+pub(crate) mod state;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -90,6 +91,8 @@ pub struct LanternLayer {
     metrics: Metrics,
     red: Option<RedRecorder>,
     log_counts: LogCounts,
+    /// The baggage keys log records carry as attributes.
+    log_baggage: Arc<[String]>,
 }
 
 impl LanternLayer {
@@ -104,6 +107,7 @@ impl LanternLayer {
     ) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Relaxed);
+        let log_baggage = metrics.baggage_labels.iter().cloned().collect();
         let metrics = Metrics::new(metrics).with_process_counters();
         let buffer = Buffer::new(config);
         let sampling = SamplingStats::with_max_names(sampler.clone(), mode, MAX_ROOT_NAMES, max_forced_per_second);
@@ -123,7 +127,20 @@ impl LanternLayer {
             red: RedRecorder::new(metrics.clone()),
             log_counts: LogCounts::new(&metrics),
             metrics,
+            log_baggage,
         }
+    }
+
+    /// The baggage keys log records carry as attributes (default: the
+    /// metrics allowlist, `MetricsConfig::baggage_labels`).
+    pub(crate) fn set_log_baggage(&mut self, keys: Arc<[String]>) {
+        self.log_baggage = keys;
+    }
+
+    /// See [`LanternLayer::set_log_baggage`].
+    #[cfg_attr(not(feature = "console"), allow(dead_code))]
+    pub(crate) fn log_baggage(&self) -> &[String] {
+        &self.log_baggage
     }
 
     /// The metrics store this layer's RED metrics and log counts go to, and
@@ -288,7 +305,7 @@ where
         let normalized = event.normalized_metadata();
         let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
         let is_error = *meta.level() == tracing::Level::ERROR;
-        let (in_span, ids) = match ctx.event_span(event) {
+        let (in_span, mut ids) = match ctx.event_span(event) {
             Some(span) => {
                 if is_error {
                     state::mark_error_event(&span);
@@ -298,6 +315,15 @@ where
             None => (false, None),
         };
         self.log_counts.count(meta.level(), ids.as_ref().map(|i| (i.trace_id, i.span_id, i.flags)));
+        if stash::is_wanted() {
+            // In a non-recording span, no entry: the formatter derives the
+            // ids from the span's ancestors itself.
+            match &ids {
+                Some(i) => stash::put(event, Some(stash::context(i)), &i.baggage),
+                None if !in_span => stash::put(event, None, &Default::default()),
+                None => stash::clear(),
+            }
+        }
         if in_span && ids.is_none() && self.mode == RecordingMode::SampledOnly {
             return;
         }
@@ -309,6 +335,7 @@ where
         let config = self.buffer.config();
         let (max_attributes, max_bytes) = (config.max_attributes, config.max_attribute_value_bytes);
         let mut truncated = 0;
+        let baggage = ids.as_mut().map(|i| std::mem::take(&mut i.baggage)).unwrap_or_default();
         // The record is filled where it lies in the thread's batch: a log
         // record is a few hundred bytes, and each copy of it was a cost.
         let appended = self.buffer.append(|entries| {
@@ -328,6 +355,7 @@ where
                 let limit = ValueLimit::new(max_bytes);
                 let mut visitor = LogFieldVisitor { record, max_attributes, limit, dropped: 0 };
                 event.record(&mut visitor);
+                visitor.baggage(&baggage, &self.log_baggage);
                 truncated = visitor.limit.truncated;
             }
             undo.done();

@@ -150,6 +150,7 @@ pub(crate) fn event_ids<'a, R: LookupSpan<'a>>(span: SpanRef<'a, R>) -> Option<E
             span_id: data.record.span_id,
             flags: data.record.flags,
             service: data.record.service.clone(),
+            baggage: data.baggage.clone(),
         }),
         _ => None,
     }
@@ -161,6 +162,8 @@ pub(crate) struct EventIds {
     pub(crate) span_id: SpanId,
     pub(crate) flags: TraceFlags,
     pub(crate) service: Option<Arc<str>>,
+    /// The span's baggage: its allowlisted entries become attributes.
+    pub(crate) baggage: Baggage,
 }
 
 /// The context labels of a measurement made in `span`: the allowlisted
