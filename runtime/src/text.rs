@@ -17,6 +17,18 @@ use compact_str::CompactString;
 /// longer names are cut there wherever they are counted or shown.
 pub(crate) const MAX_NAME_BYTES: usize = 256;
 
+/// A duration as people read it: `850 µs`, `12.3 ms`, `4.20 s`.
+pub(crate) fn human_duration(d: std::time::Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us < 1000.0 {
+        format!("{us:.0} µs")
+    } else if us < 1e6 {
+        format!("{:.1} ms", us / 1000.0)
+    } else {
+        format!("{:.2} s", us / 1e6)
+    }
+}
+
 /// `s` cut to at most `max` bytes, at a character boundary.
 pub(crate) fn cut(s: &str, max: usize) -> &str {
     if s.len() <= max {

@@ -177,14 +177,7 @@ impl Default for PatternConfig {
 
 /// A duration for a message: `850 µs`, `12.3 ms`, `1.25 s`.
 pub(crate) fn short(d: Duration) -> String {
-    let us = d.as_secs_f64() * 1e6;
-    if us < 1000.0 {
-        format!("{us:.0} µs")
-    } else if us < 1e6 {
-        format!("{:.1} ms", us / 1000.0)
-    } else {
-        format!("{:.2} s", us / 1e6)
-    }
+    crate::text::human_duration(d)
 }
 
 /// A span name for a message, cut to 120 bytes.

@@ -110,14 +110,7 @@ pub(crate) fn url(s: &str) -> String {
 
 /// A duration as people read it: `850 µs`, `12.3 ms`, `4.20 s`.
 pub(crate) fn dur(d: Duration) -> String {
-    let us = d.as_secs_f64() * 1e6;
-    if us < 1000.0 {
-        format!("{us:.0} µs")
-    } else if us < 1e6 {
-        format!("{:.1} ms", us / 1000.0)
-    } else {
-        format!("{:.2} s", us / 1e6)
-    }
+    crate::text::human_duration(d)
 }
 
 /// A wall-clock time as UTC `HH:MM:SS.mmm`.
