@@ -63,7 +63,7 @@ pid=""
 # Then HotROD, with rides in the background, for the insights pages
 # (scripts/browser_hotrod.py): the service graph of its four services.
 cargo build -q -p lantern-examples --example hotrod
-LANTERN_HTTP_ADDR=127.0.0.1:0 "$target/debug/examples/hotrod" --ports-from-zero --latency-scale 0.1 --load 5 \
+LANTERN_HTTP_ADDR=127.0.0.1:0 "$target/debug/examples/hotrod" --ports-from-zero --latency-scale 0.3 --load 5 \
   >"$work/hotrod.log" 2>&1 &
 pid=$!
 deadline=$((SECONDS + 30))
