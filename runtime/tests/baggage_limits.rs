@@ -1,18 +1,11 @@
 //! The W3C Baggage limits, 64 members and 8192 bytes serialised: refused on
 //! insert, dropped (and counted) on extract, never exceeded on inject.
 
-use std::sync::{Mutex, MutexGuard};
+mod counters_support;
+use counters_support::*;
 
 use lantern::context::Baggage;
 use lantern::propagation::{format_baggage, parse_baggage, rejected};
-
-/// The rejection counters are process-wide: every test here that reads them,
-/// or may move them, takes this lock.
-static COUNTERS: Mutex<()> = Mutex::new(());
-
-fn counters() -> MutexGuard<'static, ()> {
-    COUNTERS.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn full(n: usize) -> Baggage {
     let mut b = Baggage::default();

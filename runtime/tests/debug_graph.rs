@@ -5,20 +5,7 @@
 mod pages_support;
 use pages_support::*;
 
-use std::time::Duration;
-
-use lantern::tail::CompletionConfig;
 use tracing::info_span;
-
-fn start() -> lantern::Guard {
-    let quick = CompletionConfig { quiet_period: Duration::from_millis(20), ..Default::default() };
-    lantern::builder()
-        .service_name("frontend")
-        .service_graph(true)
-        .completion(quick)
-        .http_addr(Some(([127, 0, 0, 1], 0).into()))
-        .try_init_local()
-}
 
 /// `GET /dispatch` calls `customer` (in this process), which queries MySQL;
 /// `GET /config` only reads Redis.
@@ -44,7 +31,7 @@ fn analysed(lantern: &lantern::Guard, traces: u64) {
 
 #[test]
 fn the_page_draws_every_node_and_edge_and_labels_them() {
-    let lantern = start();
+    let lantern = start_with_graph();
     two_entries();
     analysed(&lantern, 2);
     let addr = lantern.http_addr().unwrap();
@@ -78,7 +65,7 @@ fn the_page_draws_every_node_and_edge_and_labels_them() {
 
 #[test]
 fn an_entry_operation_shows_only_what_it_touches() {
-    let lantern = start();
+    let lantern = start_with_graph();
     two_entries();
     analysed(&lantern, 2);
     let addr = lantern.http_addr().unwrap();
@@ -104,7 +91,7 @@ fn an_entry_operation_shows_only_what_it_touches() {
 
 #[test]
 fn recorded_names_are_escaped_and_an_unknown_entry_shows_nothing() {
-    let lantern = start();
+    let lantern = start_with_graph();
     info_span!("GET /<b>", otel.kind = "server", service.name = "<script>alert(1)</script>").in_scope(|| {});
     analysed(&lantern, 1);
     let addr = lantern.http_addr().unwrap();

@@ -9,18 +9,7 @@ use pages_support::*;
 use std::time::{Duration, Instant};
 
 use lantern::insights::{ConnectionType, ServiceGraph};
-use lantern::tail::CompletionConfig;
 use tracing::info_span;
-
-fn start() -> lantern::Guard {
-    let quick = CompletionConfig { quiet_period: Duration::from_millis(20), ..Default::default() };
-    lantern::builder()
-        .service_name("frontend")
-        .service_graph(true)
-        .completion(quick)
-        .http_addr(Some(([127, 0, 0, 1], 0).into()))
-        .try_init_local()
-}
 
 /// The graph once `traces` traces have been analysed.
 fn graph_after(lantern: &lantern::Guard, traces: u64) -> ServiceGraph {
@@ -51,7 +40,7 @@ fn call(service: &str, server_status: Option<&str>) {
 
 #[test]
 fn a_client_and_its_server_in_one_process_make_one_edge() {
-    let lantern = start();
+    let lantern = start_with_graph();
     info_span!("GET /dispatch", otel.kind = "server").in_scope(|| call("customer", None));
     let graph = graph_after(&lantern, 1);
 
@@ -69,7 +58,7 @@ fn a_client_and_its_server_in_one_process_make_one_edge() {
 
 #[test]
 fn a_server_called_from_another_process_is_counted_unpaired_on_its_side() {
-    let lantern = start();
+    let lantern = start_with_graph();
     let mut headers = http::HeaderMap::new();
     headers.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
     let server = lantern::propagation::extract(&headers).child_span(|| info_span!("GET /remote", otel.kind = "server"));
@@ -88,7 +77,7 @@ fn a_server_called_from_another_process_is_counted_unpaired_on_its_side() {
 
 #[test]
 fn a_producer_and_its_consumer_make_a_messaging_edge() {
-    let lantern = start();
+    let lantern = start_with_graph();
     info_span!("publish job").in_scope(|| {
         info_span!("jobs send", otel.kind = "producer").in_scope(|| {
             let cx = lantern::context::current();
@@ -104,7 +93,7 @@ fn a_producer_and_its_consumer_make_a_messaging_edge() {
 
 #[test]
 fn client_spans_with_no_server_reach_virtual_nodes_or_are_unpaired() {
-    let lantern = start();
+    let lantern = start_with_graph();
     info_span!("GET /customer").in_scope(|| {
         info_span!("SQL SELECT", otel.kind = "client", db.system = "mysql", db.namespace = "customers").in_scope(|| {});
         info_span!("FindDriverIDs", otel.kind = "client", peer.service = "redis").in_scope(|| {});
@@ -125,7 +114,7 @@ fn client_spans_with_no_server_reach_virtual_nodes_or_are_unpaired() {
 
 #[test]
 fn a_request_failed_when_either_side_failed() {
-    let lantern = start();
+    let lantern = start_with_graph();
     info_span!("batch").in_scope(|| {
         call("billing", None);
         call("billing", Some("ERROR"));
@@ -141,7 +130,7 @@ fn a_request_failed_when_either_side_failed() {
 
 #[test]
 fn edges_are_also_kept_by_the_entry_operation_that_led_to_them() {
-    let lantern = start();
+    let lantern = start_with_graph();
     info_span!("GET /dispatch").in_scope(|| {
         call("customer", None);
         info_span!("GetDriver", otel.kind = "client", peer.service = "redis").in_scope(|| {});
@@ -165,7 +154,7 @@ fn edges_are_also_kept_by_the_entry_operation_that_led_to_them() {
 
 #[test]
 fn edges_past_the_caps_are_counted_as_overflow() {
-    let lantern = start();
+    let lantern = start_with_graph();
     // 4 entries x 1001 virtual nodes: 1001 edges (cap 1000), 4004 edges by
     // entry (cap 4000).
     for entry in ["a", "b", "c", "d"] {
@@ -198,7 +187,7 @@ fn metrics(lantern: &lantern::Guard) -> String {
 
 #[test]
 fn metrics_carry_the_connector_names_and_labels() {
-    let lantern = start();
+    let lantern = start_with_graph();
     info_span!("GET /dispatch").in_scope(|| call("customer", Some("ERROR")));
     let mut headers = http::HeaderMap::new();
     headers.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());

@@ -2,7 +2,8 @@
 //! (accept, deny, deferred, debug, and alone), what is written back, and
 //! malformed input counted and ignored.
 
-use std::sync::{Mutex, MutexGuard};
+mod counters_support;
+use counters_support::*;
 
 use lantern::Context;
 use lantern::propagation::{Format, Propagators, rejected};
@@ -10,21 +11,6 @@ use lantern::propagation::{Format, Propagators, rejected};
 const TRACE: &str = "80f198ee56343ba864fe8b2a57d3eff7";
 const SPAN: &str = "e457b5a2e4d86bd1";
 const PARENT: &str = "05e3ac9a4f6e3b90";
-
-/// The rejection counters are process-wide: tests reading them take this.
-static COUNTERS: Mutex<()> = Mutex::new(());
-
-fn counters() -> MutexGuard<'static, ()> {
-    COUNTERS.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn headers(pairs: &[(&str, &str)]) -> http::HeaderMap {
-    let mut h = http::HeaderMap::new();
-    for (k, v) in pairs {
-        h.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
-    }
-    h
-}
 
 fn single(value: &str) -> Context {
     Propagators::new([Format::B3]).extract(&headers(&[("b3", value)]))

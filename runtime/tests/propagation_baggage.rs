@@ -2,18 +2,11 @@
 //! malformed members. (The 64-member and 8192-byte limits are in
 //! `baggage_limits.rs`.)
 
-use std::sync::{Mutex, MutexGuard};
+mod counters_support;
+use counters_support::*;
 
 use lantern::context::Baggage;
 use lantern::propagation::{extract, format_baggage, parse_baggage, rejected};
-
-/// The rejection counters are process-wide: every test here that reads them,
-/// or may move them, takes this lock.
-static COUNTERS: Mutex<()> = Mutex::new(());
-
-fn counters() -> MutexGuard<'static, ()> {
-    COUNTERS.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn keys(b: &Baggage) -> Vec<&str> {
     b.iter().map(|e| e.key()).collect()

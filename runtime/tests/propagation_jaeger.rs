@@ -2,20 +2,16 @@
 //! the sampled and debug flags) and `uberctx-{key}` baggage; what is
 //! written back; malformed input counted and ignored.
 
+mod counters_support;
+use counters_support::*;
+
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
 
 use lantern::Context;
 use lantern::propagation::{Format, Propagators, rejected};
 
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const SPAN: &str = "00f067aa0ba902b7";
-
-static COUNTERS: Mutex<()> = Mutex::new(());
-
-fn counters() -> MutexGuard<'static, ()> {
-    COUNTERS.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn jaeger() -> Propagators {
     Propagators::new([Format::Jaeger])

@@ -1,8 +1,10 @@
 //! W3C Trace Context `traceparent`: valid and invalid vectors, the Level 2
 //! rules, and inject/extract through every provided carrier.
 
+mod counters_support;
+use counters_support::*;
+
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
 
 use lantern::context::{Baggage, SpanContext, TraceFlags, TraceState};
 use lantern::propagation::{Extractor, Injector, extract, format_traceparent, inject, parse_traceparent, rejected};
@@ -10,22 +12,6 @@ use lantern::{Context, SpanId, TraceId};
 
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT: &str = "00f067aa0ba902b7";
-
-/// The rejection counters are process-wide: tests that read them take this
-/// lock, so that the other tests of this file cannot move them meanwhile.
-static COUNTERS: Mutex<()> = Mutex::new(());
-
-fn counters() -> MutexGuard<'static, ()> {
-    COUNTERS.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn headers(pairs: &[(&str, &str)]) -> http::HeaderMap {
-    let mut h = http::HeaderMap::new();
-    for (k, v) in pairs {
-        h.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
-    }
-    h
-}
 
 #[test]
 fn valid_version_00_values_parse() {

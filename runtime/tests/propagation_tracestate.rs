@@ -1,19 +1,13 @@
 //! W3C `tracestate`: key and value grammar, the 32-member limit, combining
 //! headers, and the immutable `TraceState` API.
 
-use std::sync::{Mutex, MutexGuard};
+mod counters_support;
+use counters_support::*;
 
 use lantern::context::{TraceState, TraceStateError};
 use lantern::propagation::{extract, parse_tracestate, rejected};
 
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-
-/// The rejection counters are process-wide: tests reading them take this.
-static COUNTERS: Mutex<()> = Mutex::new(());
-
-fn counters() -> MutexGuard<'static, ()> {
-    COUNTERS.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn parse(values: &[&str]) -> Result<TraceState, TraceStateError> {
     parse_tracestate(values.iter().copied())

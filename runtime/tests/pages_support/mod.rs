@@ -107,3 +107,16 @@ pub fn wait_until(what: &str, f: impl Fn() -> bool) {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
+
+/// A `frontend` service with the service graph on, traces completed after
+/// 20 ms of quiet, and the pages on a free loopback port.
+pub fn start_with_graph() -> lantern::Guard {
+    let quick =
+        lantern::tail::CompletionConfig { quiet_period: std::time::Duration::from_millis(20), ..Default::default() };
+    lantern::builder()
+        .service_name("frontend")
+        .service_graph(true)
+        .completion(quick)
+        .http_addr(Some(([127, 0, 0, 1], 0).into()))
+        .try_init_local()
+}
