@@ -252,6 +252,10 @@ fn the_overview_counts_rejected_and_cut_input() {
     let o = json(guard.http_addr().unwrap(), "/debug/api/overview");
     let invalid = |o: &serde_json::Value| o["rejected"]["traceparent_invalid"].as_u64().unwrap();
     assert!(invalid(&o) > invalid(&before), "{o}");
+    // Every reason of `lantern_propagation_rejected_total` is there too.
+    for reason in ["tracestate_duplicate_dropped", "b3_invalid", "jaeger_invalid", "baggage_over_limit"] {
+        assert!(o["rejected"][reason].is_u64(), "{reason}: {o}");
+    }
     assert_eq!(o["counters"]["values_truncated"], 1);
     let (_, _, page) = get(guard.http_addr().unwrap(), "/debug");
     assert!(page.contains("<h2>Rejected input</h2>") && page.contains("traceparent_invalid"), "{page}");

@@ -6,7 +6,7 @@
 //! application threads                      ingest thread ("lantern-ingest")
 //!   span close / event                       wakes every 10 ms, or when a
 //!      |  written in place into              batch is handed over while it
-//!      v  this thread's batch (128)          sleeps
+//!      v  this thread's batch (128)          sleeps; dozes when idle
 //!   [ per-thread batch ] --full--> [ bounded   |
 //!          |                         queue ]   v
 //!          +--- partial batches taken ---->  Store (behind a mutex only the
@@ -44,6 +44,17 @@
 //! quiet; freed when it exits), the spare batches, the open-span tables
 //! (`max_open_spans` slots in all), and the ingest thread's pools of evicted
 //! records kept for reuse (at most 2048 of each kind, of at most 1 KiB each).
+//!
+//! # Idle
+//!
+//! An idle buffer costs no CPU. After 100 ms in which it filed nothing, with
+//! no trace waiting to complete, the ingest thread *dozes*: it parks until
+//! the next record wakes it (the first entry written into an empty batch
+//! checks a flag; a futex wake only then), or for 5 s at most. While it
+//! dozes, the coarse clock it ticks ([`crate::clock::coarse_millis`]) stands
+//! still; it moves on as the first record wakes the thread, and what reads
+//! it on the application's path (exemplar rationing, the sampling page's
+//! marks) tolerates that.
 //!
 //! A kept record is allocated by the ingest thread and, once evicted, reused
 //! or freed by it (after the store's lock is released; a reader's drain frees
@@ -102,6 +113,11 @@ pub(crate) struct Shared {
     spare_max: usize,
     /// The ingest thread is parked (or about to be): a hand-over wakes it.
     sleeping: AtomicBool,
+    /// The ingest thread parks until woken (see "Idle" above): the first
+    /// entry written into an empty batch wakes it.
+    dozing: AtomicBool,
+    /// Entries the last drain took (read by the ingest thread only).
+    drained: AtomicUsize,
     /// Open-span slots not yet taken by any thread's table.
     open_budget: Arc<AtomicUsize>,
     pub(crate) counters: Counters,
@@ -160,6 +176,8 @@ impl Buffer {
             spare: Mutex::new(Vec::new()),
             spare_max: (config.queue_capacity / local::BATCH).max(1) + SPARE_BATCHES,
             sleeping: AtomicBool::new(false),
+            dozing: AtomicBool::new(false),
+            drained: AtomicUsize::new(0),
             open_budget: Arc::new(AtomicUsize::new(config.max_open_spans)),
             store: Mutex::new(Store::new(config.clone())),
             config,
@@ -208,13 +226,19 @@ impl Buffer {
                 // Full batches were handed over after the last write, so
                 // there is room: the vector never grows on this path.
                 write(&mut entries);
-                (entries.len() >= shared.batch_capacity())
-                    .then(|| std::mem::replace(&mut *entries, shared.empty_batch()))
+                let first = entries.len() == 1;
+                let full = (entries.len() >= shared.batch_capacity())
+                    .then(|| std::mem::replace(&mut *entries, shared.empty_batch()));
+                (full, first)
             },
         );
         match handed {
-            Some(Some(full)) => shared.hand_over(full),
-            Some(None) => {}
+            Some((Some(full), _)) => shared.hand_over(full),
+            // Looked at after the batch's lock is released: either the
+            // ingest thread, about to doze, finds this entry in the batch,
+            // or this load sees that it dozes (see `Shared::doze`).
+            Some((None, true)) if shared.dozing.load(Relaxed) => shared.wake(),
+            Some((None, _)) => {}
             None => return false,
         }
         true
@@ -371,10 +395,37 @@ impl Shared {
         // A futex wake is a system call: only when the ingest thread sleeps
         // (it checks the queue after saying so, see `ingest_loop`).
         if self.sleeping.swap(false, SeqCst) {
+            self.dozing.store(false, SeqCst);
             if let Some(t) = self.ingest.get() {
                 t.unpark();
             }
         }
+    }
+
+    /// Wakes the dozing ingest thread (once: the first writer to see it).
+    #[cold]
+    fn wake(&self) {
+        if self.dozing.swap(false, SeqCst) {
+            self.sleeping.store(false, SeqCst);
+            if let Some(t) = self.ingest.get() {
+                t.unpark();
+            }
+        }
+    }
+
+    /// Says the ingest thread dozes; false (and it does not) when an entry
+    /// was written meanwhile. A writer takes its batch's lock, writes, lets
+    /// go, then reads `dozing`; here the flag is set first, then each batch
+    /// is locked and looked at. So either this sees the entry, or that
+    /// writer's read comes after the flag and wakes the thread.
+    fn doze(&self) -> bool {
+        self.dozing.store(true, SeqCst);
+        let written = self.batches.lock().iter().any(|b| !b.entries.lock().is_empty());
+        if written || !self.full.is_empty() {
+            self.dozing.store(false, SeqCst);
+            return false;
+        }
+        true
     }
 
     /// Takes every handed-over batch and every thread's partial batch, and
@@ -427,6 +478,7 @@ impl Shared {
         if !small.is_empty() {
             taken.push(small);
         }
+        self.drained.store(taken.iter().map(Vec::len).sum(), Relaxed);
         let mut exited = exited.into_iter();
         batches.retain(|b| !exited.next().unwrap_or(false) || !b.open.lock().is_empty());
         drop(batches);
@@ -481,6 +533,10 @@ impl Drop for Shared {
         for batch in self.batches.get_mut().iter() {
             batch.alive.store(false, Relaxed);
         }
+        // A dozing ingest thread learns now that it has nothing left to do.
+        if let Some(t) = self.ingest.get() {
+            t.unpark();
+        }
     }
 }
 
@@ -489,19 +545,32 @@ impl Drop for Shared {
 /// over finds an empty one (at most ~4 MiB in all with the default queue).
 const SPARE_BATCHES: usize = 8;
 
+/// How long the ingest thread sleeps between rounds while there is work.
+const ROUND: Duration = Duration::from_millis(10);
+/// Idle rounds (nothing filed, no trace waiting to complete) before it dozes.
+const DOZE_AFTER_ROUNDS: u32 = 10;
+/// The longest doze, should a wake ever be missed.
+const DOZE: Duration = Duration::from_secs(5);
+
 fn ingest_loop(weak: Weak<Shared>) {
     // The ingest thread never traces itself.
     let _quiet = tracing::dispatcher::set_default(&tracing::Dispatch::none());
+    let mut idle_rounds = 0u32;
     loop {
         crate::clock::tick_coarse();
         let Some(shared) = weak.upgrade() else { return };
-        let (evicted, completed) = {
+        let (evicted, completed, idle) = {
             let mut store = shared.store.lock();
             let evicted = shared.drain_into(&mut store);
             let completed = local::filing(|| completion::complete_due(&mut store, crate::clock::coarse_millis()));
             shared.publish_tail(&store);
-            (evicted, completed)
+            // Read under the lock: a reader's drain would overwrite it.
+            let filed = shared.drained.load(Relaxed);
+            let waiting = store.tail.as_deref().is_some_and(|t| t.tracker.watching() > 0);
+            (evicted, completed, filed == 0 && !waiting)
         };
+        let idle = idle && completed.is_empty();
+        idle_rounds = if idle { idle_rounds.saturating_add(1) } else { 0 };
         drop(evicted);
         if !completed.is_empty() {
             completion::run_listeners(&mut shared.listeners.lock(), &completed);
@@ -509,12 +578,14 @@ fn ingest_loop(weak: Weak<Shared>) {
         drop(completed);
         // Say it sleeps, then look once more: a batch handed over before
         // the flag was set is taken now; one handed over after it wakes us.
+        let dozing = idle_rounds >= DOZE_AFTER_ROUNDS && shared.doze();
         shared.sleeping.store(true, SeqCst);
         if !shared.full.is_empty() {
             shared.sleeping.store(false, SeqCst);
+            shared.dozing.store(false, SeqCst);
             continue;
         }
         drop(shared);
-        std::thread::park_timeout(Duration::from_millis(10));
+        std::thread::park_timeout(if dozing { DOZE } else { ROUND });
     }
 }

@@ -78,6 +78,8 @@ fn overview_json(s: &Sources) -> Json_ {
         "rejected": {
             "traceparent_invalid": rejected.traceparent_invalid, "tracestate_invalid": rejected.tracestate_invalid,
             "tracestate_threshold_invalid": rejected.tracestate_threshold_invalid,
+            "tracestate_duplicate_dropped": rejected.tracestate_duplicate_dropped,
+            "b3_invalid": rejected.b3_invalid, "jaeger_invalid": rejected.jaeger_invalid,
             "baggage_member_invalid": rejected.baggage_member_invalid,
             "baggage_over_limit": rejected.baggage_over_limit,
             "metric_label_values_truncated": s.handle.metrics().stats().label_values_truncated,
