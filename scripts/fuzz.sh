@@ -5,6 +5,10 @@
 #   bash scripts/fuzz.sh [SECONDS] [TARGET...]   each target SECONDS (default 60)
 #   bash scripts/fuzz.sh ci [TARGET...]          a short pass for CI: 10 s each
 #
+# LANTERN_FUZZ_DEV=1 builds the targets without optimisation (cargo fuzz
+# --dev): quicker to build, slower to run, and with overflow checks on; what
+# CI's short pass uses.
+#
 # Installs what it needs (a C++ compiler for libFuzzer, cargo-fuzz), builds
 # every target once, runs each in turn from its seed corpus, and fails if any
 # finds a crash (a panic, a failed assertion, a timeout, running out of
@@ -35,9 +39,11 @@ export RUSTC_BOOTSTRAP=1 CARGO_TERM_COLOR=never
 cd fuzz
 if [ $# -gt 0 ]; then targets=("$@"); else mapfile -t targets < <(cargo fuzz list); fi
 
+build=(--sanitizer none)
+[ "${LANTERN_FUZZ_DEV:-0}" = 1 ] && build+=(--dev)
 start=$(date +%s)
-echo "fuzz: building ${#targets[@]} targets"
-cargo fuzz build --sanitizer none
+echo "fuzz: building ${#targets[@]} targets (${build[*]})"
+cargo fuzz build "${build[@]}"
 echo "fuzz: built in $(($(date +%s) - start)) s; fuzzing each target for ${seconds} s"
 
 mkdir -p work/logs
@@ -49,7 +55,7 @@ for t in "${targets[@]}"; do
   log="work/logs/$t.log"
   # The first corpus directory is where libFuzzer writes what it finds: the
   # ignored work/ one, so the committed seeds (the second) stay as they are.
-  if cargo fuzz run --sanitizer none "$t" "work/corpus/$t" "corpus/$t" -- "${args[@]}" >"$log" 2>&1; then
+  if cargo fuzz run "${build[@]}" "$t" "work/corpus/$t" "corpus/$t" -- "${args[@]}" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n1 || true)
     printf 'fuzz: %-16s ok   %12s runs  %s\n' "$t" "${runs:-?}" "$cov"
