@@ -5,8 +5,9 @@
 //! its image, one trace holds chat-api, the broker (producer spans with
 //! `messaging.system = "redis"`), storage, giphy and giphy-api, in the ring
 //! buffer and at the collector alike, and the service graph has Redis as a
-//! node. Last, the bounds: an oversized post is refused, and once Redis is
-//! gone the API answers 503 instead of hanging.
+//! node. Last, the bounds: an oversized post is refused, once Redis is
+//! gone the API answers 503 instead of hanging, and once it is back the
+//! services use it again.
 //!
 //! One test function: the global subscriber can be installed once per
 //! process. `redis-server` comes from `scripts/setup.sh` (Debian's
@@ -126,6 +127,7 @@ fn a_giphy_message_is_one_trace_across_chat_api_the_broker_storage_and_giphy() {
             consumed.iter().find(|c| c.parent_span_id == Some(send.span_id)).expect("a child of chat-api's send");
         assert!(first.parent_is_remote, "its context came through the stream entry");
         assert_eq!(first.attribute("messaging.system"), Some(&Value::from("redis")));
+        assert_eq!(first.baggage.get("chat.user"), Some("ann"), "the baggage came along");
     }
     let giphy_send = kind_and_service(&trace, "send messages", SpanKind::Producer, "giphy");
     assert_eq!(giphy_send.len(), 1, "giphy publishes the update");
@@ -134,6 +136,7 @@ fn a_giphy_message_is_one_trace_across_chat_api_the_broker_storage_and_giphy() {
     let stand_in = kind_and_service(&trace, "GET /v1/gifs/search", SpanKind::Server, "giphy-api");
     assert_eq!((search.len(), stand_in.len()), (1, 1));
     assert_eq!(stand_in[0].parent_span_id, Some(search[0].span_id));
+    assert_eq!(stand_in[0].baggage.get("chat.user"), Some("ann"), "through the stream, then HTTP");
     let update = kind_and_service(&trace, "process messages", SpanKind::Consumer, "storage")
         .into_iter()
         .find(|c| c.parent_span_id == Some(giphy_send[0].span_id))
@@ -187,6 +190,18 @@ fn a_giphy_message_is_one_trace_across_chat_api_the_broker_storage_and_giphy() {
     let (status, body) = rt.block_on(post(talk.api, r#"{"text":"anyone?"}"#));
     assert_eq!(status, http::StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(rt.block_on(get(talk.api, "/messages")).0, http::StatusCode::SERVICE_UNAVAILABLE);
+    // Back where it was (empty): the services connect again, and the
+    // consumers make their groups again.
+    let _redis = poll("redis-server back on its port", || RedisServer::start_on(addr.port()).ok());
+    let again: Posted = poll("a post accepted again", || {
+        let (status, body) = rt.block_on(post(talk.api, r#"{"text":"back"}"#));
+        (status == http::StatusCode::ACCEPTED).then(|| serde_json::from_str(&body).unwrap())
+    });
+    poll("the new message stored", || {
+        let (status, body) = rt.block_on(get(talk.api, "/messages"));
+        let listed: Listed = serde_json::from_str(&body).ok()?;
+        (status == http::StatusCode::OK && listed.messages.iter().any(|m| m.id == again.id)).then_some(())
+    });
 
     drop(lantern);
     rt.block_on(talk.shutdown());

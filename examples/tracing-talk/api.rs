@@ -1,8 +1,9 @@
 //! `chat-api`: the chat's HTTP front.
 //!
 //! - `POST /messages` with `{"user": "ann", "text": "/giphy cats"}` gives
-//!   the message an id and publishes it to the stream (a producer span in
-//!   chat-api's server span), and answers `202 Accepted` with
+//!   the message an id, puts the user in the baggage (`chat.user`), and
+//!   publishes it to the stream (a producer span in chat-api's server
+//!   span), and answers `202 Accepted` with
 //!   [`Posted`]: the id and the trace id. A body over [`MAX_BODY`] is
 //!   refused with 413, an empty text or one over [`MAX_TEXT`] with 400,
 //!   and a Redis that fails or does not answer in time gives 503.
@@ -80,6 +81,11 @@ async fn post(State(redis): State<Redis>, Json(post): Json<Post>) -> Response {
             StatusCode::BAD_REQUEST,
             format!("text must be 1 to {MAX_TEXT} bytes, user at most {MAX_USER} bytes"),
         );
+    }
+    // Baggage: the user travels with the message to every consumer, and
+    // to the services they call.
+    if let Err(error) = lantern::context::set_baggage("chat.user", &user) {
+        tracing::warn!(%error, "baggage not set");
     }
     let id = format!("{:016x}", fastrand::u64(..));
     let message = Message { id: id.clone(), user, text: post.text, image: None, ts: now_ms() };

@@ -5,15 +5,19 @@
 //! handled in consumer spans, children of their producer's span.
 //!
 //! A dead or slow Redis is an error after [`OP_TIMEOUT`], never a hang: the
-//! HTTP handlers answer 503 and the consumers retry after a pause.
+//! HTTP handlers answer 503 and the consumers retry after a growing pause.
+//! A broken connection is made again by the next command, so the services
+//! recover when Redis comes back.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use lantern::middleware::messaging::{consumer_span, extract_message, inject_message, producer_span};
 use redis::aio::MultiplexedConnection;
 use redis::streams::{StreamId, StreamReadReply};
 use redis::{AsyncConnectionConfig, FromRedisValue, Value};
+use tokio::sync::Mutex;
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
@@ -37,11 +41,14 @@ const RETRY_PAUSE: Duration = Duration::from_millis(250);
 const MAX_RETRY_PAUSE: Duration = Duration::from_secs(5);
 
 /// A connection to Redis shared by a service's tasks (commands are
-/// pipelined on it).
+/// pipelined on it), made again on the next command after it broke: a
+/// Redis that restarts is used again once it is back.
 #[derive(Clone)]
 pub(crate) struct Redis {
-    conn: MultiplexedConnection,
-    address: String,
+    client: redis::Client,
+    config: AsyncConnectionConfig,
+    conn: Arc<Mutex<Option<MultiplexedConnection>>>,
+    address: Arc<str>,
     port: u16,
 }
 
@@ -52,21 +59,51 @@ impl std::fmt::Debug for Redis {
 }
 
 impl Redis {
-    /// Connects to `url`, with `timeout` for connecting and for each reply.
+    /// Connects to `url`, with `timeout` for each reply.
     pub(crate) async fn connect(url: &str, timeout: Duration) -> Result<Redis, String> {
         let client = redis::Client::open(url).map_err(|e| format!("bad Redis URL {url:?}: {e}"))?;
         let (address, port) = match client.get_connection_info().addr() {
-            redis::ConnectionAddr::Tcp(host, port) => (host.clone(), *port),
-            other => (other.to_string(), 0),
+            redis::ConnectionAddr::Tcp(host, port) => (host.as_str().into(), *port),
+            other => (other.to_string().into(), 0),
         };
         let config =
             AsyncConnectionConfig::new().set_connection_timeout(Some(OP_TIMEOUT)).set_response_timeout(Some(timeout));
-        let connect = client.get_multiplexed_async_connection_with_config(&config);
-        let conn = tokio::time::timeout(OP_TIMEOUT, connect)
-            .await
-            .map_err(|_| format!("connecting to Redis at {url}: timed out"))?
-            .map_err(|e| format!("connecting to Redis at {url}: {e}"))?;
-        Ok(Redis { conn, address, port })
+        let redis = Redis { client, config, conn: Arc::new(Mutex::new(None)), address, port };
+        redis.connection().await?;
+        Ok(redis)
+    }
+
+    /// The connection, made first if there is none (within [`OP_TIMEOUT`]).
+    async fn connection(&self) -> Result<MultiplexedConnection, String> {
+        let made = async {
+            let mut slot = self.conn.lock().await;
+            if let Some(conn) = &*slot {
+                return Ok(conn.clone());
+            }
+            let conn = self.client.get_multiplexed_async_connection_with_config(&self.config).await?;
+            *slot = Some(conn.clone());
+            Ok::<_, redis::RedisError>(conn)
+        };
+        let unreachable = |e: &dyn std::fmt::Display| format!("Redis at {}:{}: {e}", self.address, self.port);
+        match tokio::time::timeout(OP_TIMEOUT, made).await {
+            Ok(Ok(conn)) => Ok(conn),
+            Ok(Err(e)) => Err(unreachable(&e)),
+            Err(_) => Err(unreachable(&"no connection within the deadline")),
+        }
+    }
+
+    /// Runs `cmd` on the connection within `timeout`; a broken connection
+    /// is dropped, to be made again by the next command.
+    async fn query<T: FromRedisValue>(&self, cmd: &redis::Cmd, timeout: Duration) -> Result<T, String> {
+        let mut conn = self.connection().await?;
+        let broken = match tokio::time::timeout(timeout, cmd.query_async::<T>(&mut conn)).await {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(e)) if e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error() => e.to_string(),
+            Ok(Err(e)) => return Err(e.to_string()),
+            Err(_) => format!("no answer within {timeout:?}"),
+        };
+        *self.conn.lock().await = None;
+        Err(broken)
     }
 
     /// Runs `cmd` in a client span named after the command (`XADD`), within
@@ -87,21 +124,12 @@ impl Redis {
             otel.kind = "client",
             db.system = "redis",
             db.operation.name = name,
-            server.address = self.address.as_str(),
+            server.address = &*self.address,
             server.port = self.port,
             otel.status_code = Empty,
             otel.status_message = Empty,
         );
-        let mut conn = self.conn.clone();
-        let result = async {
-            match tokio::time::timeout(timeout, cmd.query_async::<T>(&mut conn)).await {
-                Ok(Ok(value)) => Ok(value),
-                Ok(Err(e)) => Err(format!("Redis {name}: {e}")),
-                Err(_) => Err(format!("Redis {name}: no answer within {timeout:?}")),
-            }
-        }
-        .instrument(span.clone())
-        .await;
+        let result = self.query(cmd, timeout).instrument(span.clone()).await.map_err(|e| format!("Redis {name}: {e}"));
         if let Err(error) = &result {
             span.record("otel.status_code", "ERROR");
             span.record("otel.status_message", error.as_str());
@@ -133,10 +161,11 @@ impl Redis {
     }
 
     /// Creates `service`'s consumer group `group` on [`STREAM`] (and the
-    /// stream), reading from new entries on; an existing group is fine.
-    pub(crate) async fn create_group(&self, service: &'static str, group: &str) -> Result<(), String> {
+    /// stream), reading the entries after `from` (`$`: from now on, `0`:
+    /// all); an existing group is fine.
+    pub(crate) async fn create_group(&self, service: &'static str, group: &str, from: &str) -> Result<(), String> {
         let mut cmd = redis::cmd("XGROUP");
-        cmd.arg("CREATE").arg(STREAM).arg(group).arg("$").arg("MKSTREAM");
+        cmd.arg("CREATE").arg(STREAM).arg(group).arg(from).arg("MKSTREAM");
         let span = tracing::info_span!("create consumer group", service.name = service, group);
         match self.run::<Value>(&cmd, "XGROUP CREATE").instrument(span).await {
             Err(e) if e.contains("BUSYGROUP") => Ok(()),
@@ -170,27 +199,19 @@ pub(crate) async fn consume(
         let mut cmd = redis::cmd("XREADGROUP");
         cmd.arg("GROUP").arg(group).arg(service).arg("COUNT").arg(READ_COUNT);
         cmd.arg("BLOCK").arg(READ_BLOCK.as_millis() as u64).arg("STREAMS").arg(STREAM).arg(">");
-        let read = async {
-            let mut conn = reader.conn.clone();
-            tokio::time::timeout(READ_BLOCK + OP_TIMEOUT, cmd.query_async::<Option<StreamReadReply>>(&mut conn)).await
-        };
         let reply = tokio::select! {
             _ = &mut stop => return,
-            reply = read => reply,
+            reply = reader.query::<Option<StreamReadReply>>(&cmd, READ_BLOCK + OP_TIMEOUT) => reply,
         };
         let entries: Vec<StreamId> = match reply {
-            Ok(Ok(reply)) => reply.map(|r| r.keys.into_iter().flat_map(|k| k.ids).collect()).unwrap_or_default(),
-            Ok(Err(error)) => {
-                if error.to_string().contains("NOGROUP") {
-                    let _ = redis.create_group(service, group).await;
+            Ok(reply) => reply.map(|r| r.keys.into_iter().flat_map(|k| k.ids).collect()).unwrap_or_default(),
+            Err(error) => {
+                // A Redis that restarted empty has lost the group: what
+                // its stream holds came after the restart.
+                if error.contains("NOGROUP") {
+                    let _ = redis.create_group(service, group, "0").await;
                 }
                 tracing::warn!(service, %error, retry_in = ?pause, "XREADGROUP failed");
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(MAX_RETRY_PAUSE);
-                continue;
-            }
-            Err(_) => {
-                tracing::warn!(service, retry_in = ?pause, "XREADGROUP timed out");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(MAX_RETRY_PAUSE);
                 continue;

@@ -166,8 +166,8 @@ impl Talk {
         let reader_timeout = bus::OP_TIMEOUT * 2;
         let (storage_reader, giphy_reader) = (connect(reader_timeout).await?, connect(reader_timeout).await?);
         // Before anything is published: a group reads what comes after it.
-        storage_redis.create_group("storage", storage::GROUP).await.map_err(io::Error::other)?;
-        giphy_redis.create_group("giphy", giphy::GROUP).await.map_err(io::Error::other)?;
+        storage_redis.create_group("storage", storage::GROUP, "$").await.map_err(io::Error::other)?;
+        giphy_redis.create_group("giphy", giphy::GROUP, "$").await.map_err(io::Error::other)?;
         let bind = |name: &'static str, port: u16| async move {
             TcpListener::bind((config.host, port))
                 .await

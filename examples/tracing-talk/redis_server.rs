@@ -68,7 +68,8 @@ impl RedisServer {
         }
         let mut last = None;
         for _ in 0..3 {
-            match RedisServer::start_once() {
+            let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port();
+            match RedisServer::start_on(port) {
                 Ok(server) => return Ok(server),
                 Err(e) => last = Some(e),
             }
@@ -76,8 +77,9 @@ impl RedisServer {
         Err(last.unwrap_or_else(|| io::Error::other("redis-server did not start")))
     }
 
-    fn start_once() -> io::Result<RedisServer> {
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port();
+    /// Starts `redis-server` on `port` of 127.0.0.1 (a Redis coming back
+    /// where it was, say) and waits until it answers `PING`.
+    pub fn start_on(port: u16) -> io::Result<RedisServer> {
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
         let dir = std::env::temp_dir().join(format!("lantern-talk-redis-{}-{port}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
@@ -111,8 +113,9 @@ impl RedisServer {
             if ping(server.addr()) {
                 return Ok(server);
             }
-            if Instant::now() > deadline {
-                let log = std::fs::read_to_string(server.dir.join("redis.log")).unwrap_or_default();
+            let log = std::fs::read_to_string(server.dir.join("redis.log")).unwrap_or_default();
+            // "Failed listening on port ... aborting": the port was taken.
+            if Instant::now() > deadline || log.contains("aborting") {
                 let tail: Vec<&str> = log.lines().rev().take(5).collect();
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
