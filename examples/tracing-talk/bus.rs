@@ -29,6 +29,9 @@ pub const STREAM: &str = "messages";
 pub const SYSTEM: &str = "redis";
 /// The deadline of one Redis command (and of connecting).
 pub(crate) const OP_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a consumer may take over one message before it gives up on it
+/// (a stuck call must not stop the consumer).
+const HANDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one `XREADGROUP` waits for entries (`BLOCK`).
 const READ_BLOCK: Duration = Duration::from_millis(500);
 /// Entries one `XREADGROUP` takes at most (`COUNT`).
@@ -238,8 +241,10 @@ async fn process(redis: &Redis, service: &'static str, group: &'static str, hand
         match message {
             Some(message) => {
                 // An ERROR event marks the consumer span as failed.
-                if let Err(error) = handler.handle(message).await {
-                    tracing::error!(%error, "message not handled");
+                let handled = tokio::time::timeout(HANDLE_TIMEOUT, handler.handle(message)).await;
+                match handled.unwrap_or_else(|_| Err(format!("not handled within {HANDLE_TIMEOUT:?}"))) {
+                    Ok(()) => {}
+                    Err(error) => tracing::error!(%error, "message not handled"),
                 }
             }
             None => tracing::warn!(entry = entry.id, "not a chat message; skipped"),
