@@ -1,7 +1,11 @@
-//! Shared code of the Lantern examples, and [`hotrod`], the ride-sharing
-//! demo run by `cargo run --release --example hotrod`.
+//! Shared code of the Lantern examples, [`hotrod`], the ride-sharing
+//! demo run by `cargo run --release --example hotrod`, and
+//! [`tracing_talk`], the chat over a Redis stream run by
+//! `cargo run --release --example tracing-talk`.
 
 pub mod hotrod;
+#[path = "tracing-talk/mod.rs"]
+pub mod tracing_talk;
 
 use lantern::buffer::Trace;
 use lantern::record::SpanRecord;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything a fresh machine needs: the Rust components the checks use, and
-# the programs the end-to-end tests drive (Prometheus, Chromium).
+# the programs the end-to-end tests drive (Prometheus, Chromium, Redis).
 set -euo pipefail
 if command -v rustup >/dev/null; then
   rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt || echo "setup: rustfmt missing"
@@ -21,4 +21,13 @@ if ! [ -x /usr/bin/chromium ] && ! command -v chromium >/dev/null; then
   $sudo apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 \
     || { $sudo apt-get update -q >/dev/null 2>&1 && $sudo apt-get install -y -q --no-install-recommends chromium >/dev/null; } \
     || echo "setup: could not install chromium"
+fi
+# A real Redis for Tracing Talk (examples/tracing-talk) and its end-to-end
+# test, which start their own redis-server on a free loopback port.
+if ! command -v redis-server >/dev/null; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y -q --no-install-recommends redis-server >/dev/null 2>&1 \
+    || { $sudo apt-get update -q >/dev/null 2>&1 && $sudo apt-get install -y -q --no-install-recommends redis-server >/dev/null; } \
+    || echo "setup: could not install redis-server"
 fi

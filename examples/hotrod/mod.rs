@@ -47,7 +47,7 @@ pub mod frontend;
 pub mod load;
 pub mod route;
 mod ui;
-mod web;
+pub(crate) mod web;
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -207,7 +207,7 @@ pub fn metrics_config() -> lantern::metrics::MetricsConfig {
 
 /// Tells the servers to stop taking requests.
 #[derive(Clone, Debug)]
-pub(crate) struct Shutdown(watch::Receiver<bool>);
+pub(crate) struct Shutdown(pub(crate) watch::Receiver<bool>);
 
 impl Shutdown {
     /// Completes when asked to stop, or when the [`Hotrod`] is gone.

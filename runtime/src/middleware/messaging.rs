@@ -149,6 +149,11 @@ pub fn producer_span(system: &str, destination: &str, message_id: Option<&str>) 
 /// `otel.kind = "consumer"`, `messaging.operation.type = "process"`. It
 /// inherits the producer's baggage. Handle the message inside it.
 ///
+/// Its `service.name` is empty until recorded: a process that hosts several
+/// consumers names each one's, so that the span, its children and the
+/// service graph's edge belong to that service
+/// (`span.record("service.name", "storage")`, before making children).
+///
 /// ```
 /// use lantern::record::SpanKind;
 /// use lantern::middleware::messaging::consumer_span;
@@ -163,6 +168,12 @@ pub fn producer_span(system: &str, destination: &str, message_id: Option<&str>) 
 /// assert_eq!(span.kind, SpanKind::Consumer);
 /// assert_eq!(span.parent_span_id.unwrap().to_string(), "00f067aa0ba902b7");
 /// assert!(span.parent_is_remote);
+///
+/// let named = consumer_span(&parent, "kafka", "orders", None);
+/// named.record("service.name", "storage");
+/// named.in_scope(|| tracing::info_span!("store").in_scope(|| {}));
+/// let store = lantern.buffer().snapshot().spans_named("store", 1).remove(0);
+/// assert_eq!(store.service.as_deref(), Some("storage"));
 /// ```
 pub fn consumer_span(parent: &Context, system: &str, destination: &str, message_id: Option<&str>) -> Span {
     let name = format!("process {destination}");
@@ -178,6 +189,7 @@ pub fn consumer_span(parent: &Context, system: &str, destination: &str, message_
             messaging.operation.name = "process",
             messaging.message.id = message_id,
             lantern.context_lost = context_lost,
+            service.name = tracing::field::Empty,
         )
     })
 }
