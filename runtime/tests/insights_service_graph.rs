@@ -92,6 +92,26 @@ fn a_producer_and_its_consumer_make_a_messaging_edge() {
 }
 
 #[test]
+fn a_message_fanned_out_to_two_consumer_groups_makes_two_edges() {
+    let lantern = start_with_graph();
+    info_span!("POST /messages", otel.kind = "server").in_scope(|| {
+        info_span!("send messages", otel.kind = "producer").in_scope(|| {
+            let cx = lantern::context::current();
+            for group in ["storage", "giphy"] {
+                cx.child_span(|| info_span!("process messages", otel.kind = "consumer", service.name = group))
+                    .in_scope(|| {});
+            }
+        })
+    });
+    let graph = graph_after(&lantern, 1);
+    for group in ["storage", "giphy"] {
+        let edge = graph.edge("frontend", group).unwrap_or_else(|| panic!("frontend -> {group}: {graph:?}"));
+        assert_eq!((edge.connection_type, edge.requests), (ConnectionType::MessagingSystem, 1));
+    }
+    assert!(graph.unpaired.is_empty(), "{:?}", graph.unpaired);
+}
+
+#[test]
 fn client_spans_with_no_server_reach_virtual_nodes_or_are_unpaired() {
     let lantern = start_with_graph();
     info_span!("GET /customer").in_scope(|| {

@@ -51,7 +51,8 @@ pub(crate) struct Found<'a> {
 pub(crate) fn extract<'a>(tree: &TraceTree<'a>, entry: &'a str, default_service: &'a str) -> Found<'a> {
     let spans = &tree.spans;
     let mut found = Found { entry, ..Found::default() };
-    // The first server or consumer child of each span.
+    // The first server or consumer child of each span (a producer's other
+    // consumer children are paired from their side, below).
     let mut receiver_of: Vec<Option<usize>> = vec![None; spans.len()];
     for (i, s) in spans.iter().enumerate() {
         if let (true, Some(p)) = (is_receiver(s.kind), tree.parent[i]) {
@@ -62,22 +63,7 @@ pub(crate) fn extract<'a>(tree: &TraceTree<'a>, entry: &'a str, default_service:
     for (i, &s) in spans.iter().enumerate() {
         match s.kind {
             SpanKind::Client | SpanKind::Producer => match receiver_of[i] {
-                Some(r) => {
-                    let server = spans[r];
-                    let messaging = s.kind == SpanKind::Producer || server.kind == SpanKind::Consumer;
-                    found.requests.push(Request {
-                        client: service(s),
-                        server: service(server),
-                        connection_type: if messaging {
-                            ConnectionType::MessagingSystem
-                        } else {
-                            ConnectionType::Plain
-                        },
-                        failed: s.is_error() || server.is_error(),
-                        client_seconds: s.duration().as_secs_f64(),
-                        server_seconds: server.duration().as_secs_f64(),
-                    });
-                }
+                Some(r) => found.requests.push(pair(service(s), s, service(spans[r]), spans[r])),
                 None => match virtual_node(s) {
                     Some((server, connection_type)) => {
                         let client_seconds = s.duration().as_secs_f64();
@@ -104,6 +90,11 @@ pub(crate) fn extract<'a>(tree: &TraceTree<'a>, entry: &'a str, default_service:
                     // Paired above, from the client's side (unless another
                     // receiver took that client: then this one is unpaired).
                     (Some(_), Some(c)) if is_caller(spans[c].kind) && receiver_of[c] == Some(i) => {}
+                    // A message handed to several consumers (a fan-out to
+                    // consumer groups): each is a request of the producer.
+                    (Some(_), Some(c)) if spans[c].kind == SpanKind::Producer && s.kind == SpanKind::Consumer => {
+                        found.requests.push(pair(service(spans[c]), spans[c], service(s), s));
+                    }
                     // A request from outside anything traced.
                     (None, _) => found.requests.push(Request {
                         client: USER,
@@ -125,6 +116,20 @@ pub(crate) fn extract<'a>(tree: &TraceTree<'a>, entry: &'a str, default_service:
         }
     }
     found
+}
+
+/// The request from `client` (a client or producer span) that `server` (its
+/// server or consumer child) received.
+fn pair<'a>(client_service: &'a str, client: &SpanRecord, server_service: &'a str, server: &SpanRecord) -> Request<'a> {
+    let messaging = client.kind == SpanKind::Producer || server.kind == SpanKind::Consumer;
+    Request {
+        client: client_service,
+        server: server_service,
+        connection_type: if messaging { ConnectionType::MessagingSystem } else { ConnectionType::Plain },
+        failed: client.is_error() || server.is_error(),
+        client_seconds: client.duration().as_secs_f64(),
+        server_seconds: server.duration().as_secs_f64(),
+    }
 }
 
 fn is_receiver(kind: SpanKind) -> bool {
