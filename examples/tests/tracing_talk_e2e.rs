@@ -11,8 +11,8 @@
 //!
 //! One test function: the global subscriber can be installed once per
 //! process. `redis-server` comes from `scripts/setup.sh` (Debian's
-//! package); without it the test fails under CI and is skipped, saying why,
-//! elsewhere.
+//! package); without it the test fails, saying so, unless
+//! `LANTERN_SKIP_REDIS=1` asks to skip it.
 
 mod talk_support;
 
@@ -59,7 +59,7 @@ fn parent_of<'a>(trace: &'a Trace, span: &SpanRecord) -> &'a SpanRecord {
 fn a_giphy_message_is_one_trace_across_chat_api_the_broker_storage_and_giphy() {
     if !redis_server::installed() {
         let why = "redis-server is not installed; scripts/setup.sh installs it (Debian's redis-server package)";
-        assert!(std::env::var_os("CI").is_none(), "{why}, and CI runs setup.sh");
+        assert!(std::env::var_os("LANTERN_SKIP_REDIS").is_some(), "{why} (LANTERN_SKIP_REDIS=1 skips this test)");
         eprintln!("SKIPPED tracing_talk_e2e: {why}");
         return;
     }
