@@ -1,5 +1,6 @@
 //! OTLP/gRPC: the three collector services of opentelemetry-proto over one
-//! lazily connected tonic channel (TLS with the webpki roots for `https`),
+//! lazily connected tonic channel (TLS for `https`: the webpki roots, or the
+//! custom CA and client certificate of [`super::tls`]),
 //! with gzip, metadata, a per-attempt timeout and the OTLP mapping of status
 //! codes to retryable and permanent failures.
 
@@ -10,10 +11,10 @@ use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use tonic::codec::CompressionEncoding;
 use tonic::metadata::MetadataMap;
-use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Status};
 
-use super::{Accepted, Compression, ExportRequest, SendError, TransportConfig, USER_AGENT, rpc};
+use super::{Accepted, ClientTls, Compression, ExportRequest, SendError, TransportConfig, USER_AGENT, rpc};
 
 /// The gRPC client of one signal.
 pub(crate) struct GrpcClient {
@@ -35,7 +36,7 @@ impl GrpcClient {
         match config.endpoint.scheme_str() {
             Some("https") => {
                 endpoint = endpoint
-                    .tls_config(ClientTlsConfig::new().with_webpki_roots())
+                    .tls_config(tls_config(config.tls.as_ref()))
                     .map_err(|e| format!("TLS for {}: {e}", config.endpoint))?;
             }
             Some("http") => {}
@@ -102,6 +103,20 @@ impl GrpcClient {
         request.set_timeout(self.timeout);
         request
     }
+}
+
+/// tonic's TLS settings: the custom CA instead of the webpki roots when
+/// there is one, and the client certificate.
+fn tls_config(tls: Option<&ClientTls>) -> ClientTlsConfig {
+    let mut config = ClientTlsConfig::new();
+    config = match tls.and_then(|t| t.ca_pem.as_ref()) {
+        Some(ca) => config.ca_certificate(Certificate::from_pem(ca)),
+        None => config.with_webpki_roots(),
+    };
+    if let Some((cert, key)) = tls.and_then(|t| t.identity_pem.as_ref()) {
+        config = config.identity(Identity::from_pem(cert, key));
+    }
+    config
 }
 
 /// The OTLP reading of a failed call: UNAVAILABLE, CANCELLED,
@@ -187,6 +202,7 @@ mod tests {
             headers: vec![],
             compression: Compression::Gzip,
             timeout: Duration::from_secs(5),
+            tls: None,
         };
         let client = GrpcClient::new(&config).unwrap();
         let e = client.send(&ExportRequest::Traces(Default::default())).await.unwrap_err();
@@ -203,6 +219,7 @@ mod tests {
             headers: vec![(http::HeaderName::from_static("authorization"), http::HeaderValue::from_static("k"))],
             compression: Compression::None,
             timeout: Duration::from_secs(1),
+            tls: None,
         };
         assert!(GrpcClient::new(&config).is_ok());
         config.endpoint = "ftp://collector.example:4317".parse().unwrap();
