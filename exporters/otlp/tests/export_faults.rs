@@ -77,7 +77,7 @@ fn a_receiver_started_late_gets_the_data_after_retries() {
         assert_eq!(exporter.stats().traces.exported, 0);
         let receiver = match protocol {
             Protocol::Grpc => Receiver::grpc_on(addr),
-            Protocol::HttpProtobuf => Receiver::http_on(addr),
+            Protocol::HttpProtobuf | Protocol::HttpJson => Receiver::http_on(addr),
         };
         assert!(receiver.wait_for(Duration::from_secs(15), |_| span_count(&receiver) == 10), "{protocol:?}");
         assert!(eventually(|| exporter.stats().traces.exported == 10), "the response is counted");

@@ -14,7 +14,9 @@ use tonic::metadata::MetadataMap;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Status};
 
-use super::{Accepted, ClientTls, Compression, ExportRequest, SendError, TransportConfig, USER_AGENT, rpc};
+use super::{
+    Accepted, ClientTls, Compression, ExportRequest, SendError, TransportConfig, USER_AGENT, error_chain, rpc,
+};
 
 /// The gRPC client of one signal.
 pub(crate) struct GrpcClient {
@@ -123,10 +125,20 @@ fn tls_config(tls: Option<&ClientTls>) -> ClientTlsConfig {
 /// DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, DATA_LOSS and
 /// RESOURCE_EXHAUSTED with a `RetryInfo` are retryable; the rest is not.
 fn status_error(status: &Status) -> SendError {
-    let message = if status.message().is_empty() {
+    // A transport failure (TLS refused, connection reset) says what
+    // happened only in its sources.
+    let detail = std::error::Error::source(status).map(error_chain);
+    let text = match (status.message(), detail) {
+        (m, None) => m.to_owned(),
+        ("", Some(d)) => d,
+        (m, Some(d)) if d.starts_with(m) => d,
+        (m, Some(d)) if m.contains(&d) => m.to_owned(),
+        (m, Some(d)) => format!("{m}: {d}"),
+    };
+    let message = if text.is_empty() {
         format!("gRPC status {:?}", status.code())
     } else {
-        format!("gRPC status {:?}: {}", status.code(), status.message())
+        format!("gRPC status {:?}: {text}", status.code())
     };
     let retry_info = rpc::retry_info(status.details());
     match status.code() {

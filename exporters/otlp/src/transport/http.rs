@@ -22,7 +22,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse
 use prost::Message as _;
 
 use super::USER_AGENT as AGENT;
-use super::{Accepted, Compression, ExportRequest, Protocol, SendError, TransportConfig, json, rpc};
+use super::{Accepted, Compression, ExportRequest, Protocol, SendError, TransportConfig, error_chain, json, rpc};
 
 const PROTOBUF: &str = "application/x-protobuf";
 
@@ -184,22 +184,6 @@ fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
         flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4 + 64), flate2::Compression::fast());
     encoder.write_all(data)?;
     encoder.finish()
-}
-
-/// An error and its sources, as one line (hyper's own message alone is
-/// often just "client error (Connect)").
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        let s = e.to_string();
-        if !text.contains(&s) {
-            text.push_str(": ");
-            text.push_str(&s);
-        }
-        source = e.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -161,6 +161,22 @@ impl ExportRequest {
     }
 }
 
+/// An error and its sources, as one line (hyper's own message alone is
+/// often just "client error (Connect)", tonic's "transport error").
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        let s = e.to_string();
+        if !text.contains(&s) {
+            text.push_str(": ");
+            text.push_str(&s);
+        }
+        source = e.source();
+    }
+    text
+}
+
 impl Accepted {
     /// From a response's partial success (`rejected_<items>`, `error_message`).
     fn partial(rejected: i64, message: String) -> Accepted {

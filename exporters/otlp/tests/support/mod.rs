@@ -1,6 +1,10 @@
 //! In-process OTLP receivers for the integration tests: a gRPC one (tonic,
-//! the three collector services, gzip accepted) and an HTTP/protobuf one
-//! (axum, `POST /v1/traces`, `/v1/logs`, `/v1/metrics`, gzip accepted).
+//! the three collector services, gzip accepted) and an HTTP one (axum,
+//! `POST /v1/traces`, `/v1/logs`, `/v1/metrics`, protobuf or JSON bodies
+//! as the `Content-Type` says, answered in kind, gzip accepted). Either
+//! serves plain text or TLS ([`Receiver::grpc_tls`], [`Receiver::http_tls`],
+//! with certificates from [`TestCa`]), optionally requiring a client
+//! certificate.
 //!
 //! Each runs on its own thread with its own tokio runtime, so it works from
 //! plain `#[test]`s and from any runtime, and stops (freeing its port) when
@@ -16,8 +20,14 @@
 
 #![allow(dead_code)]
 
+mod tls;
+
+#[allow(unused_imports)] // not every test uses TLS
+pub use tls::{CertifiedKey, ServerTls, TestCa};
+
 use std::io::Read as _;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -83,6 +93,7 @@ pub struct Received {
 pub struct Receiver {
     addr: SocketAddr,
     grpc: bool,
+    tls: bool,
     shared: Arc<Shared>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -91,24 +102,41 @@ pub struct Receiver {
 impl Receiver {
     /// An OTLP/gRPC receiver on a free port.
     pub fn grpc() -> Receiver {
-        Receiver::start(any_port(), true)
+        Receiver::start(any_port(), true, None)
     }
 
-    /// An OTLP/HTTP (protobuf) receiver on a free port.
+    /// An OTLP/HTTP (protobuf or JSON) receiver on a free port.
     pub fn http() -> Receiver {
-        Receiver::start(any_port(), false)
+        Receiver::start(any_port(), false, None)
+    }
+
+    /// An OTLP/gRPC receiver over TLS on a free port.
+    pub fn grpc_tls(tls: ServerTls) -> Receiver {
+        Receiver::start(any_port(), true, Some(tls))
+    }
+
+    /// An OTLP/HTTP receiver over TLS on a free port.
+    pub fn http_tls(tls: ServerTls) -> Receiver {
+        Receiver::start(any_port(), false, Some(tls))
+    }
+
+    /// TLS handshakes the HTTP receiver failed (a client that does not
+    /// trust its certificate, or sends no client certificate when one is
+    /// required). The gRPC receiver leaves them to tonic and counts none.
+    pub fn tls_handshake_failures(&self) -> usize {
+        self.shared.handshake_failures.load(Ordering::Relaxed)
     }
 
     /// An OTLP/gRPC receiver on `addr` (e.g. from [`free_port`], for a
     /// receiver that comes up after the exporter started). Panics if the
     /// port is taken.
     pub fn grpc_on(addr: SocketAddr) -> Receiver {
-        Receiver::start(addr, true)
+        Receiver::start(addr, true, None)
     }
 
     /// An OTLP/HTTP receiver on `addr`. Panics if the port is taken.
     pub fn http_on(addr: SocketAddr) -> Receiver {
-        Receiver::start(addr, false)
+        Receiver::start(addr, false, None)
     }
 
     /// Whether this is the gRPC receiver.
@@ -121,10 +149,11 @@ impl Receiver {
         self.addr
     }
 
-    /// Its base URL, `http://127.0.0.1:PORT` (the HTTP receiver serves
-    /// `/v1/traces`, `/v1/logs` and `/v1/metrics` under it).
+    /// Its base URL, `http://127.0.0.1:PORT` (`https://` over TLS; the
+    /// HTTP receiver serves `/v1/traces`, `/v1/logs` and `/v1/metrics`
+    /// under it).
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", if self.tls { "https" } else { "http" }, self.addr)
     }
 
     /// The trace requests accepted so far.
@@ -180,7 +209,8 @@ impl Receiver {
         *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()) = (n > 0).then_some((n, fault));
     }
 
-    fn start(addr: SocketAddr, grpc: bool) -> Receiver {
+    fn start(addr: SocketAddr, grpc: bool, tls: Option<ServerTls>) -> Receiver {
+        let is_tls = tls.is_some();
         let shared = Arc::new(Shared::default());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (bound_tx, bound_rx) = std::sync::mpsc::channel();
@@ -196,7 +226,11 @@ impl Receiver {
                     };
                     bound_tx.send(listener.local_addr()).unwrap();
                     let serve = async move {
-                        if grpc { serve_grpc(listener, server).await } else { serve_http(listener, server).await }
+                        if grpc {
+                            serve_grpc(listener, server, tls).await
+                        } else {
+                            serve_http(listener, server, tls).await
+                        }
                     };
                     tokio::select! {
                         () = serve => {}
@@ -211,7 +245,7 @@ impl Receiver {
             Ok(addr) => addr,
             Err(e) => panic!("cannot listen on {addr}: {e}"),
         };
-        Receiver { addr, grpc, shared, stop: Some(stop), thread: Some(thread) }
+        Receiver { addr, grpc, tls: is_tls, shared, stop: Some(stop), thread: Some(thread) }
     }
 }
 
@@ -229,7 +263,7 @@ impl Drop for Receiver {
 impl std::fmt::Debug for Receiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = if self.grpc { "grpc" } else { "http" };
-        f.debug_struct("Receiver").field("kind", &kind).field("addr", &self.addr).finish()
+        f.debug_struct("Receiver").field("kind", &kind).field("tls", &self.tls).field("addr", &self.addr).finish()
     }
 }
 
@@ -307,6 +341,7 @@ fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
 struct Shared {
     received: Mutex<Received>,
     faults: Mutex<Option<(usize, Fault)>>,
+    handshake_failures: Arc<AtomicUsize>,
 }
 
 impl Shared {
@@ -405,10 +440,14 @@ impl MetricsService for Grpc {
     }
 }
 
-async fn serve_grpc(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+async fn serve_grpc(listener: tokio::net::TcpListener, shared: Arc<Shared>, tls: Option<ServerTls>) {
     let service = Grpc(shared);
     let gzip = CompressionEncoding::Gzip;
-    let result = tonic::transport::Server::builder()
+    let mut server = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        server = server.tls_config(tls.tonic()).expect("the receiver's TLS settings");
+    }
+    let result = server
         .add_service(TraceServiceServer::new(service.clone()).accept_compressed(gzip))
         .add_service(LogsServiceServer::new(service.clone()).accept_compressed(gzip))
         .add_service(MetricsServiceServer::new(service).accept_compressed(gzip))
@@ -428,14 +467,18 @@ enum Signal {
     Metrics,
 }
 
-async fn serve_http(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+async fn serve_http(listener: tokio::net::TcpListener, shared: Arc<Shared>, tls: Option<ServerTls>) {
     type S = State<Arc<Shared>>;
+    let failures = shared.handshake_failures.clone();
     let router = axum::Router::new()
         .route("/v1/traces", axum::routing::post(|s: S, h: HeaderMap, b: Bytes| handle_http(s, h, b, Signal::Traces)))
         .route("/v1/logs", axum::routing::post(|s: S, h: HeaderMap, b: Bytes| handle_http(s, h, b, Signal::Logs)))
         .route("/v1/metrics", axum::routing::post(|s: S, h: HeaderMap, b: Bytes| handle_http(s, h, b, Signal::Metrics)))
         .layer(DefaultBodyLimit::disable())
         .with_state(shared);
+    if let Some(tls) = tls {
+        return tls::serve_https(listener, router, tls.rustls(), failures).await;
+    }
     if let Err(e) = axum::serve(listener, router).await {
         eprintln!("test HTTP receiver stopped: {e}");
     }
@@ -499,36 +542,47 @@ async fn handle_http(
         }
     };
     let error_message = if rejected > 0 { REJECTED.to_owned() } else { String::new() };
-    let response = match signal {
-        Signal::Traces => match ExportTraceServiceRequest::decode(&body[..]) {
-            Ok(request) => {
-                shared.received().traces.push(request);
-                let partial_success =
-                    (rejected > 0).then_some(ExportTracePartialSuccess { rejected_spans: rejected, error_message });
-                ExportTraceServiceResponse { partial_success }.encode_to_vec()
-            }
-            Err(e) => return bad_request(format!("bad trace request: {e}")),
-        },
-        Signal::Logs => match ExportLogsServiceRequest::decode(&body[..]) {
-            Ok(request) => {
-                shared.received().logs.push(request);
-                let partial_success = (rejected > 0)
-                    .then_some(ExportLogsPartialSuccess { rejected_log_records: rejected, error_message });
-                ExportLogsServiceResponse { partial_success }.encode_to_vec()
-            }
-            Err(e) => return bad_request(format!("bad logs request: {e}")),
-        },
-        Signal::Metrics => match ExportMetricsServiceRequest::decode(&body[..]) {
-            Ok(request) => {
-                shared.received().metrics.push(request);
-                let partial_success = (rejected > 0)
-                    .then_some(ExportMetricsPartialSuccess { rejected_data_points: rejected, error_message });
-                ExportMetricsServiceResponse { partial_success }.encode_to_vec()
-            }
-            Err(e) => return bad_request(format!("bad metrics request: {e}")),
-        },
+    let json = headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let result = match signal {
+        Signal::Traces => decode::<ExportTraceServiceRequest>(&body, json).map(|request| {
+            shared.received().traces.push(request);
+            let partial_success =
+                (rejected > 0).then_some(ExportTracePartialSuccess { rejected_spans: rejected, error_message });
+            answer(&ExportTraceServiceResponse { partial_success }, json)
+        }),
+        Signal::Logs => decode::<ExportLogsServiceRequest>(&body, json).map(|request| {
+            shared.received().logs.push(request);
+            let partial_success =
+                (rejected > 0).then_some(ExportLogsPartialSuccess { rejected_log_records: rejected, error_message });
+            answer(&ExportLogsServiceResponse { partial_success }, json)
+        }),
+        Signal::Metrics => decode::<ExportMetricsServiceRequest>(&body, json).map(|request| {
+            shared.received().metrics.push(request);
+            let partial_success =
+                (rejected > 0).then_some(ExportMetricsPartialSuccess { rejected_data_points: rejected, error_message });
+            answer(&ExportMetricsServiceResponse { partial_success }, json)
+        }),
     };
-    protobuf(StatusCode::OK, response)
+    result.unwrap_or_else(bad_request)
+}
+
+/// A request body: OTLP/JSON when `json`, else protobuf.
+fn decode<T: prost::Message + Default + serde::de::DeserializeOwned>(body: &[u8], json: bool) -> Result<T, String> {
+    if json {
+        serde_json::from_slice(body).map_err(|e| format!("bad JSON request: {e}"))
+    } else {
+        T::decode(body).map_err(|e| format!("bad protobuf request: {e}"))
+    }
+}
+
+/// A 200 answer, in JSON when the request was.
+fn answer<T: prost::Message + serde::Serialize>(response: &T, json: bool) -> HttpResponse {
+    if json {
+        let body = serde_json::to_vec(response).expect("a response encodes");
+        (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    } else {
+        protobuf(StatusCode::OK, response.encode_to_vec())
+    }
 }
 
 /// A `Retry-After` value: `delay` in whole seconds, rounded up.
