@@ -67,7 +67,7 @@ fn traces_metric(metrics: &Metrics, name: &str, reason: Option<&str>) -> f64 {
 
 #[test]
 fn a_receiver_started_late_gets_the_data_after_retries() {
-    for protocol in [Protocol::Grpc, Protocol::HttpProtobuf] {
+    for protocol in [Protocol::Grpc, Protocol::HttpProtobuf, Protocol::HttpJson] {
         let addr = support::free_port();
         let exporter = OtlpExporter::new(config(format!("http://{addr}"), protocol)).unwrap();
         let lantern = lantern::builder().exporter(exporter.clone()).try_init_local();

@@ -205,7 +205,8 @@ fn unusable_files_are_start_up_errors_naming_the_variable() {
     let cert = dir.write("client.pem", &client.cert_pem);
     let other_key = dir.write("other-key.pem", &other.key_pem);
     let missing = dir.0.join("missing.pem").to_str().unwrap().to_owned();
-    let cases: [(&[(&str, &str)], &str, &str); 5] = [
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: [Case<'_>; 5] = [
         (&[("OTEL_EXPORTER_OTLP_CERTIFICATE", &missing)], "OTEL_EXPORTER_OTLP_CERTIFICATE", "cannot read"),
         (
             &[("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", &garbage)],
