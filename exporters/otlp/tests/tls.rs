@@ -10,6 +10,7 @@ mod support;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use lantern::metrics::{MetricValue, Metrics};
 use lantern_otlp::{OtlpConfig, OtlpExporter, PemSource, Protocol, Signal, TlsConfig};
 use support::{Receiver, ServerTls, TestCa};
 
@@ -46,7 +47,14 @@ fn trusting(ca: &TestCa) -> TlsConfig {
 /// down (which sends what is queued, within its deadline). Returns the
 /// spans Lantern recorded locally, and the trace ids made.
 fn produce(exporter: &OtlpExporter, n: usize) -> (u64, Vec<Vec<u8>>) {
+    let (recorded, ids, _) = produce_with_metrics(exporter, n);
+    (recorded, ids)
+}
+
+/// [`produce`], and Lantern's metrics (the exporter's `otlp.*` among them).
+fn produce_with_metrics(exporter: &OtlpExporter, n: usize) -> (u64, Vec<Vec<u8>>, Metrics) {
     let lantern = lantern::builder().service_name("tls-test").exporter(exporter.clone()).try_init_local();
+    let metrics = lantern.handle().metrics().clone();
     let mut ids = Vec::new();
     for i in 0..n {
         tracing::info_span!("work", i).in_scope(|| {
@@ -57,7 +65,22 @@ fn produce(exporter: &OtlpExporter, n: usize) -> (u64, Vec<Vec<u8>>) {
     lantern.buffer().flush();
     let recorded = lantern.buffer().stats().spans_recorded;
     drop(lantern);
-    (recorded, ids)
+    (recorded, ids, metrics)
+}
+
+/// The traces series of the counter `name` (with this `reason`, if given).
+fn traces_counter(metrics: &Metrics, name: &str, reason: Option<&str>) -> u64 {
+    let has = |labels: &[(String, String)], key: &str, value: &str| labels.iter().any(|(k, v)| k == key && v == value);
+    let family = metrics.snapshot().into_iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no {name}"));
+    let series = family
+        .series
+        .iter()
+        .find(|s| has(&s.labels, "signal", "traces") && reason.is_none_or(|r| has(&s.labels, "reason", r)))
+        .unwrap_or_else(|| panic!("no traces series of {name} {reason:?}"));
+    match series.value {
+        MetricValue::Counter { value, .. } => value,
+        ref other => panic!("{name} is {other:?}"),
+    }
 }
 
 fn received_trace_ids(receiver: &Receiver) -> Vec<Vec<u8>> {
@@ -95,7 +118,7 @@ fn a_wrong_ca_is_a_clear_counted_error_and_the_app_goes_on() {
     for protocol in PROTOCOLS {
         let receiver = receiver(protocol, ServerTls { identity: real.server(), client_ca_pem: None });
         let exporter = OtlpExporter::new(config(&receiver, protocol, trusting(&wrong))).unwrap();
-        let (recorded, ids) = produce(&exporter, 20);
+        let (recorded, ids, metrics) = produce_with_metrics(&exporter, 20);
         assert_eq!((recorded, ids.len()), (20, 20), "the application's spans are all recorded locally");
         assert!(receiver.traces().is_empty(), "{protocol:?}");
         let stats = exporter.stats();
@@ -104,6 +127,12 @@ fn a_wrong_ca_is_a_clear_counted_error_and_the_app_goes_on() {
         assert!(stats.traces.failed_requests >= 1, "{protocol:?}: {stats:?}");
         let error = stats.traces.last_error.clone().unwrap_or_default();
         assert!(error.contains("certificate"), "{protocol:?}: the error says why: {error}");
+        // And so do the exporter's own metrics, next to the application's.
+        assert_eq!(traces_counter(&metrics, "otlp.failed_requests", None), stats.traces.failed_requests);
+        let exhausted = traces_counter(&metrics, "otlp.dropped", Some("retries_exhausted"));
+        assert_eq!(exhausted, stats.traces.dropped_retries_exhausted, "{protocol:?}");
+        assert!(exhausted > 0, "{protocol:?}: {stats:?}");
+        assert_eq!(traces_counter(&metrics, "otlp.exported", None), 0);
         if protocol == Protocol::HttpProtobuf {
             assert!(receiver.tls_handshake_failures() > 0);
         }

@@ -239,6 +239,11 @@ impl OtlpConfig {
             let prefix = if tls_field(&s.tls, field).is_some() { signal_prefix(signal) } else { "" };
             ConfigError::new(format!("{prefix}tls.{}", field_name(field)), Kind::Tls(e))
         })?;
+        if tls.is_some() && endpoint.scheme_str() == Some("http") {
+            eprintln!(
+                "lantern-otlp: {signal:?} go to {url} in plain text: TLS settings apply to https:// endpoints only"
+            );
+        }
         Ok(TransportConfig {
             protocol: s.protocol.unwrap_or(self.protocol),
             endpoint,
