@@ -10,7 +10,9 @@ use arbitrary::Arbitrary;
 use lantern_otlp::{OtlpConfig, OtlpExporter, Signal};
 use libfuzzer_sys::fuzz_target;
 
-/// Every variable `from_lookup` reads.
+/// Every variable `from_lookup` reads, but the TLS ones
+/// (`OTEL_EXPORTER_OTLP_CERTIFICATE` and the like), whose values are paths
+/// of files to read: not a parser's input (`tests/tls.rs` covers them).
 const VARIABLES: &[&str] = &[
     "OTEL_SDK_DISABLED",
     "OTEL_EXPORTER_OTLP_PROTOCOL",

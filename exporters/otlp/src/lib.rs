@@ -1,7 +1,9 @@
 //! # lantern-otlp
 //!
 //! OTLP export of Lantern's traces, logs and metrics, over gRPC (tonic) or
-//! HTTP/protobuf (hyper), batched, compressed, retried and bounded.
+//! HTTP with protobuf or JSON bodies (hyper), batched, compressed, retried
+//! and bounded, over TLS with the webpki roots or a custom CA and client
+//! certificate ([`TlsConfig`]).
 //!
 //! ```no_run
 //! let exporter = lantern_otlp::OtlpExporter::from_env().expect("a valid OTEL_* configuration");
@@ -33,4 +35,4 @@ pub use config::{BatchConfig, ConfigError, OtlpConfig, SignalConfig};
 pub use pipeline::{ExportStats, OtlpExporter, SignalStats};
 pub use span_events::SpanEvents;
 pub use transform::Temporality;
-pub use transport::{Compression, Protocol, Signal};
+pub use transport::{Compression, PemSource, Protocol, Signal, TlsConfig};

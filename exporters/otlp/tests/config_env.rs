@@ -1,5 +1,6 @@
 //! The OpenTelemetry environment variables: defaults, per-signal forms,
-//! and malformed values that name their variable.
+//! `http/json`, TLS files, and malformed values that name their variable.
+//! (TLS files that work are in `tls.rs`.)
 
 use std::collections::HashMap;
 use std::error::Error as _;
@@ -23,6 +24,39 @@ fn defaults_follow_the_specification() {
     assert_eq!((cfg.batch.schedule_delay, cfg.batch.export_timeout), (Duration::from_secs(5), Duration::from_secs(30)));
     let http = from(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")]).unwrap();
     assert_eq!(http.signal_endpoint(Signal::Metrics).unwrap(), "http://localhost:4318/v1/metrics");
+    assert_eq!(cfg.tls, lantern_otlp::TlsConfig::default(), "the webpki roots, no client certificate");
+}
+
+#[test]
+fn http_json_is_supported_like_http_protobuf() {
+    let cfg = from(&[
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://gateway.example"),
+        ("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "http/protobuf"),
+    ])
+    .unwrap();
+    assert_eq!(cfg.protocol, Protocol::HttpJson);
+    assert_eq!(cfg.logs.protocol, Some(Protocol::HttpProtobuf));
+    assert_eq!(cfg.signal_endpoint(Signal::Traces).unwrap(), "https://gateway.example/v1/traces");
+    assert_eq!(from(&[]).unwrap().signal_endpoint(Signal::Traces).unwrap(), "http://localhost:4317");
+    let local = from(&[("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json")]).unwrap();
+    assert_eq!(local.signal_endpoint(Signal::Traces).unwrap(), "http://localhost:4318/v1/traces");
+    assert!(lantern_otlp::OtlpExporter::new(cfg).is_ok());
+}
+
+#[test]
+fn tls_files_are_read_and_named_when_they_cannot_be() {
+    let err = from(&[("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "/nonexistent/ca.pem")]).unwrap_err();
+    assert_eq!(err.variable(), "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE");
+    assert!(
+        err.to_string().starts_with("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: cannot read `/nonexistent/ca.pem`: "),
+        "{err}"
+    );
+    let io = err.source().expect("the I/O error").downcast_ref::<std::io::Error>().expect("an io::Error");
+    assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+    // A disabled signal's files are not read.
+    let off = from(&[("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", "/nonexistent/ca.pem"), ("OTEL_LOGS_EXPORTER", "none")]);
+    assert!(off.is_ok());
 }
 
 #[test]
@@ -64,8 +98,10 @@ fn shared_and_per_signal_variables_combine() {
 #[test]
 fn malformed_values_are_errors_that_name_the_variable() {
     for (var, value) in [
-        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "thrift"),
         ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "udp"),
+        ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem"),
+        ("OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY", "/nonexistent/key.pem"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4317"),
         ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "ftp://x"),
         ("OTEL_EXPORTER_OTLP_HEADERS", "no-equals-sign"),
@@ -82,8 +118,7 @@ fn malformed_values_are_errors_that_name_the_variable() {
 #[test]
 fn messages_say_what_is_wrong() {
     for (var, value, message) in [
-        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", "http/json is not supported; use grpc or http/protobuf"),
-        ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "udp", "`udp` is not grpc or http/protobuf"),
+        ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "udp", "`udp` is not grpc, http/protobuf or http/json"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4317", "`localhost:4317` is not an http:// or https:// URL"),
         ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "ftp://x", "`ftp://x` is not an http:// or https:// URL"),
         ("OTEL_EXPORTER_OTLP_HEADERS", "no-equals-sign", "`no-equals-sign` is not key=value"),

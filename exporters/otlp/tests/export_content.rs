@@ -1,6 +1,6 @@
 //! What a collector receives: the exact trace tree with attributes, events,
 //! links and status; logs with their trace ids; metric values and
-//! exemplars. Over gRPC and over HTTP/protobuf.
+//! exemplars. Over gRPC, HTTP/protobuf and HTTP/JSON.
 
 mod support;
 
@@ -150,6 +150,19 @@ fn over_http_protobuf() {
     let ids = produce(&exporter);
     check(&receiver, &exporter, ids);
     assert!(receiver.headers().iter().all(|h| h.get("content-encoding").is_some_and(|v| v == "gzip")));
+}
+
+#[test]
+fn over_http_json() {
+    let receiver = Receiver::http();
+    let exporter = OtlpExporter::new(config(&receiver, Protocol::HttpJson)).unwrap();
+    let ids = produce(&exporter);
+    // The receiver decodes OTLP/JSON: ids hex, kinds and times as OTLP says.
+    check(&receiver, &exporter, ids);
+    for headers in receiver.headers() {
+        assert_eq!(headers.get("content-type").unwrap(), "application/json");
+        assert_eq!(headers.get("content-encoding").unwrap(), "gzip");
+    }
 }
 
 #[test]

@@ -67,7 +67,7 @@ fn traces_metric(metrics: &Metrics, name: &str, reason: Option<&str>) -> f64 {
 
 #[test]
 fn a_receiver_started_late_gets_the_data_after_retries() {
-    for protocol in [Protocol::Grpc, Protocol::HttpProtobuf] {
+    for protocol in [Protocol::Grpc, Protocol::HttpProtobuf, Protocol::HttpJson] {
         let addr = support::free_port();
         let exporter = OtlpExporter::new(config(format!("http://{addr}"), protocol)).unwrap();
         let lantern = lantern::builder().exporter(exporter.clone()).try_init_local();
@@ -77,7 +77,7 @@ fn a_receiver_started_late_gets_the_data_after_retries() {
         assert_eq!(exporter.stats().traces.exported, 0);
         let receiver = match protocol {
             Protocol::Grpc => Receiver::grpc_on(addr),
-            Protocol::HttpProtobuf => Receiver::http_on(addr),
+            Protocol::HttpProtobuf | Protocol::HttpJson => Receiver::http_on(addr),
         };
         assert!(receiver.wait_for(Duration::from_secs(15), |_| span_count(&receiver) == 10), "{protocol:?}");
         assert!(eventually(|| exporter.stats().traces.exported == 10), "the response is counted");

@@ -1,5 +1,6 @@
 //! OTLP/gRPC: the three collector services of opentelemetry-proto over one
-//! lazily connected tonic channel (TLS with the webpki roots for `https`),
+//! lazily connected tonic channel (TLS for `https`: the webpki roots, or the
+//! custom CA and client certificate of [`super::tls`]),
 //! with gzip, metadata, a per-attempt timeout and the OTLP mapping of status
 //! codes to retryable and permanent failures.
 
@@ -10,10 +11,12 @@ use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use tonic::codec::CompressionEncoding;
 use tonic::metadata::MetadataMap;
-use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::{Code, Status};
 
-use super::{Accepted, Compression, ExportRequest, SendError, TransportConfig, USER_AGENT, rpc};
+use super::{
+    Accepted, ClientTls, Compression, ExportRequest, SendError, TransportConfig, USER_AGENT, error_chain, rpc,
+};
 
 /// The gRPC client of one signal.
 pub(crate) struct GrpcClient {
@@ -35,7 +38,7 @@ impl GrpcClient {
         match config.endpoint.scheme_str() {
             Some("https") => {
                 endpoint = endpoint
-                    .tls_config(ClientTlsConfig::new().with_webpki_roots())
+                    .tls_config(tls_config(config.tls.as_ref()))
                     .map_err(|e| format!("TLS for {}: {e}", config.endpoint))?;
             }
             Some("http") => {}
@@ -104,14 +107,38 @@ impl GrpcClient {
     }
 }
 
+/// tonic's TLS settings: the custom CA instead of the webpki roots when
+/// there is one, and the client certificate.
+fn tls_config(tls: Option<&ClientTls>) -> ClientTlsConfig {
+    let mut config = ClientTlsConfig::new();
+    config = match tls.and_then(|t| t.ca_pem.as_ref()) {
+        Some(ca) => config.ca_certificate(Certificate::from_pem(ca)),
+        None => config.with_webpki_roots(),
+    };
+    if let Some((cert, key)) = tls.and_then(|t| t.identity_pem.as_ref()) {
+        config = config.identity(Identity::from_pem(cert, key));
+    }
+    config
+}
+
 /// The OTLP reading of a failed call: UNAVAILABLE, CANCELLED,
 /// DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, DATA_LOSS and
 /// RESOURCE_EXHAUSTED with a `RetryInfo` are retryable; the rest is not.
 fn status_error(status: &Status) -> SendError {
-    let message = if status.message().is_empty() {
+    // A transport failure (TLS refused, connection reset) says what
+    // happened only in its sources.
+    let detail = std::error::Error::source(status).map(error_chain);
+    let text = match (status.message(), detail) {
+        (m, None) => m.to_owned(),
+        ("", Some(d)) => d,
+        (m, Some(d)) if d.starts_with(m) => d,
+        (m, Some(d)) if m.contains(&d) => m.to_owned(),
+        (m, Some(d)) => format!("{m}: {d}"),
+    };
+    let message = if text.is_empty() {
         format!("gRPC status {:?}", status.code())
     } else {
-        format!("gRPC status {:?}: {}", status.code(), status.message())
+        format!("gRPC status {:?}: {text}", status.code())
     };
     let retry_info = rpc::retry_info(status.details());
     match status.code() {
@@ -187,6 +214,7 @@ mod tests {
             headers: vec![],
             compression: Compression::Gzip,
             timeout: Duration::from_secs(5),
+            tls: None,
         };
         let client = GrpcClient::new(&config).unwrap();
         let e = client.send(&ExportRequest::Traces(Default::default())).await.unwrap_err();
@@ -203,6 +231,7 @@ mod tests {
             headers: vec![(http::HeaderName::from_static("authorization"), http::HeaderValue::from_static("k"))],
             compression: Compression::None,
             timeout: Duration::from_secs(1),
+            tls: None,
         };
         assert!(GrpcClient::new(&config).is_ok());
         config.endpoint = "ftp://collector.example:4317".parse().unwrap();

@@ -1,7 +1,9 @@
-//! OTLP/HTTP with protobuf bodies: a POST of the encoded request to the
-//! signal's URL (http or https, webpki roots) with hyper, optionally
-//! gzipped, and the OTLP reading of the answer (partial success, 429/502/
-//! 503/504 retryable with `Retry-After`, `google.rpc.Status` error bodies).
+//! OTLP/HTTP with protobuf or JSON bodies: a POST of the encoded request
+//! to the signal's URL (http or https: webpki roots, or the custom CA and
+//! client certificate of [`super::tls`]) with hyper, optionally gzipped,
+//! and the OTLP reading of the answer (partial success, 429/502/503/504
+//! retryable with `Retry-After`, `google.rpc.Status` error bodies, in
+//! protobuf or JSON as the answer's `Content-Type` says).
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -20,7 +22,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse
 use prost::Message as _;
 
 use super::USER_AGENT as AGENT;
-use super::{Accepted, Compression, ExportRequest, SendError, TransportConfig, rpc};
+use super::{Accepted, Compression, ExportRequest, Protocol, SendError, TransportConfig, error_chain, json, rpc};
 
 const PROTOBUF: &str = "application/x-protobuf";
 
@@ -31,6 +33,8 @@ pub(crate) struct HttpClient {
     headers: Vec<(http::HeaderName, http::HeaderValue)>,
     compression: Compression,
     timeout: Duration,
+    /// JSON bodies (`http/json`) rather than protobuf.
+    json: bool,
 }
 
 impl HttpClient {
@@ -40,13 +44,19 @@ impl HttpClient {
             Some("http" | "https") => {}
             _ => return Err(format!("{}: the HTTP endpoint must be an http or https URL", config.endpoint)),
         }
-        let connector = HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().build();
+        let builder = HttpsConnectorBuilder::new();
+        let builder = match &config.tls {
+            Some(tls) => builder.with_tls_config((*tls.rustls).clone()),
+            None => builder.with_webpki_roots(),
+        };
+        let connector = builder.https_or_http().enable_http1().build();
         Ok(HttpClient {
             client: Client::builder(TokioExecutor::new()).build(connector),
             endpoint: config.endpoint.clone(),
             headers: config.headers.clone(),
             compression: config.compression,
             timeout: config.timeout,
+            json: config.protocol == Protocol::HttpJson,
         })
     }
 
@@ -57,8 +67,13 @@ impl HttpClient {
 
     /// One attempt.
     pub(crate) async fn send(&self, request: &ExportRequest) -> Result<Accepted, SendError> {
-        let mut body = request.encode();
-        let mut builder = http::Request::post(self.endpoint.clone()).header(CONTENT_TYPE, PROTOBUF);
+        let (mut body, content_type) = if self.json {
+            let body = json::encode(request).map_err(|e| SendError::permanent(format!("JSON encoding: {e}")))?;
+            (body, json::CONTENT_TYPE)
+        } else {
+            (request.encode(), PROTOBUF)
+        };
+        let mut builder = http::Request::post(self.endpoint.clone()).header(CONTENT_TYPE, content_type);
         if self.compression == Compression::Gzip {
             body = gzip(&body).map_err(|e| SendError::permanent(format!("gzip: {e}")))?;
             builder = builder.header(CONTENT_ENCODING, "gzip");
@@ -99,6 +114,12 @@ fn read_response(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Accepted, SendError> {
+    let is_json =
+        headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with(json::CONTENT_TYPE));
+    if status.is_success() && is_json {
+        // An empty or undecodable body is a full success.
+        return Ok(json::partial_success(request, body).unwrap_or_default());
+    }
     if status.is_success() {
         // An empty or undecodable body is a full success.
         let accepted = match request {
@@ -136,6 +157,11 @@ fn error_detail(headers: &HeaderMap, body: &[u8]) -> Option<String> {
             return Some(message);
         }
     }
+    if content_type.starts_with(json::CONTENT_TYPE) {
+        if let Some(message) = json::error_message(body) {
+            return Some(message);
+        }
+    }
     let text = std::str::from_utf8(body).ok()?.trim();
     if text.is_empty() {
         return None;
@@ -158,22 +184,6 @@ fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
         flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4 + 64), flate2::Compression::fast());
     encoder.write_all(data)?;
     encoder.finish()
-}
-
-/// An error and its sources, as one line (hyper's own message alone is
-/// often just "client error (Connect)").
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        let s = e.to_string();
-        if !text.contains(&s) {
-            text.push_str(": ");
-            text.push_str(&s);
-        }
-        source = e.source();
-    }
-    text
 }
 
 #[cfg(test)]
@@ -266,6 +276,7 @@ mod tests {
             headers: vec![],
             compression: Compression::Gzip,
             timeout: Duration::from_secs(5),
+            tls: None,
         };
         let e = HttpClient::new(&config).unwrap().send(&traces()).await.unwrap_err();
         assert!(e.retryable, "{}", e.message);

@@ -1,5 +1,7 @@
-//! Sending one export request: OTLP/gRPC (tonic) or OTLP/HTTP protobuf
-//! (hyper), with gzip, headers, a timeout and TLS for https endpoints.
+//! Sending one export request: OTLP/gRPC (tonic) or OTLP/HTTP with
+//! protobuf or JSON bodies (hyper), with gzip, headers, a timeout and TLS
+//! for https endpoints (webpki roots, or a custom CA and a client
+//! certificate: [`tls`]).
 
 use std::time::Duration;
 
@@ -26,6 +28,19 @@ pub enum Protocol {
     Grpc,
     /// OTLP/HTTP with protobuf bodies (default port 4318).
     HttpProtobuf,
+    /// OTLP/HTTP with JSON bodies (default port 4318), for gateways that
+    /// take only JSON: the protobuf JSON mapping with trace and span ids
+    /// as hex strings, enums as integers and 64-bit integers as strings.
+    ///
+    /// ```
+    /// let cfg = lantern_otlp::OtlpConfig::from_lookup(|k| {
+    ///     (k == "OTEL_EXPORTER_OTLP_PROTOCOL").then(|| "http/json".into())
+    /// })
+    /// .unwrap();
+    /// assert_eq!(cfg.protocol, lantern_otlp::Protocol::HttpJson);
+    /// assert_eq!(cfg.signal_endpoint(lantern_otlp::Signal::Traces).unwrap(), "http://localhost:4318/v1/traces");
+    /// ```
+    HttpJson,
 }
 
 /// Request body compression.
@@ -58,6 +73,9 @@ pub(crate) struct TransportConfig {
     pub(crate) compression: Compression,
     /// For one attempt.
     pub(crate) timeout: Duration,
+    /// A custom CA or client certificate for https; `None`: the webpki
+    /// roots and no client certificate.
+    pub(crate) tls: Option<ClientTls>,
 }
 
 /// A request the receiver took, possibly in part.
@@ -82,6 +100,11 @@ pub(crate) struct SendError {
 mod grpc;
 #[path = "http.rs"]
 mod http_proto;
+mod json;
+mod tls;
+
+pub(crate) use tls::{ClientTls, Field as TlsField, TlsError, load as load_tls};
+pub use tls::{PemSource, TlsConfig};
 
 /// Sends requests of one signal to one receiver, over gRPC or HTTP.
 pub(crate) struct Client {
@@ -108,7 +131,7 @@ impl Client {
     pub(crate) fn new(config: &TransportConfig) -> Result<Client, String> {
         let inner = match config.protocol {
             Protocol::Grpc => Inner::Grpc(Box::new(grpc::GrpcClient::new(config)?)),
-            Protocol::HttpProtobuf => Inner::Http(Box::new(http_proto::HttpClient::new(config)?)),
+            Protocol::HttpProtobuf | Protocol::HttpJson => Inner::Http(Box::new(http_proto::HttpClient::new(config)?)),
         };
         Ok(Client { inner })
     }
@@ -136,6 +159,22 @@ impl ExportRequest {
             ExportRequest::Metrics(r) => r.encode_to_vec(),
         }
     }
+}
+
+/// An error and its sources, as one line (hyper's own message alone is
+/// often just "client error (Connect)", tonic's "transport error").
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        let s = e.to_string();
+        if !text.contains(&s) {
+            text.push_str(": ");
+            text.push_str(&s);
+        }
+        source = e.source();
+    }
+    text
 }
 
 impl Accepted {

@@ -25,6 +25,7 @@ fn config(receiver: &Receiver, compression: Compression) -> TransportConfig {
         headers: vec![(http::HeaderName::from_static("authorization"), http::HeaderValue::from_static("Bearer k"))],
         compression,
         timeout: Duration::from_millis(500),
+        tls: None,
     }
 }
 
@@ -110,6 +111,7 @@ async fn a_receiver_started_late_is_reached() {
             headers: vec![],
             compression: Compression::None,
             timeout: Duration::from_millis(500),
+            tls: None,
         };
         let client = Client::new(&config).unwrap();
         let e = client.send(&traces(1)).await.unwrap_err();

@@ -1,6 +1,10 @@
 //! In-process OTLP receivers for the integration tests: a gRPC one (tonic,
-//! the three collector services, gzip accepted) and an HTTP/protobuf one
-//! (axum, `POST /v1/traces`, `/v1/logs`, `/v1/metrics`, gzip accepted).
+//! the three collector services, gzip accepted) and an HTTP one (axum,
+//! `POST /v1/traces`, `/v1/logs`, `/v1/metrics`, protobuf or JSON bodies
+//! as the `Content-Type` says, answered in kind, gzip accepted). Either
+//! serves plain text or TLS ([`Receiver::grpc_tls`], [`Receiver::http_tls`],
+//! with certificates from [`TestCa`]), optionally requiring a client
+//! certificate.
 //!
 //! Each runs on its own thread with its own tokio runtime, so it works from
 //! plain `#[test]`s and from any runtime, and stops (freeing its port) when
@@ -16,33 +20,23 @@
 
 #![allow(dead_code)]
 
-use std::io::Read as _;
+mod grpc_receiver;
+mod http_receiver;
+mod tls;
+
+#[allow(unused_imports)] // not every test uses TLS
+pub use tls::{CertifiedKey, ServerTls, TestCa};
+
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::response::{IntoResponse, Response as HttpResponse};
-use http::{HeaderMap, StatusCode, header};
-use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{LogsService, LogsServiceServer};
-use opentelemetry_proto::tonic::collector::logs::v1::{
-    ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
-    MetricsService, MetricsServiceServer,
-};
-use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
-use prost::Message as _;
-use tonic::codec::CompressionEncoding;
-use tonic::{Code, Status};
+use http::HeaderMap;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 /// How the next requests fail (see [`Receiver::fail_next`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +77,7 @@ pub struct Received {
 pub struct Receiver {
     addr: SocketAddr,
     grpc: bool,
+    tls: bool,
     shared: Arc<Shared>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -91,24 +86,41 @@ pub struct Receiver {
 impl Receiver {
     /// An OTLP/gRPC receiver on a free port.
     pub fn grpc() -> Receiver {
-        Receiver::start(any_port(), true)
+        Receiver::start(any_port(), true, None)
     }
 
-    /// An OTLP/HTTP (protobuf) receiver on a free port.
+    /// An OTLP/HTTP (protobuf or JSON) receiver on a free port.
     pub fn http() -> Receiver {
-        Receiver::start(any_port(), false)
+        Receiver::start(any_port(), false, None)
+    }
+
+    /// An OTLP/gRPC receiver over TLS on a free port.
+    pub fn grpc_tls(tls: ServerTls) -> Receiver {
+        Receiver::start(any_port(), true, Some(tls))
+    }
+
+    /// An OTLP/HTTP receiver over TLS on a free port.
+    pub fn http_tls(tls: ServerTls) -> Receiver {
+        Receiver::start(any_port(), false, Some(tls))
+    }
+
+    /// TLS handshakes the HTTP receiver failed (a client that does not
+    /// trust its certificate, or sends no client certificate when one is
+    /// required). The gRPC receiver leaves them to tonic and counts none.
+    pub fn tls_handshake_failures(&self) -> usize {
+        self.shared.handshake_failures.load(Ordering::Relaxed)
     }
 
     /// An OTLP/gRPC receiver on `addr` (e.g. from [`free_port`], for a
     /// receiver that comes up after the exporter started). Panics if the
     /// port is taken.
     pub fn grpc_on(addr: SocketAddr) -> Receiver {
-        Receiver::start(addr, true)
+        Receiver::start(addr, true, None)
     }
 
     /// An OTLP/HTTP receiver on `addr`. Panics if the port is taken.
     pub fn http_on(addr: SocketAddr) -> Receiver {
-        Receiver::start(addr, false)
+        Receiver::start(addr, false, None)
     }
 
     /// Whether this is the gRPC receiver.
@@ -121,10 +133,11 @@ impl Receiver {
         self.addr
     }
 
-    /// Its base URL, `http://127.0.0.1:PORT` (the HTTP receiver serves
-    /// `/v1/traces`, `/v1/logs` and `/v1/metrics` under it).
+    /// Its base URL, `http://127.0.0.1:PORT` (`https://` over TLS; the
+    /// HTTP receiver serves `/v1/traces`, `/v1/logs` and `/v1/metrics`
+    /// under it).
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", if self.tls { "https" } else { "http" }, self.addr)
     }
 
     /// The trace requests accepted so far.
@@ -180,7 +193,8 @@ impl Receiver {
         *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()) = (n > 0).then_some((n, fault));
     }
 
-    fn start(addr: SocketAddr, grpc: bool) -> Receiver {
+    fn start(addr: SocketAddr, grpc: bool, tls: Option<ServerTls>) -> Receiver {
+        let is_tls = tls.is_some();
         let shared = Arc::new(Shared::default());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (bound_tx, bound_rx) = std::sync::mpsc::channel();
@@ -196,7 +210,11 @@ impl Receiver {
                     };
                     bound_tx.send(listener.local_addr()).unwrap();
                     let serve = async move {
-                        if grpc { serve_grpc(listener, server).await } else { serve_http(listener, server).await }
+                        if grpc {
+                            grpc_receiver::serve_grpc(listener, server, tls).await
+                        } else {
+                            http_receiver::serve_http(listener, server, tls).await
+                        }
                     };
                     tokio::select! {
                         () = serve => {}
@@ -211,7 +229,7 @@ impl Receiver {
             Ok(addr) => addr,
             Err(e) => panic!("cannot listen on {addr}: {e}"),
         };
-        Receiver { addr, grpc, shared, stop: Some(stop), thread: Some(thread) }
+        Receiver { addr, grpc, tls: is_tls, shared, stop: Some(stop), thread: Some(thread) }
     }
 }
 
@@ -229,7 +247,7 @@ impl Drop for Receiver {
 impl std::fmt::Debug for Receiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = if self.grpc { "grpc" } else { "http" };
-        f.debug_struct("Receiver").field("kind", &kind).field("addr", &self.addr).finish()
+        f.debug_struct("Receiver").field("kind", &kind).field("tls", &self.tls).field("addr", &self.addr).finish()
     }
 }
 
@@ -307,6 +325,7 @@ fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
 struct Shared {
     received: Mutex<Received>,
     faults: Mutex<Option<(usize, Fault)>>,
+    handshake_failures: Arc<AtomicUsize>,
 }
 
 impl Shared {
@@ -332,218 +351,8 @@ impl Shared {
     }
 }
 
-// ---------------------------------------------------------------- gRPC ---
-
-#[derive(Clone)]
-struct Grpc(Arc<Shared>);
-
-impl Grpc {
-    /// Counts the request; `Ok(rejected)` to accept it, or the fault's status.
-    async fn handle(&self, headers: HeaderMap) -> Result<i64, Status> {
-        match self.0.arrive(headers) {
-            None => Ok(0),
-            Some(Fault::PartialSuccess(rejected)) => Ok(rejected),
-            Some(Fault::Unavailable) => Err(Status::unavailable("test fault: unavailable")),
-            Some(Fault::Permanent) => Err(Status::invalid_argument("test fault: invalid argument")),
-            Some(Fault::RetryAfter(delay)) => {
-                let details = retry_info_status(8, "test fault: resource exhausted", delay);
-                Err(Status::with_details(Code::ResourceExhausted, "test fault: resource exhausted", details.into()))
-            }
-            Some(Fault::UnavailableRetryAfter(delay)) => {
-                let details = retry_info_status(14, "test fault: unavailable", delay);
-                Err(Status::with_details(Code::Unavailable, "test fault: unavailable", details.into()))
-            }
-            Some(Fault::Hang) => {
-                tokio::time::sleep(Duration::from_secs(3600)).await;
-                Err(Status::deadline_exceeded("test fault: hung"))
-            }
-        }
-    }
-}
-
+/// The partial-success message of both receivers.
 const REJECTED: &str = "rejected by the test receiver";
-
-#[tonic::async_trait]
-impl TraceService for Grpc {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, Status> {
-        let rejected = self.handle(request.metadata().clone().into_headers()).await?;
-        self.0.received().traces.push(request.into_inner());
-        let partial_success = (rejected > 0)
-            .then(|| ExportTracePartialSuccess { rejected_spans: rejected, error_message: REJECTED.into() });
-        Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success }))
-    }
-}
-
-#[tonic::async_trait]
-impl LogsService for Grpc {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportLogsServiceRequest>,
-    ) -> Result<tonic::Response<ExportLogsServiceResponse>, Status> {
-        let rejected = self.handle(request.metadata().clone().into_headers()).await?;
-        self.0.received().logs.push(request.into_inner());
-        let partial_success = (rejected > 0)
-            .then(|| ExportLogsPartialSuccess { rejected_log_records: rejected, error_message: REJECTED.into() });
-        Ok(tonic::Response::new(ExportLogsServiceResponse { partial_success }))
-    }
-}
-
-#[tonic::async_trait]
-impl MetricsService for Grpc {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportMetricsServiceRequest>,
-    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, Status> {
-        let rejected = self.handle(request.metadata().clone().into_headers()).await?;
-        self.0.received().metrics.push(request.into_inner());
-        let partial_success = (rejected > 0)
-            .then(|| ExportMetricsPartialSuccess { rejected_data_points: rejected, error_message: REJECTED.into() });
-        Ok(tonic::Response::new(ExportMetricsServiceResponse { partial_success }))
-    }
-}
-
-async fn serve_grpc(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    let service = Grpc(shared);
-    let gzip = CompressionEncoding::Gzip;
-    let result = tonic::transport::Server::builder()
-        .add_service(TraceServiceServer::new(service.clone()).accept_compressed(gzip))
-        .add_service(LogsServiceServer::new(service.clone()).accept_compressed(gzip))
-        .add_service(MetricsServiceServer::new(service).accept_compressed(gzip))
-        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
-        .await;
-    if let Err(e) = result {
-        eprintln!("test gRPC receiver stopped: {e}");
-    }
-}
-
-// ---------------------------------------------------------------- HTTP ---
-
-#[derive(Clone, Copy)]
-enum Signal {
-    Traces,
-    Logs,
-    Metrics,
-}
-
-async fn serve_http(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    type S = State<Arc<Shared>>;
-    let router = axum::Router::new()
-        .route("/v1/traces", axum::routing::post(|s: S, h: HeaderMap, b: Bytes| handle_http(s, h, b, Signal::Traces)))
-        .route("/v1/logs", axum::routing::post(|s: S, h: HeaderMap, b: Bytes| handle_http(s, h, b, Signal::Logs)))
-        .route("/v1/metrics", axum::routing::post(|s: S, h: HeaderMap, b: Bytes| handle_http(s, h, b, Signal::Metrics)))
-        .layer(DefaultBodyLimit::disable())
-        .with_state(shared);
-    if let Err(e) = axum::serve(listener, router).await {
-        eprintln!("test HTTP receiver stopped: {e}");
-    }
-}
-
-fn protobuf(status: StatusCode, body: Vec<u8>) -> HttpResponse {
-    (status, [(header::CONTENT_TYPE, "application/x-protobuf")], body).into_response()
-}
-
-fn bad_request(message: String) -> HttpResponse {
-    protobuf(StatusCode::BAD_REQUEST, rpc::Status { code: 3, message, details: vec![] }.encode_to_vec())
-}
-
-async fn handle_http(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    body: Bytes,
-    signal: Signal,
-) -> HttpResponse {
-    let fault = shared.arrive(headers.clone());
-    let rejected = match fault {
-        None => 0,
-        Some(Fault::PartialSuccess(rejected)) => rejected,
-        Some(Fault::Unavailable) => {
-            return (StatusCode::SERVICE_UNAVAILABLE, "test fault: unavailable").into_response();
-        }
-        Some(Fault::Permanent) => return bad_request("test fault: bad request".into()),
-        Some(Fault::RetryAfter(delay)) => {
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, whole_seconds(delay))],
-                "test fault: slow down",
-            )
-                .into_response();
-        }
-        Some(Fault::UnavailableRetryAfter(delay)) => {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::RETRY_AFTER, whole_seconds(delay))],
-                "test fault: unavailable",
-            )
-                .into_response();
-        }
-        Some(Fault::Hang) => {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            return StatusCode::GATEWAY_TIMEOUT.into_response();
-        }
-    };
-    let body = match headers.get(header::CONTENT_ENCODING).map(|v| v.as_bytes()) {
-        None | Some(b"identity") => body.to_vec(),
-        Some(b"gzip") => {
-            let mut unpacked = Vec::new();
-            if let Err(e) = flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut unpacked) {
-                return bad_request(format!("bad gzip body: {e}"));
-            }
-            unpacked
-        }
-        Some(other) => {
-            let message = format!("unsupported content-encoding {}", String::from_utf8_lossy(other));
-            return (StatusCode::UNSUPPORTED_MEDIA_TYPE, message).into_response();
-        }
-    };
-    let error_message = if rejected > 0 { REJECTED.to_owned() } else { String::new() };
-    let response = match signal {
-        Signal::Traces => match ExportTraceServiceRequest::decode(&body[..]) {
-            Ok(request) => {
-                shared.received().traces.push(request);
-                let partial_success =
-                    (rejected > 0).then_some(ExportTracePartialSuccess { rejected_spans: rejected, error_message });
-                ExportTraceServiceResponse { partial_success }.encode_to_vec()
-            }
-            Err(e) => return bad_request(format!("bad trace request: {e}")),
-        },
-        Signal::Logs => match ExportLogsServiceRequest::decode(&body[..]) {
-            Ok(request) => {
-                shared.received().logs.push(request);
-                let partial_success = (rejected > 0)
-                    .then_some(ExportLogsPartialSuccess { rejected_log_records: rejected, error_message });
-                ExportLogsServiceResponse { partial_success }.encode_to_vec()
-            }
-            Err(e) => return bad_request(format!("bad logs request: {e}")),
-        },
-        Signal::Metrics => match ExportMetricsServiceRequest::decode(&body[..]) {
-            Ok(request) => {
-                shared.received().metrics.push(request);
-                let partial_success = (rejected > 0)
-                    .then_some(ExportMetricsPartialSuccess { rejected_data_points: rejected, error_message });
-                ExportMetricsServiceResponse { partial_success }.encode_to_vec()
-            }
-            Err(e) => return bad_request(format!("bad metrics request: {e}")),
-        },
-    };
-    protobuf(StatusCode::OK, response)
-}
-
-/// A `Retry-After` value: `delay` in whole seconds, rounded up.
-fn whole_seconds(delay: Duration) -> String {
-    (delay.as_secs() + u64::from(delay.subsec_nanos() > 0)).to_string()
-}
-
-/// An encoded `google.rpc.Status` whose details hold a `RetryInfo`.
-fn retry_info_status(code: i32, message: &str, delay: Duration) -> Vec<u8> {
-    let info = rpc::RetryInfo {
-        retry_delay: Some(rpc::Duration { seconds: delay.as_secs() as i64, nanos: delay.subsec_nanos() as i32 }),
-    };
-    let any = rpc::Any { type_url: rpc::RETRY_INFO.into(), value: info.encode_to_vec() };
-    rpc::Status { code, message: message.into(), details: vec![any] }.encode_to_vec()
-}
 
 /// Polls `f` for up to five seconds.
 pub fn eventually(f: impl Fn() -> bool) -> bool {
