@@ -51,7 +51,7 @@
 //! no trace waiting to complete, the ingest thread *dozes*: it parks until
 //! the next record wakes it (the first entry written into an empty batch
 //! checks a flag; a futex wake only then), or for 5 s at most. While it
-//! dozes, the coarse clock it ticks ([`crate::clock::coarse_millis`]) stands
+//! dozes, the coarse clock it ticks (`clock::coarse_millis`) stands
 //! still; it moves on as the first record wakes the thread, and what reads
 //! it on the application's path (exemplar rationing, the sampling page's
 //! marks) tolerates that.
