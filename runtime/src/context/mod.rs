@@ -43,8 +43,30 @@
 //! Every span created inside the closure without an explicit parent becomes a
 //! child of the remote context, even when the caller is inside another span
 //! (a connection span, say): the remote caller is the parent that matters.
+//!
+//! # Links, in the same spirit
+//!
+//! A span has one parent but may link to many spans, of this trace or of
+//! others: the producers of the messages a batch consumer handles, say.
+//! [`linked_span`] gives the links at creation, where the sampler sees them;
+//! [`add_link`] adds one to a running span. Both take extracted
+//! [`Context`]s or [`SpanContext`]s (see [`Linkable`]).
+//!
+//! ```
+//! let lantern = lantern::builder().try_init_local();
+//! let producers: Vec<lantern::Context> = (0..3)
+//!     .map(|_| tracing::info_span!("send").in_scope(lantern::context::current))
+//!     .collect();
+//! let batch = lantern::context::linked_span(&producers, || tracing::info_span!("process"));
+//! drop(batch);
+//! let span = lantern.buffer().snapshot().spans_named("process", 1).remove(0);
+//! assert_eq!(span.links.len(), 3);
+//! ```
 
+pub(crate) mod links;
 pub(crate) mod value;
+
+pub use links::{Linkable, add_link, linked_span};
 
 pub use crate::baggage::{Baggage, BaggageEntry, BaggageError};
 pub use crate::span_context::{SpanContext, TraceFlags};
@@ -125,6 +147,7 @@ pub fn set_baggage_with_properties(key: &str, value: &str, properties: Option<&s
 pub(crate) type CurrentContextFn = fn(&Dispatch) -> Option<(SpanContext, Baggage)>;
 pub(crate) type WithBaggageFn = fn(&Dispatch, &mut dyn FnMut(&mut Baggage));
 pub(crate) type MetricContextFn = fn(&Dispatch, &LabelPlan) -> Option<MetricContext>;
+pub(crate) type AddLinkFn = fn(&Dispatch, &tracing::span::Id, &SpanContext) -> bool;
 
 /// Function pointers into the layer, monomorphised for the subscriber it
 /// was added to (see `layer/hooks.rs`): how code outside the layer reaches
@@ -133,6 +156,7 @@ pub(crate) struct Hooks {
     pub(crate) current_context: CurrentContextFn,
     pub(crate) with_current_baggage: WithBaggageFn,
     pub(crate) metric_context: MetricContextFn,
+    pub(crate) add_link: AddLinkFn,
 }
 
 impl Hooks {
