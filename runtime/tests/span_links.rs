@@ -152,7 +152,7 @@ fn a_batch_consumer_span_links_to_each_producer_trace() {
             headers
         })
         .collect();
-    let mut parents: Vec<lantern::Context> = batch.iter().map(|h| extract_message(h)).collect();
+    let mut parents: Vec<lantern::Context> = batch.iter().map(extract_message).collect();
     parents.push(extract_message(&HashMap::<String, String>::new()));
     batch_consumer_span(&parents, "redis", "chat", parents.len()).in_scope(|| tracing::info!("stored"));
 

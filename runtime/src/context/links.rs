@@ -1,6 +1,6 @@
 //! Links to other spans, local or remote: given at a span's creation
 //! ([`linked_span`], where the sampler sees them) or added while it runs
-//! ([`add_link`]).
+//! ([`add_link`](super::add_link)).
 //!
 //! A span has one parent but may have many links. A link says "this work
 //! is related to that span" without making it part of that span's trace:
@@ -16,7 +16,6 @@ use std::cell::RefCell;
 
 use tracing::Span;
 
-use super::Hooks;
 use super::value::Context;
 use crate::span_context::SpanContext;
 
@@ -112,31 +111,4 @@ pub fn linked_span<L: Linkable>(links: &[L], make: impl FnOnce() -> Span) -> Spa
 #[inline]
 pub(crate) fn take_pending_links() -> Vec<SpanContext> {
     PENDING_LINKS.with(|p| p.try_borrow_mut().map(|mut p| std::mem::take(&mut *p)).unwrap_or_default())
-}
-
-/// Adds a link from `span`, already created, to `to`. Returns whether it
-/// was recorded: not when `to` has no span context, when `span` is not
-/// recorded by a Lantern layer (disabled, or in a trace that is not
-/// recorded), or when the span has its
-/// [`max_links_per_span`](crate::buffer::BufferConfig::max_links_per_span)
-/// already (the link is then counted in `dropped_links`). Prefer
-/// [`linked_span`] for links known when the span starts: only those reach
-/// the sampler.
-///
-/// ```
-/// let lantern = lantern::builder().try_init_local();
-/// let mut headers = std::collections::HashMap::new();
-/// headers.insert("traceparent".to_owned(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned());
-/// let producer = lantern::middleware::messaging::extract_message(&headers);
-///
-/// let span = tracing::info_span!("poll");
-/// assert!(lantern::context::add_link(&span, &producer));
-/// assert!(!lantern::context::add_link(&span, &lantern::Context::default()));
-/// drop(span);
-/// assert_eq!(lantern.buffer().snapshot().spans_named("poll", 1)[0].links.len(), 1);
-/// ```
-pub fn add_link(span: &Span, to: &impl Linkable) -> bool {
-    let Some(to) = to.link_context() else { return false };
-    span.with_subscriber(|(id, dispatch)| Hooks::of(dispatch).is_some_and(|h| (h.add_link)(dispatch, id, to)))
-        .unwrap_or(false)
 }
