@@ -12,8 +12,12 @@ const GONE: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
 #[test]
 fn a_link_leads_to_its_trace_when_held_and_is_text_when_not() {
-    let lantern =
-        lantern::builder().service_name("links-test").http_addr(Some(([127, 0, 0, 1], 0).into())).try_init_local();
+    let config = lantern::buffer::BufferConfig { max_links_per_span: 36, ..Default::default() };
+    let lantern = lantern::builder()
+        .service_name("links-test")
+        .buffer(config)
+        .http_addr(Some(([127, 0, 0, 1], 0).into()))
+        .try_init_local();
     let addr = lantern.http_addr().unwrap();
 
     // One producer in this process (its trace is in the buffer), one from
@@ -57,6 +61,26 @@ fn a_link_leads_to_its_trace_when_held_and_is_text_when_not() {
     assert_eq!(links[1]["trace_id"], "0af7651916cd43dd8448eb211c80319c");
     assert_eq!(links[1]["in_buffer"], false);
     assert_eq!(links[1]["sampled"], true);
+
+    // Past 32 links a span, the page counts the rest; the JSON has them
+    // all; past the cap of 36, they are counted as dropped.
+    let many: Vec<lantern::Context> = (1..=40_u64)
+        .map(|i| {
+            let tp = format!("00-{:032x}-{:016x}-01", 0xabc0 + i, i);
+            extract_message(&HashMap::from([("traceparent".to_owned(), tp)]))
+        })
+        .collect();
+    let busy = batch_consumer_span(&many, "redis", "busy", many.len());
+    let b_trace = busy.in_scope(|| lantern::context::current().span_context().unwrap().trace_id());
+    drop(busy);
+    let page = html(addr, &format!("/debug/traces/{b_trace}"));
+    assert!(page.contains("36 links"));
+    assert_eq!(page.matches("<div class=\"link\">").count(), 32);
+    assert!(page.contains("and 4 more, in the JSON"));
+    assert!(page.contains("4 more links dropped (per-span cap)"));
+    let t = json(addr, &format!("/debug/api/traces/{b_trace}"));
+    assert_eq!(t["spans"][0]["links"].as_array().unwrap().len(), 36);
+    assert_eq!(t["spans"][0]["dropped_links"], 4);
 
     // A span without links has an empty list, and its page no mark.
     let p = json(addr, &format!("/debug/api/traces/{p_trace}"));

@@ -5,8 +5,9 @@
 //! class="link">` per link naming `trace_id/span_id`: an `<a>` to
 //! `/debug/traces/{trace_id}#span-{span_id}` when the buffer holds that
 //! trace (the page's rows are anchored `span-{span_id}`), plain text with
-//! "not in the buffer" otherwise; then the number of links dropped by the
-//! per-span cap, if any. In the JSON, each span has `links` (`trace_id`,
+//! "not in the buffer" otherwise; at most [`MAX_SHOWN`] a span, the rest
+//! counted ("and 96 more, in the JSON"); then the number of links dropped
+//! by the per-span cap, if any. In the JSON, each span has `links` (`trace_id`,
 //! `span_id`, `sampled`, `remote`, `trace_state`, `in_buffer`) and
 //! `dropped_links`.
 
@@ -20,6 +21,9 @@ use crate::buffer::Buffer;
 use crate::ids::TraceId;
 use crate::record::SpanRecord;
 use crate::span_context::SpanContext;
+
+/// Links listed on the page per span; the JSON has them all.
+pub(crate) const MAX_SHOWN: usize = 32;
 
 /// The traces that the links of `rows` point to and the buffer holds: one
 /// short snapshot, taken after the trace was analysed.
@@ -47,7 +51,7 @@ pub(crate) fn mark(s: &SpanRecord) -> Markup {
 /// The links of `s` in its details, each to its trace when `held` has it.
 pub(crate) fn list(s: &SpanRecord, held: &HashSet<TraceId>) -> Markup {
     html! {
-        @for l in &s.links {
+        @for l in s.links.iter().take(MAX_SHOWN) {
             div.link {
                 span.muted { "link" } " "
                 @if held.contains(&l.trace_id()) {
@@ -58,6 +62,9 @@ pub(crate) fn list(s: &SpanRecord, held: &HashSet<TraceId>) -> Markup {
                     code { (l.trace_id()) "/" (l.span_id()) } " " span.muted { "(not in the buffer)" }
                 }
             }
+        }
+        @if s.links.len() > MAX_SHOWN {
+            div.muted { "and " (s.links.len() - MAX_SHOWN) " more, in the JSON" }
         }
         @if s.dropped_links > 0 {
             div.muted { (s.dropped_links) " more links dropped (per-span cap)" }
