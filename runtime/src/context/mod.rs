@@ -43,14 +43,36 @@
 //! Every span created inside the closure without an explicit parent becomes a
 //! child of the remote context, even when the caller is inside another span
 //! (a connection span, say): the remote caller is the parent that matters.
+//!
+//! # Links, in the same spirit
+//!
+//! A span has one parent but may link to many spans, of this trace or of
+//! others: the producers of the messages a batch consumer handles, say.
+//! [`linked_span`] gives the links at creation, where the sampler sees them;
+//! [`add_link`] adds one to a running span. Both take extracted
+//! [`Context`]s or [`SpanContext`]s (see [`Linkable`]).
+//!
+//! ```
+//! let lantern = lantern::builder().try_init_local();
+//! let producers: Vec<lantern::Context> = (0..3)
+//!     .map(|_| tracing::info_span!("send").in_scope(lantern::context::current))
+//!     .collect();
+//! let batch = lantern::context::linked_span(&producers, || tracing::info_span!("process"));
+//! drop(batch);
+//! let span = lantern.buffer().snapshot().spans_named("process", 1).remove(0);
+//! assert_eq!(span.links.len(), 3);
+//! ```
 
+pub(crate) mod links;
 pub(crate) mod value;
+
+pub use links::{Linkable, linked_span};
 
 pub use crate::baggage::{Baggage, BaggageEntry, BaggageError};
 pub use crate::span_context::{SpanContext, TraceFlags};
 pub use crate::trace_state::{TraceState, TraceStateError};
 
-use tracing::Dispatch;
+use tracing::{Dispatch, Span};
 
 use crate::metrics::labels::{LabelPlan, MetricContext};
 use value::Context;
@@ -122,9 +144,37 @@ pub fn set_baggage_with_properties(key: &str, value: &str, properties: Option<&s
     result
 }
 
+/// Adds a link from `span`, already created, to `to`. Returns whether it
+/// was recorded: not when `to` has no span context, when `span` is not
+/// recorded by a Lantern layer (disabled, or in a trace that is not
+/// recorded), or when the span has its
+/// [`max_links_per_span`](crate::buffer::BufferConfig::max_links_per_span)
+/// already (the link is then counted in `dropped_links`). Prefer
+/// [`linked_span`] for links known when the span starts: only those reach
+/// the sampler.
+///
+/// ```
+/// let lantern = lantern::builder().try_init_local();
+/// let mut headers = std::collections::HashMap::new();
+/// headers.insert("traceparent".to_owned(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned());
+/// let producer = lantern::middleware::messaging::extract_message(&headers);
+///
+/// let span = tracing::info_span!("poll");
+/// assert!(lantern::context::add_link(&span, &producer));
+/// assert!(!lantern::context::add_link(&span, &lantern::Context::default()));
+/// drop(span);
+/// assert_eq!(lantern.buffer().snapshot().spans_named("poll", 1)[0].links.len(), 1);
+/// ```
+pub fn add_link(span: &Span, to: &impl Linkable) -> bool {
+    let Some(to) = to.link_context() else { return false };
+    span.with_subscriber(|(id, dispatch)| Hooks::of(dispatch).is_some_and(|h| (h.add_link)(dispatch, id, to)))
+        .unwrap_or(false)
+}
+
 pub(crate) type CurrentContextFn = fn(&Dispatch) -> Option<(SpanContext, Baggage)>;
 pub(crate) type WithBaggageFn = fn(&Dispatch, &mut dyn FnMut(&mut Baggage));
 pub(crate) type MetricContextFn = fn(&Dispatch, &LabelPlan) -> Option<MetricContext>;
+pub(crate) type AddLinkFn = fn(&Dispatch, &tracing::span::Id, &SpanContext) -> bool;
 
 /// Function pointers into the layer, monomorphised for the subscriber it
 /// was added to (see `layer/hooks.rs`): how code outside the layer reaches
@@ -133,6 +183,7 @@ pub(crate) struct Hooks {
     pub(crate) current_context: CurrentContextFn,
     pub(crate) with_current_baggage: WithBaggageFn,
     pub(crate) metric_context: MetricContextFn,
+    pub(crate) add_link: AddLinkFn,
 }
 
 impl Hooks {

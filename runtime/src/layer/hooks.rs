@@ -1,5 +1,5 @@
 //! Reaching span state from outside the layer (`context::current`,
-//! `context::set_baggage`) without knowing the subscriber's type.
+//! `context::set_baggage`, `context::add_link`) without knowing the subscriber's type.
 //!
 //! The layer is generic over its subscriber `S` only inside the `Layer`
 //! methods. When it is added to a subscriber (`on_layer`), it records
@@ -7,11 +7,13 @@
 //! (built here); the free functions in [`crate::context`] and the metrics
 //! recorder find them through `Dispatch::downcast_ref::<Hooks>`.
 
+use tracing::span::Id;
 use tracing::{Dispatch, Subscriber};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::state::{self, SpanData};
 use crate::baggage::Baggage;
+use crate::buffer::Buffer;
 use crate::context::Hooks;
 use crate::metrics::labels::{LabelPlan, MetricContext};
 use crate::span_context::SpanContext;
@@ -25,6 +27,23 @@ where
         current_context: current_context::<S>,
         with_current_baggage: with_current_baggage::<S>,
         metric_context: metric_context::<S>,
+        add_link: add_link::<S>,
+    }
+}
+
+/// Adds a link to the span `id`, within the buffer's cap of links a span.
+fn add_link<S>(dispatch: &Dispatch, id: &Id, link: &SpanContext) -> bool
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let (Some(subscriber), Some(buffer)) = (dispatch.downcast_ref::<S>(), dispatch.downcast_ref::<Buffer>()) else {
+        return false;
+    };
+    let Some(span) = subscriber.span(id) else { return false };
+    let mut ext = span.extensions_mut();
+    match ext.get_mut::<SpanData>().filter(|d| d.recording) {
+        Some(data) => state::push_link(data.record_mut(), link.clone(), buffer.config().max_links_per_span),
+        None => false,
     }
 }
 

@@ -219,6 +219,8 @@ where
             return;
         }
         let meta = attrs.metadata();
+        // Links from `context::linked_span`: the first span made there takes them.
+        let links = crate::context::links::take_pending_links();
         // A remote parent from `Context::child_span` wins over the contextual
         // local parent; an explicit parent wins over both.
         let remote = if attrs.parent().is_none() { crate::context::value::pending_parent() } else { None };
@@ -258,9 +260,15 @@ where
             Parent::None => {
                 let mut debug = DebugRequest::default();
                 self.record_fields(&mut rec, false, Some(&mut debug), |v| attrs.record(v));
-                self.start_trace(&mut rec, remote, meta, debug)
+                self.start_trace(&mut rec, remote, &links, meta, debug)
             }
         };
+        if recording {
+            let max = self.buffer.config().max_links_per_span;
+            for link in links {
+                state::push_link(&mut rec, link, max);
+            }
+        }
         let open = if recording && self.buffer.config().track_open_spans {
             self.buffer.open_span(OpenSpan {
                 trace_id: rec.trace_id,
@@ -288,13 +296,7 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut ext = span.extensions_mut();
         if let Some(data) = ext.get_mut::<SpanData>().filter(|d| d.recording) {
-            let max_links = self.buffer.config().max_links_per_span;
-            let rec = data.record_mut();
-            if rec.links.len() < max_links {
-                rec.links.push(link.0);
-            } else {
-                rec.dropped_links = rec.dropped_links.saturating_add(1);
-            }
+            state::push_link(data.record_mut(), link.0, self.buffer.config().max_links_per_span);
         }
     }
 

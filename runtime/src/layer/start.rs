@@ -42,7 +42,7 @@ use crate::sampling::debug::{DEBUG_ID_ATTRIBUTE, DebugRequest};
 use crate::sampling::tag::{PROBABILISTIC, SamplerTag};
 use crate::sampling::threshold::{self, Th};
 use crate::sampling::{RecordingMode, SamplingParams, SamplingResult};
-use crate::span_context::TraceFlags;
+use crate::span_context::{SpanContext, TraceFlags};
 
 impl LanternLayer {
     /// Starts a trace in this process: from a remote parent or anew, and asks
@@ -53,6 +53,7 @@ impl LanternLayer {
         &self,
         rec: &mut SpanRecord,
         remote: Option<RemoteContext>,
+        links: &[SpanContext],
         meta: &'static tracing::Metadata<'static>,
         debug: DebugRequest,
     ) -> (Baggage, bool) {
@@ -89,6 +90,7 @@ impl LanternLayer {
                 metadata: meta,
                 attributes: &rec.attributes,
                 baggage: remote_baggage,
+                links,
             };
             let result = self.sampler.decide(&params);
             // A forced trace is not the sampler's decision.

@@ -50,6 +50,18 @@ impl SpanData {
     }
 }
 
+/// Adds `link` to `record` unless it has `max` links already; then counts
+/// it as dropped. Returns whether it was added.
+pub(crate) fn push_link(record: &mut SpanRecord, link: SpanContext, max: usize) -> bool {
+    if record.links.len() < max {
+        record.links.push(link);
+        true
+    } else {
+        record.dropped_links = record.dropped_links.saturating_add(1);
+        false
+    }
+}
+
 /// The context a new span inherits.
 #[derive(Clone)]
 pub(crate) struct Inherited {

@@ -2,23 +2,21 @@
 //! request sent, both with the HTTP semantic-convention attributes.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll, ready};
+use std::task::{Context as TaskContext, Poll};
 
 use http::header::USER_AGENT;
 use http::request::Parts;
-use http::{HeaderName, Request, Response, StatusCode, Version};
-use pin_project_lite::pin_project;
+use http::{HeaderName, Request, Response};
 use tower::{Layer, Service};
 use tracing::Span;
 use tracing::field::Empty;
 
 use super::attributes as attr;
+use super::http_response::{HttpResponseFuture, traceresponse};
 use super::lost_context::lost_context;
 use super::options::ServerOptions;
-use super::outcome::{Role, record_failure};
+use super::outcome::Role;
 
 type RouteFn = Arc<dyn Fn(&Parts) -> Option<String> + Send + Sync>;
 type NameFn = Arc<dyn Fn(&Parts) -> String + Send + Sync>;
@@ -165,6 +163,32 @@ impl HttpServerLayer {
         self.options.set_service_name(name.into());
         self
     }
+
+    /// Writes the W3C [`traceresponse`](https://w3c.github.io/trace-context/#traceresponse-header)
+    /// header into every response when `on`: `00-{trace-id}-{span-id}-{flags}`
+    /// of the server span, so a caller learns the trace its request went
+    /// into and whether it was sampled. Off by default: it tells any client
+    /// the ids and the sampling decision.
+    ///
+    /// ```
+    /// use tower::{Layer, ServiceExt};
+    ///
+    /// let lantern = lantern::builder().try_init_local();
+    /// let app = tower::service_fn(|_: http::Request<()>| async {
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(()))
+    /// });
+    /// let app = lantern::middleware::HttpServerLayer::new().traceresponse(true).layer(app);
+    /// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let response = rt.block_on(app.oneshot(http::Request::get("/").body(()).unwrap())).unwrap();
+    ///
+    /// let span = lantern.buffer().snapshot().spans_named("GET", 1).remove(0);
+    /// let expected = format!("00-{}-{}-{:02x}", span.trace_id, span.span_id, span.flags.to_u8());
+    /// assert_eq!(response.headers()["traceresponse"], expected.as_str());
+    /// ```
+    pub fn traceresponse(mut self, on: bool) -> Self {
+        self.options.traceresponse = on;
+        self
+    }
 }
 
 impl fmt::Debug for HttpServerLayer {
@@ -173,6 +197,7 @@ impl fmt::Debug for HttpServerLayer {
             .field("route_fn", &self.route.is_some())
             .field("debug_header", &self.options.debug_header)
             .field("service_name", &self.options.service_name)
+            .field("traceresponse", &self.options.traceresponse)
             .finish()
     }
 }
@@ -228,8 +253,9 @@ where
             }
         };
         let span = server_span(&request, route.as_deref(), &self.layer.options);
+        let traceresponse = if self.layer.options.traceresponse { traceresponse(&span) } else { None };
         let inner = span.in_scope(|| self.inner.call(request));
-        HttpResponseFuture { inner, span: Some(span), role: Role::Server }
+        HttpResponseFuture::new(inner, span, Role::Server, traceresponse)
     }
 }
 
@@ -416,7 +442,7 @@ where
             }
             self.inner.call(request)
         });
-        HttpResponseFuture { inner, span: Some(span), role: Role::Client }
+        HttpResponseFuture::new(inner, span, Role::Client, None)
     }
 }
 
@@ -443,72 +469,4 @@ fn client_span<B>(request: &Request<B>, name: &str) -> Span {
         otel.status_code = Empty,
         otel.status_message = Empty,
     )
-}
-
-pin_project! {
-    /// The response future of [`HttpServerService`] and
-    /// [`HttpClientService`]: polls the inner future inside the span, and
-    /// records the response status (or the failure) and ends the span when
-    /// it completes.
-    ///
-    /// ```
-    /// use tower::{Layer, Service};
-    /// let app = tower::service_fn(|_: http::Request<()>| async {
-    ///     Ok::<_, std::convert::Infallible>(http::Response::new(()))
-    /// });
-    /// let mut app = lantern::middleware::HttpServerLayer::new().layer(app);
-    /// let future: lantern::middleware::HttpResponseFuture<_> = app.call(http::Request::new(()));
-    /// # drop(future);
-    /// ```
-    #[must_use = "futures do nothing unless polled"]
-    pub struct HttpResponseFuture<F> {
-        #[pin]
-        inner: F,
-        span: Option<Span>,
-        role: Role,
-    }
-}
-
-impl<F: fmt::Debug> fmt::Debug for HttpResponseFuture<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HttpResponseFuture").field("inner", &self.inner).field("span", &self.span).finish()
-    }
-}
-
-impl<F, ResB, E> Future for HttpResponseFuture<F>
-where
-    F: Future<Output = Result<Response<ResB>, E>>,
-    E: fmt::Display,
-{
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let Some(span) = this.span.as_ref() else { return this.inner.poll(cx) };
-        let result = ready!(span.in_scope(|| this.inner.poll(cx)));
-        // Taken, so the span ends here, before the response goes anywhere.
-        let span = this.span.take().unwrap_or_else(Span::none);
-        match &result {
-            Ok(response) => record_response(&span, response.status(), response.version(), *this.role),
-            Err(error) => record_failure(&span, error),
-        }
-        Poll::Ready(result)
-    }
-}
-
-fn record_response(span: &Span, status: StatusCode, version: Version, role: Role) {
-    span.record("http.response.status_code", i64::from(status.as_u16()));
-    if role == Role::Client {
-        if let Some(version) = attr::protocol_version(version) {
-            span.record("network.protocol.version", version);
-        }
-    }
-    let failed = match role {
-        Role::Server => status.is_server_error(),
-        Role::Client => status.is_client_error() || status.is_server_error(),
-    };
-    if failed {
-        span.record("error.type", status.as_str());
-        span.record("otel.status_code", "ERROR");
-    }
 }

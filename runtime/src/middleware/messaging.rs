@@ -44,17 +44,41 @@
 //! are ignored on extract). Anything else takes one method to adapt; see
 //! [`Extractor`].
 //!
-//! # Child, not link
+//! # Child, or links for a batch
 //!
 //! The OpenTelemetry messaging conventions allow a "process" span to be
 //! either a *child* of the producer's span or a new trace *linked* to it.
-//! Links suit batches, where one consumer span handles messages from many
-//! traces and can have only one parent. For one message handled on its
-//! own, the usual case, [`consumer_span`] makes the consumer span a
-//! **child** of the producer span, because a single trace from the request
-//! that produced the message to the work it caused is what one wants to
-//! look at. Its parent is remote (`parent_is_remote`), as the consumer may
-//! well be another process.
+//! For one message handled on its own, the usual case, [`consumer_span`]
+//! makes the consumer span a **child** of the producer span, because a
+//! single trace from the request that produced the message to the work it
+//! caused is what one wants to look at. Its parent is remote
+//! (`parent_is_remote`), as the consumer may well be another process.
+//!
+//! A consumer that handles a **batch** of messages in one go has many
+//! producers but can have only one parent. [`batch_consumer_span`] makes
+//! its span the child of the current span (or a new trace), with one
+//! **link** per producer context: the waterfall lists the links, each
+//! leading to its producer's trace, and the OTLP exporter sends them.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use lantern::middleware::messaging::{batch_consumer_span, extract_message, inject_message, producer_span};
+//!
+//! let lantern = lantern::builder().try_init_local();
+//! let batch: Vec<HashMap<String, String>> = (0..3)
+//!     .map(|_| {
+//!         let mut headers = HashMap::new();
+//!         producer_span("redis", "chat", None).in_scope(|| inject_message(&mut headers));
+//!         headers
+//!     })
+//!     .collect();
+//!
+//! let parents: Vec<lantern::Context> = batch.iter().map(extract_message).collect();
+//! batch_consumer_span(&parents, "redis", "chat", batch.len()).in_scope(|| tracing::info!("stored"));
+//!
+//! let process = lantern.buffer().snapshot().spans_named("process chat", 1).remove(0);
+//! assert_eq!(process.links.len(), 3);
+//! ```
 //!
 //! # Span names and attributes
 //!
@@ -79,6 +103,7 @@
 use tracing::Span;
 
 use super::lost_context::lost_message_context;
+use crate::context::links::linked_span;
 use crate::context::value::Context;
 use crate::propagation::{Extractor, Injector};
 
@@ -190,6 +215,50 @@ pub fn consumer_span(parent: &Context, system: &str, destination: &str, message_
             messaging.message.id = message_id,
             lantern.context_lost = context_lost,
             service.name = tracing::field::Empty,
+        )
+    })
+}
+
+/// A consumer span for processing a batch of `batch_size` messages at once,
+/// linked to the producer context of each (`parents`, from
+/// [`extract_message`]; contexts without a span context are skipped): named
+/// `process {destination}`, `otel.kind = "consumer"`,
+/// `messaging.operation.type = "process"`,
+/// `messaging.batch.message_count = batch_size`. It is a child of the
+/// current span, or the root of a new trace outside any span; the links are
+/// given at its creation, so the sampler sees them. See the [module
+/// docs](self) on child versus link. Links past
+/// [`max_links_per_span`](crate::buffer::BufferConfig::max_links_per_span)
+/// are counted in the record's `dropped_links`.
+///
+/// ```
+/// use lantern::record::{SpanKind, Value};
+/// use lantern::middleware::messaging::{batch_consumer_span, extract_message};
+/// let lantern = lantern::builder().try_init_local();
+/// let headers = std::collections::HashMap::from([(
+///     "traceparent".to_owned(),
+///     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+/// )]);
+/// let parents = [extract_message(&headers)];
+/// batch_consumer_span(&parents, "kafka", "orders", 1).in_scope(|| {});
+/// let span = lantern.buffer().snapshot().spans_named("process orders", 1).remove(0);
+/// assert_eq!(span.kind, SpanKind::Consumer);
+/// assert_eq!(span.links[0].span_id().to_string(), "00f067aa0ba902b7");
+/// assert_eq!(span.attribute("messaging.batch.message_count"), Some(&Value::I64(1)));
+/// ```
+pub fn batch_consumer_span(parents: &[Context], system: &str, destination: &str, batch_size: usize) -> Span {
+    let name = format!("process {destination}");
+    let count = i64::try_from(batch_size).unwrap_or(i64::MAX);
+    linked_span(parents, || {
+        tracing::info_span!(
+            "message process",
+            otel.name = name.as_str(),
+            otel.kind = "consumer",
+            messaging.system = system,
+            messaging.destination.name = destination,
+            messaging.operation.type = "process",
+            messaging.operation.name = "process",
+            messaging.batch.message_count = count,
         )
     })
 }

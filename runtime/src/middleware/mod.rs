@@ -100,6 +100,15 @@
 //! went away, a timeout dropped the future) ends its span then, without a
 //! status.
 //!
+//! # Telling the caller its trace: `traceresponse`
+//!
+//! `HttpServerLayer::new().traceresponse(true)` writes the W3C
+//! [`traceresponse`](https://w3c.github.io/trace-context/#traceresponse-header)
+//! header into every response: `00-{trace-id}-{server span id}-{flags}`,
+//! so a caller without tracing (a browser, `curl -i`) learns which trace to
+//! open on `/debug/traces/{trace-id}`. Off by default (it tells any client
+//! the ids and the sampling decision); HTTP only.
+//!
 //! # Forcing a trace to be sampled
 //!
 //! When a request misbehaves in production, one wants *its* trace, whatever
@@ -156,13 +165,16 @@
 //! into a message's headers (a `HashMap<String, String>`, Kafka-style
 //! `Vec<(String, Vec<u8>)>`, or any [`Injector`](crate::propagation::Injector))
 //! and continues the trace in the consumer, with producer and consumer
-//! spans named and attributed by the messaging conventions. See
-//! `examples/channel.rs` for a producer and a consumer over a tokio channel.
+//! spans named and attributed by the messaging conventions; a consumer that
+//! handles a batch links its span to every producer
+//! ([`messaging::batch_consumer_span`]). See `examples/channel.rs` for a
+//! producer and a consumer over a tokio channel.
 
 mod attributes;
 mod body;
 mod grpc_layer;
 mod http_layer;
+mod http_response;
 mod lost_context;
 pub mod messaging;
 mod options;
@@ -170,5 +182,6 @@ mod outcome;
 
 pub use body::GrpcResponseBody;
 pub use grpc_layer::{GrpcClientLayer, GrpcClientService, GrpcResponseFuture, GrpcServerLayer, GrpcServerService};
-pub use http_layer::{HttpClientLayer, HttpClientService, HttpResponseFuture, HttpServerLayer, HttpServerService};
+pub use http_layer::{HttpClientLayer, HttpClientService, HttpServerLayer, HttpServerService};
+pub use http_response::HttpResponseFuture;
 pub use options::DEFAULT_DEBUG_HEADER;

@@ -1,7 +1,8 @@
 //! What the two server layers, [`HttpServerLayer`](super::HttpServerLayer)
 //! and [`GrpcServerLayer`](super::GrpcServerLayer), are configured with
 //! alike: the service their calls belong to and the header that forces a
-//! sampled trace. Both hold one [`ServerOptions`]; their builder methods
+//! sampled trace (and, read by the HTTP layer only, whether responses carry
+//! `traceresponse`). Both hold one [`ServerOptions`]; their builder methods
 //! (`service_name`, `debug_header`, `without_debug_header`) set it, and
 //! their server spans read their `service.name`, `lantern.debug` and
 //! `lantern.debug_id` fields from it.
@@ -55,6 +56,8 @@ pub(crate) struct ServerOptions {
     pub(crate) service_name: Option<Arc<str>>,
     /// The header that forces a sampled trace.
     pub(crate) debug_header: DebugHeader,
+    /// Whether responses carry `traceresponse` (HTTP only, off by default).
+    pub(crate) traceresponse: bool,
 }
 
 /// The fields a server span takes from [`ServerOptions`] for one request.

@@ -582,6 +582,7 @@ pub fn test_params_named<'a>(
         metadata,
         attributes: &[],
         baggage: None,
+        links: &[],
     }
 }
 

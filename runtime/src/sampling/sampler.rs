@@ -27,6 +27,10 @@ pub struct SamplingParams<'a> {
     pub attributes: &'a [KeyValue],
     /// The baggage that came with the remote parent, if any.
     pub baggage: Option<&'a Baggage>,
+    /// The links the span is created with
+    /// ([`context::linked_span`](crate::context::linked_span)), before the
+    /// cap of links a span: the producers of a batch, say.
+    pub links: &'a [SpanContext],
 }
 
 impl SamplingParams<'_> {
@@ -286,6 +290,7 @@ pub fn test_params(trace_id: TraceId, metadata: &'static tracing::Metadata<'stat
         metadata,
         attributes: &[],
         baggage: None,
+        links: &[],
     }
 }
 

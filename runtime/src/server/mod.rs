@@ -88,6 +88,7 @@ mod sampling_page;
 mod sampling_view;
 mod sources;
 mod trace_hints;
+mod trace_links;
 mod trace_page;
 mod traces_page;
 mod tracez_page;

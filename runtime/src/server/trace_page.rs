@@ -8,7 +8,8 @@
 //! the classes `critical` (on the critical path) and `error`; in its first
 //! cell a `<details>` whose `<summary>` holds the service (`<span
 //! class="svc">`, where it changes), the name, `<span class="mark-critical">`
-//! on the path and the hints' marks; then the duration (`td.num`) and the bar
+//! on the path, the links' mark and the hints' marks (the details list
+//! the links, see [`super::trace_links`]); then the duration (`td.num`) and the bar
 //! (`div.bar > span`, placed by `left`/`width` in % of the trace). Written
 //! with `maud`: every recorded name and value is escaped by construction.
 
@@ -25,6 +26,7 @@ use super::html::{clock, dur, page};
 use super::json::{attrs_json, nanos};
 use super::sources::Sources;
 use super::trace_hints::{Hints, findings_json};
+use super::trace_links;
 use super::waterfall::{Waterfall, WaterfallRow, waterfall_of};
 use crate::buffer::Trace;
 use crate::ids::{SpanId, TraceId};
@@ -47,7 +49,13 @@ fn analyse(trace: &Trace) -> (Waterfall, Vec<Finding>) {
     (waterfall_of(&tree, &critical, MAX_ROWS), findings)
 }
 
-fn waterfall_json(trace: &Trace, w: &Waterfall, findings: &[Finding], process_service: &str) -> Json_ {
+fn waterfall_json(
+    trace: &Trace,
+    w: &Waterfall,
+    findings: &[Finding],
+    process_service: &str,
+    held: &HashSet<TraceId>,
+) -> Json_ {
     let rows: Vec<Json_> = w
         .rows
         .iter()
@@ -62,6 +70,7 @@ fn waterfall_json(trace: &Trace, w: &Waterfall, findings: &[Finding], process_se
                 "critical": r.critical, "remote_parent": r.remote_parent, "orphan": r.orphan, "error": r.error,
                 "attributes": attrs_json(&s.attributes.iter().cloned().chain(s.sampler_attributes()).collect::<Vec<_>>()),
                 "adjusted_count": s.adjusted_count(),
+                "links": trace_links::json(s, held), "dropped_links": s.dropped_links,
                 "baggage": s.baggage.iter().map(|e| (e.key().to_owned(), json!(e.value()))).collect::<serde_json::Map<_, _>>(),
                 "events": s.events.iter().map(|e| json!({
                     "time_unix_nanos": nanos(e.time()), "severity": e.severity.as_str(),
@@ -85,10 +94,13 @@ pub(crate) async fn trace_api(State(s): State<Sources>, Path(id): Path<String>) 
         Ok(id) => id,
         Err(r) => return r.into_response(),
     };
-    match s.handle.buffer().snapshot().trace(id) {
+    // Bound first: the snapshot must be gone before the links are looked up.
+    let trace = s.handle.buffer().snapshot().trace(id);
+    match trace {
         Some(t) => {
             let (w, findings) = analyse(&t);
-            Json(waterfall_json(&t, &w, &findings, s.handle.resource().service_name())).into_response()
+            let held = trace_links::held_traces(s.handle.buffer(), &w.rows);
+            Json(waterfall_json(&t, &w, &findings, s.handle.resource().service_name(), &held)).into_response()
         }
         None => (StatusCode::NOT_FOUND, "no such trace in the buffer").into_response(),
     }
@@ -108,11 +120,13 @@ pub(crate) async fn trace(State(s): State<Sources>, Path(id): Path<String>) -> R
         return (StatusCode::NOT_FOUND, page("trace", &service, &body.into_string())).into_response();
     };
     let (w, findings) = analyse(&t);
-    page("trace", &service, &body(&t, &w, &findings, &service).into_string())
+    let held = trace_links::held_traces(s.handle.buffer(), &w.rows);
+    page("trace", &service, &body(&t, &w, &findings, &service, &held).into_string())
 }
 
-/// The page of `t`: its waterfall `w` and the hints of its `findings`.
-fn body(t: &Trace, w: &Waterfall, findings: &[Finding], process_service: &str) -> Markup {
+/// The page of `t`: its waterfall `w` and the hints of its `findings`;
+/// `held`, the linked traces the buffer holds.
+fn body(t: &Trace, w: &Waterfall, findings: &[Finding], process_service: &str, held: &HashSet<TraceId>) -> Markup {
     let id = t.trace_id;
     let hints = Hints::new(findings);
     let shown: HashSet<SpanId> = w.rows.iter().map(|r| r.span.span_id).collect();
@@ -133,16 +147,16 @@ fn body(t: &Trace, w: &Waterfall, findings: &[Finding], process_service: &str) -
         table.waterfall {
             tr { th { "span" } th.num { "duration" } th { "timeline" } }
             @for (r, tag) in w.rows.iter().zip(service_tags(&w.rows, process_service)) {
-                (row(r, tag, total, &hints))
+                (row(r, tag, total, &hints, held))
             }
         }
     }
 }
 
 /// The row of one span: its service where it changes (`tag`), name and
-/// marks, its details folded (attributes, baggage, events), its duration and
-/// its bar on the trace's timeline (`total` seconds).
-fn row(r: &WaterfallRow, tag: Option<&str>, total: f64, hints: &Hints<'_>) -> Markup {
+/// marks, its details folded (attributes, baggage, links, events), its
+/// duration and its bar on the trace's timeline (`total` seconds).
+fn row(r: &WaterfallRow, tag: Option<&str>, total: f64, hints: &Hints<'_>, held: &HashSet<TraceId>) -> Markup {
     let s = &r.span;
     let left = r.offset.as_secs_f64() / total * 100.0;
     let width = (r.duration.as_secs_f64() / total * 100.0).max(0.2);
@@ -156,6 +170,7 @@ fn row(r: &WaterfallRow, tag: Option<&str>, total: f64, hints: &Hints<'_>) -> Ma
                         @if r.critical { " " span.mark-critical title="on the critical path" { "◆" } }
                         @if r.remote_parent { " " span.muted { "(remote parent)" } }
                         @if r.error { " " span.err { "error" } }
+                        (trace_links::mark(s))
                         (hints.marks(s.span_id))
                     }
                     @for kv in s.attributes.iter().cloned().chain(s.sampler_attributes()) {
@@ -166,6 +181,7 @@ fn row(r: &WaterfallRow, tag: Option<&str>, total: f64, hints: &Hints<'_>) -> Ma
                             span.muted { "baggage" } " " code { (entry.key()) } " = " code { (entry.value()) }
                         }
                     }
+                    (trace_links::list(s, held))
                     @for e in &s.events {
                         div.muted { (clock(e.time())) " " b { (e.severity.as_str()) } " " (e.body) }
                     }

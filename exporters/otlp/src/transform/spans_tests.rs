@@ -183,6 +183,49 @@ fn by_default_only_exceptions_go_out_as_span_events_while_logs_are_exported() {
 }
 
 #[test]
+fn links_to_remote_contexts_go_out_with_their_ids_flags_and_tracestate() {
+    let config = lantern::buffer::BufferConfig { max_links_per_span: 2, ..Default::default() };
+    let guard = lantern::builder().service_name("svc").buffer(config).try_init_local();
+    let message = |traceparent: String, tracestate: Option<&str>| {
+        let mut headers = std::collections::HashMap::from([("traceparent".to_owned(), traceparent)]);
+        if let Some(ts) = tracestate {
+            headers.insert("tracestate".to_owned(), ts.to_owned());
+        }
+        lantern::middleware::messaging::extract_message(&headers)
+    };
+    let parents = [
+        message(format!("00-{REMOTE_TRACE}-{REMOTE_PARENT}-01"), Some("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE")),
+        message("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00".to_owned(), None),
+        message("00-11111111111111111111111111111111-2222222222222222-01".to_owned(), None),
+    ];
+    let batch = lantern::middleware::messaging::batch_consumer_span(&parents, "kafka", "orders", 3);
+    let later = message("00-33333333333333333333333333333333-4444444444444444-01".to_owned(), None);
+    assert!(!lantern::context::add_link(&batch, &later), "past the cap of 2");
+    drop(batch);
+
+    let spans = all_spans(&guard);
+    let req = traces_request(guard.handle().resource(), &spans, SpanEvents::All);
+    let process = find(&req, "process orders");
+    assert_eq!(process.links.len(), 2);
+    assert_eq!(process.dropped_links_count, 2, "one at creation, one added");
+    let first = &process.links[0];
+    assert_eq!(first.trace_id, TraceId::from_hex(REMOTE_TRACE).unwrap().to_bytes());
+    assert_eq!(first.span_id, lantern::SpanId::from_hex(REMOTE_PARENT).unwrap().to_bytes());
+    assert_eq!(first.trace_state, "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+    assert_eq!(first.flags, 0x301, "sampled, and known to be remote");
+    assert_ne!(first.trace_id, process.trace_id, "a trace of its own");
+    let second = &process.links[1];
+    assert_eq!(hex(&second.trace_id), "0af7651916cd43dd8448eb211c80319c");
+    assert_eq!(hex(&second.span_id), "b7ad6b7169203331");
+    assert_eq!(second.trace_state, "");
+    assert_eq!(second.flags, 0x300, "not sampled, remote");
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
 fn no_spans_no_resource() {
     let req = traces_request(&lantern::export::Resource::default(), &[], SpanEvents::All);
     assert!(req.resource_spans.is_empty());
