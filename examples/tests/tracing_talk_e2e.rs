@@ -179,6 +179,46 @@ fn a_giphy_message_is_one_trace_across_chat_api_the_broker_storage_and_giphy() {
     assert_eq!(services, BTreeSet::from(["chat-api", "giphy", "giphy-api", "storage"]), "one resource per service");
     assert_eq!(got.values().filter(|(_, _, parent)| parent.is_empty()).count(), 1, "one root");
 
+    // A read that brings several messages makes one batch span, linked to
+    // each message's producer span: bursts of posts until a read does.
+    let batch = (0..5)
+        .find_map(|burst| {
+            rt.block_on(async {
+                let mut posts = tokio::task::JoinSet::new();
+                for i in 0..12 {
+                    let api = talk.api;
+                    posts.spawn(async move { post(api, &format!(r#"{{"text":"burst {burst} {i}"}}"#)).await });
+                }
+                while let Some(posted) = posts.join_next().await {
+                    assert_eq!(posted.unwrap().0, http::StatusCode::ACCEPTED);
+                }
+            });
+            let deadline = Instant::now() + Duration::from_secs(3);
+            loop {
+                let spans = lantern.buffer().snapshot().spans_named("process messages", 10_000);
+                if let Some(batch) = spans.into_iter().find(|s| !s.links.is_empty()) {
+                    return Some(batch);
+                }
+                if Instant::now() > deadline {
+                    return None;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+        .expect("a read of several messages among 60 posted in bursts of 12");
+    assert_eq!(batch.kind, SpanKind::Consumer);
+    let count = batch.attribute("messaging.batch.message_count").cloned();
+    assert_eq!(count, Some(Value::I64(batch.links.len() as i64)), "a link per message");
+    let snapshot = lantern.buffer().snapshot();
+    for link in &batch.links {
+        assert_ne!(link.trace_id(), batch.trace_id, "each producer's trace is another");
+        let producer = snapshot
+            .trace(link.trace_id())
+            .and_then(|t| t.spans.iter().find(|s| s.span_id == link.span_id()).map(|s| (s.kind, s.name.to_string())));
+        assert_eq!(producer, Some((SpanKind::Producer, "send messages".to_owned())), "{link:?}");
+    }
+    drop(snapshot);
+
     // Bounds: a body over 4 KiB is refused; an empty text too.
     let big = format!(r#"{{"text":"{}"}}"#, "a".repeat(5000));
     assert_eq!(rt.block_on(post(talk.api, &big)).0, http::StatusCode::PAYLOAD_TOO_LARGE);

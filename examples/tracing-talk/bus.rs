@@ -13,7 +13,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use lantern::middleware::messaging::{consumer_span, extract_message, inject_message, producer_span};
+use lantern::middleware::messaging::{
+    batch_consumer_span, consumer_span, extract_message, inject_message, producer_span,
+};
 use redis::aio::MultiplexedConnection;
 use redis::streams::{StreamId, StreamReadReply};
 use redis::{AsyncConnectionConfig, FromRedisValue, Value};
@@ -221,17 +223,37 @@ pub(crate) async fn consume(
             }
         };
         pause = RETRY_PAUSE;
-        // batch: with batch_consumer_span(&parents, SYSTEM, STREAM, entries.len()) over the entries' contexts, one span linking every producer.
-        for entry in entries {
-            process(&redis, service, group, &handler, entry).await;
+        if entries.len() < 2 {
+            for entry in entries {
+                process(&redis, service, group, &handler, entry).await;
+            }
+            continue;
         }
+        // A read that brought several messages: one batch span, linked to
+        // every message's producer (a trace of its own); each message is
+        // still handled in a consumer span that continues its producer's
+        // trace.
+        let parents: Vec<lantern::Context> = entries.iter().map(|e| extract_message(&text_fields(e))).collect();
+        let batch = batch_consumer_span(&parents, SYSTEM, STREAM, entries.len());
+        batch.record("service.name", service);
+        async {
+            for entry in entries {
+                process(&redis, service, group, &handler, entry).await;
+            }
+        }
+        .instrument(batch)
+        .await;
     }
+}
+
+/// An entry's fields that are text (the trace context among them).
+fn text_fields(entry: &StreamId) -> HashMap<String, String> {
+    entry.map.iter().filter_map(|(k, v)| Some((k.clone(), String::from_redis_value(v.clone()).ok()?))).collect()
 }
 
 /// One entry: its consumer span, the handler, the `XACK`.
 async fn process(redis: &Redis, service: &'static str, group: &'static str, handler: &impl Handler, entry: StreamId) {
-    let fields: HashMap<String, String> =
-        entry.map.iter().filter_map(|(k, v)| Some((k.clone(), String::from_redis_value(v.clone()).ok()?))).collect();
+    let fields = text_fields(&entry);
     let parent = extract_message(&fields);
     let message = Message::from_fields(&fields);
     let id = message.as_ref().map_or(entry.id.as_str(), |m| m.id.as_str());

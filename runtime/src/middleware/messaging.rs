@@ -229,7 +229,8 @@ pub fn consumer_span(parent: &Context, system: &str, destination: &str, message_
 /// given at its creation, so the sampler sees them. See the [module
 /// docs](self) on child versus link. Links past
 /// [`max_links_per_span`](crate::buffer::BufferConfig::max_links_per_span)
-/// are counted in the record's `dropped_links`.
+/// are counted in the record's `dropped_links`. Its `service.name` is
+/// empty until recorded, as [`consumer_span`]'s.
 ///
 /// ```
 /// use lantern::record::{SpanKind, Value};
@@ -259,6 +260,7 @@ pub fn batch_consumer_span(parents: &[Context], system: &str, destination: &str,
             messaging.operation.type = "process",
             messaging.operation.name = "process",
             messaging.batch.message_count = count,
+            service.name = tracing::field::Empty,
         )
     })
 }
