@@ -183,3 +183,14 @@ fn a_batch_consumer_span_inside_a_span_is_its_child() {
     assert_eq!(process.parent_span_id, Some(poll.span_id));
     assert_eq!(process.links.len(), 1);
 }
+
+#[test]
+fn links_pending_when_the_closure_panics_go_to_no_later_span() {
+    let lantern = lantern::builder().try_init_local();
+    let a = extracted(A, None);
+    let caught = std::panic::catch_unwind(|| linked_span(std::slice::from_ref(&a), || panic!("before any span")));
+    assert!(caught.is_err());
+    tracing::info_span!("later").in_scope(|| {});
+    let later = lantern.buffer().snapshot().spans_named("later", 1).remove(0);
+    assert!(later.links.is_empty(), "{:?}", later.links);
+}

@@ -95,15 +95,25 @@ thread_local! {
 pub fn linked_span<L: Linkable>(links: &[L], make: impl FnOnce() -> Span) -> Span {
     let links: Vec<SpanContext> = links.iter().filter_map(|l| l.link_context().cloned()).collect();
     let previous = PENDING_LINKS.with(|p| p.try_borrow_mut().map(|mut p| std::mem::replace(&mut *p, links)).ok());
-    let span = make();
-    if let Some(previous) = previous {
-        PENDING_LINKS.with(|p| {
-            if let Ok(mut p) = p.try_borrow_mut() {
-                *p = previous;
-            }
-        });
+    // Put back on the way out, even if `make` panics: the next span of
+    // this thread must not take these links.
+    let _restore = Restore(previous);
+    make()
+}
+
+/// What [`linked_span`] found pending, put back when it returns.
+struct Restore(Option<Vec<SpanContext>>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        if let Some(previous) = self.0.take() {
+            let _ = PENDING_LINKS.try_with(|p| {
+                if let Ok(mut p) = p.try_borrow_mut() {
+                    *p = previous;
+                }
+            });
+        }
     }
-    span
 }
 
 /// The links set by an enclosing [`linked_span`], taken: only the first
