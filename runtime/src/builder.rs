@@ -77,7 +77,9 @@ pub struct Builder {
     service_name: Option<String>,
     resource: Vec<KeyValue>,
     buffer: BufferConfig,
-    sampler: Arc<dyn Sampler>,
+    /// Set by [`Builder::sampler`]; else made from the environment when
+    /// the runtime is built, for the service name as finally set.
+    sampler: Option<Arc<dyn Sampler>>,
     mode: RecordingMode,
     max_level: tracing::level_filters::LevelFilter,
     capture_log: bool,
@@ -125,12 +127,11 @@ impl Default for Builder {
     /// the setters win.
     fn default() -> Self {
         let (service_name, resource) = crate::env::resource();
-        let sampler = crate::env::sampler(service_name.as_deref()).unwrap_or_else(|| Arc::new(ParentBased::default()));
         Builder {
             service_name,
             resource,
             buffer: crate::env::buffer_config(),
-            sampler,
+            sampler: None,
             mode: RecordingMode::All,
             max_level: tracing::level_filters::LevelFilter::TRACE,
             capture_log: true,
@@ -199,9 +200,10 @@ impl Builder {
         self
     }
 
-    /// The head sampler (default `ParentBased(AlwaysOn)`).
+    /// The head sampler (default: the one `OTEL_TRACES_SAMPLER` names, made
+    /// when the runtime is built, else `ParentBased(AlwaysOn)`).
     pub fn sampler(mut self, sampler: impl Sampler) -> Self {
-        self.sampler = Arc::new(sampler);
+        self.sampler = Some(Arc::new(sampler));
         self
     }
 
@@ -463,6 +465,15 @@ impl Builder {
         self.build().0
     }
 
+    /// The sampler set, else the one `OTEL_TRACES_SAMPLER` names (a Jaeger
+    /// remote one asks for the service name set here, else the
+    /// environment's), else `ParentBased(AlwaysOn)`.
+    fn head_sampler(&self) -> Arc<dyn Sampler> {
+        self.sampler.clone().unwrap_or_else(|| {
+            crate::env::sampler(self.service_name.as_deref()).unwrap_or_else(|| Arc::new(ParentBased::default()))
+        })
+    }
+
     fn make_resource(&self) -> Resource {
         let service = self.service_name.clone().unwrap_or_else(Resource::default_service_name);
         Resource::new(service, self.resource.clone())
@@ -473,10 +484,11 @@ impl Builder {
             crate::propagation::set_configured(propagators);
         }
         let resource = self.make_resource();
+        let sampler = self.head_sampler();
         let mut layer = LanternLayer::new(
             self.buffer,
             resource,
-            self.sampler,
+            sampler,
             self.mode,
             self.metrics,
             self.max_forced_per_second,
@@ -505,11 +517,13 @@ impl Builder {
     }
 
     /// Installs Lantern as the global subscriber; see [`init()`].
-    pub fn init(self) -> Guard {
+    pub fn init(mut self) -> Guard {
+        // Made once (a remote sampler polls): shared with the guard below.
+        self.sampler = Some(self.head_sampler());
         // What the guard reads if installing fails: the same settings,
         // recording nothing.
         let buffer = self.buffer.clone();
-        let sampling = SamplingStats::new(self.sampler.clone(), self.mode);
+        let sampling = SamplingStats::new(self.head_sampler(), self.mode);
         let metrics = Metrics::new(self.metrics.clone());
         let resource = self.make_resource();
         self.try_init().unwrap_or_else(|err| {
