@@ -85,11 +85,20 @@ impl Timestamp {
 static COARSE_MILLIS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Milliseconds since the first anchor, moved forward by the ingest thread
-/// at least every 10 ms while a buffer exists: a one-load clock for rationing
-/// work (exemplars) on hot paths.
+/// every 10 ms while it has work (it stands still while the thread dozes,
+/// until the next record): a one-load clock for rationing work (exemplars,
+/// marks) on hot paths. A reader that wants the time now, not as of the
+/// last record, takes [`fresh_millis`].
 #[inline]
 pub(crate) fn coarse_millis() -> u64 {
     COARSE_MILLIS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// [`coarse_millis`] moved to now first: for readers (pages, stats), off
+/// the hot path.
+pub(crate) fn fresh_millis() -> u64 {
+    tick_coarse();
+    coarse_millis()
 }
 
 /// Moves [`coarse_millis`] to now.

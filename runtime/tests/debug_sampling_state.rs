@@ -213,3 +213,18 @@ fn tail_samplings_counters_show_when_it_is_on() {
     let page = html(off.http_addr().unwrap(), "/debug/sampling");
     assert!(!page.contains("class=\"kv tail\"") && !page.contains("class=\"kv remote\""), "neither is on");
 }
+
+/// The recent rate is over the time up to the reading, even while the
+/// process is idle (and Lantern's ingest thread, which moves its coarse
+/// clock, dozes): it falls as the quiet goes on.
+#[test]
+fn the_recent_rate_falls_while_the_process_is_idle() {
+    let lantern = start(lantern::builder());
+    for _ in 0..10 {
+        root("burst");
+    }
+    std::thread::sleep(Duration::from_millis(600));
+    let burst = lantern.handle().sampling().roots().into_iter().find(|r| r.name == "burst").unwrap();
+    assert_eq!(burst.recent, 10);
+    assert!(burst.recent_window >= Duration::from_millis(600), "{:?}", burst.recent_window);
+}

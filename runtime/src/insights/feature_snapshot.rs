@@ -53,7 +53,7 @@ impl FeatureState {
 
     /// A copy of the aggregates now.
     pub(crate) fn snapshot(&self) -> FeatureStats {
-        self.snapshot_at(crate::clock::coarse_millis())
+        self.snapshot_at(crate::clock::fresh_millis())
     }
 }
 

@@ -44,7 +44,7 @@ use super::bucket::{Clock, TokenBucket};
 use super::root_counts::{Counts, Marks, RootDecisions};
 use super::sampler::{RecordingMode, Sampler};
 use super::state::SamplerState;
-use crate::clock::coarse_millis;
+use crate::clock::{coarse_millis, fresh_millis};
 
 /// Root span names counted one by one; roots of further names are counted
 /// together in [`SamplingStats::overflow`].
@@ -265,7 +265,7 @@ impl SamplingStats {
     }
 
     fn read(&self) -> Vec<(usize, RootDecisions)> {
-        let now = coarse_millis();
+        let now = fresh_millis();
         let names = self.0.names.read();
         names.iter().map(|(name, c)| (c.arrival, c.read(name, &self.0.marks, now))).collect()
     }
@@ -295,7 +295,7 @@ impl SamplingStats {
     /// assert_eq!(stats.overflow().seen, 0);
     /// ```
     pub fn overflow(&self) -> RootDecisions {
-        self.0.overflow.read(Self::OVERFLOW_NAME, &self.0.marks, coarse_millis())
+        self.0.overflow.read(Self::OVERFLOW_NAME, &self.0.marks, fresh_millis())
     }
 
     /// The name [`SamplingStats::overflow`] carries.
