@@ -228,3 +228,33 @@ fn the_recent_rate_falls_while_the_process_is_idle() {
     assert_eq!(burst.recent, 10);
     assert!(burst.recent_window >= Duration::from_millis(600), "{:?}", burst.recent_window);
 }
+
+/// Under `ParentBased`, a root whose parent is remote takes its caller's
+/// decision: its row says so instead of showing the root sampler's
+/// probability, which it never got.
+#[test]
+fn roots_that_follow_their_callers_decision_say_so() {
+    let lantern = start(lantern::builder().sampler(ParentBased::new(Adaptive::new(1.0))));
+    let addr = lantern.http_addr().unwrap();
+    root("GET /dispatch");
+    let mut headers = http::HeaderMap::new();
+    headers.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
+    let caller = lantern::propagation::extract(&headers);
+    for _ in 0..3 {
+        caller.child_span(|| tracing::info_span!("root", otel.name = "GET /customer")).in_scope(|| {});
+    }
+    let s = json(addr, "/debug/api/sampling");
+    let customer = row(&s, "GET /customer");
+    assert_eq!((customer["seen"].as_u64(), customer["sampled"].as_u64()), (Some(3), Some(3)), "{customer}");
+    assert_eq!(
+        (&customer["probability"], customer["follows_caller"].as_bool()),
+        (&serde_json::Value::Null, Some(true))
+    );
+    let dispatch = row(&s, "GET /dispatch");
+    assert_eq!(dispatch["follows_caller"].as_bool(), Some(false));
+    assert!(dispatch["probability"].as_f64().is_some(), "{dispatch}");
+    let page = html(addr, "/debug/sampling");
+    let customer_row =
+        rows(&page, "<tr class=\"root\"").into_iter().find(|r| r.contains("data-root=\"GET /customer\"")).unwrap();
+    assert!(customer_row.contains("caller's"), "{customer_row}");
+}

@@ -94,7 +94,7 @@ impl LanternLayer {
             };
             let result = self.sampler.decide(&params);
             // A forced trace is not the sampler's decision.
-            self.sampling.count(&rec.name, result.is_sampled());
+            self.sampling.count(&rec.name, result.is_sampled(), remote_span.is_some());
             result
         };
         let sampled = result.is_sampled();

@@ -58,6 +58,7 @@ impl Sampler for ParentBased {
         format!("ParentBased{{root={}}}", self.root.description())
     }
     fn inspect(&self, state: &mut SamplerState) {
+        state.follows_remote_parent = true;
         self.root.inspect(state);
     }
 }

@@ -23,6 +23,7 @@ pub(crate) const MARK_MILLIS: u64 = 10_000;
 pub(crate) struct Counts {
     seen: AtomicU64,
     sampled: AtomicU64,
+    remote_parent: AtomicU64,
     forced: AtomicU64,
     /// `seen` at the older and the newer mark.
     marks: [AtomicU64; 2],
@@ -37,6 +38,7 @@ impl Counts {
         Counts {
             seen: AtomicU64::new(0),
             sampled: AtomicU64::new(0),
+            remote_parent: AtomicU64::new(0),
             forced: AtomicU64::new(0),
             marks: [AtomicU64::new(0), AtomicU64::new(0)],
             first_seen,
@@ -44,12 +46,15 @@ impl Counts {
         }
     }
 
-    /// One decision of the sampler.
+    /// One decision of the sampler, at a root whose parent is remote or not.
     #[inline]
-    pub(crate) fn count(&self, sampled: bool) {
+    pub(crate) fn count(&self, sampled: bool, remote_parent: bool) {
         self.seen.fetch_add(1, Relaxed);
         if sampled {
             self.sampled.fetch_add(1, Relaxed);
+        }
+        if remote_parent {
+            self.remote_parent.fetch_add(1, Relaxed);
         }
     }
 
@@ -74,6 +79,7 @@ impl Counts {
         RootDecisions {
             seen,
             sampled,
+            remote_parent: self.remote_parent.load(Relaxed).min(seen),
             forced: self.forced.load(Relaxed),
             recent: seen - base,
             recent_window: Duration::from_millis(now.saturating_sub(since)),
@@ -126,6 +132,10 @@ pub struct RootDecisions {
     pub seen: u64,
     /// Of those, sampled.
     pub sampled: u64,
+    /// Of those, roots whose parent is remote (in another process, or
+    /// another service of this one): under `ParentBased` they took their
+    /// caller's decision.
+    pub remote_parent: u64,
     /// Roots sampled because they asked to be (debug), within the cap: not
     /// decisions of the sampler, so not in `seen`.
     pub forced: u64,
@@ -169,6 +179,7 @@ impl RootDecisions {
             name: name.to_owned(),
             seen: 0,
             sampled: 0,
+            remote_parent: 0,
             forced: 0,
             recent: 0,
             recent_window: Duration::ZERO,
@@ -184,16 +195,16 @@ mod tests {
     fn the_rate_counts_from_the_older_mark_or_the_first_root() {
         let marks = Marks::new(0);
         let old = Counts::new(0, 0);
-        (0..50).for_each(|_| old.count(true));
+        (0..50).for_each(|_| old.count(true, false));
         assert!(!marks.due(MARK_MILLIS - 1));
         assert!(marks.due(MARK_MILLIS) && !marks.due(MARK_MILLIS), "one thread makes a mark");
         marks.mark(MARK_MILLIS, [&old].into_iter());
-        (0..20).for_each(|_| old.count(false));
+        (0..20).for_each(|_| old.count(false, false));
         let young = Counts::new(MARK_MILLIS + 5_000, 1);
-        (0..10).for_each(|_| young.count(false));
+        (0..10).for_each(|_| young.count(false, false));
         assert!(marks.due(2 * MARK_MILLIS));
         marks.mark(2 * MARK_MILLIS, [&old, &young].into_iter());
-        (0..30).for_each(|_| old.count(false));
+        (0..30).for_each(|_| old.count(false, false));
         let now = 2 * MARK_MILLIS + 2_000;
         let o = old.read("old", &marks, now);
         assert_eq!((o.seen, o.sampled, o.recent, o.recent_window), (100, 50, 50, Duration::from_millis(12_000)));
@@ -201,7 +212,7 @@ mod tests {
         assert_eq!((y.recent, y.recent_window), (10, Duration::from_millis(7_000)));
         assert!((y.per_second() - 10.0 / 7.0).abs() < 1e-12);
         let fresh = Counts::new(now, 2);
-        fresh.count(true);
+        fresh.count(true, false);
         assert_eq!(fresh.read("fresh", &marks, now).per_second(), 1.0, "a window under a second counts as one");
         assert_eq!(RootDecisions::none("n").ratio(), None);
     }

@@ -53,6 +53,9 @@ pub struct SamplerState {
     /// probability under `Adaptive`); `None` when the sampler decides by
     /// something else (a rate) or says nothing.
     pub probability: Option<f64>,
+    /// Roots with a remote parent take their caller's decision, not this
+    /// probability (the sampler is [`ParentBased`](super::parent_based::ParentBased)).
+    pub follows_remote_parent: bool,
     /// The `RemoteSampler` in force and how its last fetch went, if one is.
     #[cfg(feature = "remote-sampling")]
     #[cfg_attr(docsrs, doc(cfg(feature = "remote-sampling")))]
@@ -87,6 +90,7 @@ impl SamplerState {
     pub fn new() -> Self {
         SamplerState {
             probability: None,
+            follows_remote_parent: false,
             #[cfg(feature = "remote-sampling")]
             remote: None,
             operations: Vec::new(),

@@ -127,10 +127,11 @@ impl SamplingStats {
         }))
     }
 
-    /// Counts one decision of the sampler at a root named `name`.
+    /// Counts one decision of the sampler at a root named `name`, whose
+    /// parent is remote or not.
     #[inline]
-    pub(crate) fn count(&self, name: &str, sampled: bool) {
-        self.count_with(name, |counts| counts.count(sampled));
+    pub(crate) fn count(&self, name: &str, sampled: bool, remote_parent: bool) {
+        self.count_with(name, |counts| counts.count(sampled, remote_parent));
     }
 
     /// Counts a root named `name` whose sampling was forced.
@@ -341,7 +342,7 @@ mod tests {
     fn names_past_the_cap_go_to_the_overflow_counter() {
         let s = stats(3);
         for i in 0..10 {
-            s.count(&format!("root-{i}"), i % 2 == 0);
+            s.count(&format!("root-{i}"), i % 2 == 0, false);
         }
         let roots = s.roots();
         assert_eq!(roots.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["root-0", "root-1", "root-2"]);
@@ -353,11 +354,11 @@ mod tests {
     #[test]
     fn names_held_before_the_cap_keep_counting_after_it() {
         let s = stats(2);
-        s.count("a", true);
-        s.count("b", false);
-        s.count("c", true);
-        s.count("a", false);
-        s.count("b", true);
+        s.count("a", true, false);
+        s.count("b", false, false);
+        s.count("c", true, false);
+        s.count("a", false, false);
+        s.count("b", true, false);
         let roots = s.roots();
         assert_eq!((roots[0].seen, roots[0].sampled, roots[1].seen, roots[1].sampled), (2, 1, 2, 1));
         assert_eq!((s.overflow().seen, s.overflow().sampled), (1, 1));
@@ -367,7 +368,7 @@ mod tests {
     fn the_map_never_grows_past_the_cap() {
         let s = stats(MAX_ROOT_NAMES);
         for i in 0..(MAX_ROOT_NAMES + 500) {
-            s.count(&i.to_string(), false);
+            s.count(&i.to_string(), false, false);
         }
         assert_eq!(s.roots().len(), MAX_ROOT_NAMES);
         assert_eq!(s.overflow().seen, 500);
@@ -377,7 +378,7 @@ mod tests {
     #[test]
     fn a_cap_of_zero_counts_everything_as_overflow() {
         let s = stats(0);
-        s.count("a", true);
+        s.count("a", true, false);
         assert!(s.roots().is_empty());
         assert_eq!(s.overflow().seen, 1);
     }
@@ -390,7 +391,7 @@ mod tests {
                 let s = &s;
                 scope.spawn(move || {
                     for i in 0..1000 {
-                        s.count(["x", "y", "z", "w", "v"][(t + i) % 5], i % 4 == 0);
+                        s.count(["x", "y", "z", "w", "v"][(t + i) % 5], i % 4 == 0, false);
                     }
                 });
             }

@@ -70,7 +70,12 @@ fn row_html(b: &mut String, view: &SamplingView, r: &Row) {
         num_cell(b, &text);
     }
     num_cell(b, &format!("{}/s", short(d.per_second())));
-    num_cell(b, &r.probability.map_or_else(|| "–".to_owned(), short));
+    let probability = match r.probability {
+        Some(p) => short(p),
+        None if r.follows_caller => "caller's".to_owned(),
+        None => "–".to_owned(),
+    };
+    num_cell(b, &probability);
     num_cell(b, &target_text(r.operation.as_ref()));
     num_cell(b, &r.tail_kept.to_string());
     let _ = write!(b, "<td>{}</td></tr>", chart(&r.history(view.now), view.now));
@@ -170,7 +175,8 @@ pub(crate) async fn sampling(State(s): State<Sources>) -> Response {
     b.push_str(
         "<h2>Operations</h2><p class=\"muted\">One decision per root span started in this process (a remote \
          parent's child included); children follow their parent. Rate: decisions a second over the last \
-         10–20 s. Probability: what a root of that name gets now. The chart: the probability over the last \
+         10–20 s. Probability: what a root of that name gets now (<em>caller's</em>: every root of that name \
+         had a remote parent, whose decision it took). The chart: the probability over the last \
          hour. <a href=\"/debug/api/sampling\">JSON</a></p>",
     );
     if view.operations > view.rows.len() {

@@ -29,8 +29,12 @@ pub(crate) struct Row {
     /// What the sampler reports of it, if it does.
     pub(crate) operation: Option<OperationState>,
     /// The probability a root of this name gets: the operation's, else the
-    /// sampler's default, if it has one.
+    /// sampler's default, if it has one; none when it follows its caller.
     pub(crate) probability: Option<f64>,
+    /// Every root of this name had a remote parent whose decision it took
+    /// (`ParentBased`), and the sampler tracks no state of its own for it:
+    /// its probability is its callers'.
+    pub(crate) follows_caller: bool,
     pub(crate) tail_kept: u64,
 }
 
@@ -64,14 +68,19 @@ impl SamplingView {
         let tail = handle.tail();
         let kept: HashMap<&str, u64> = tail.kept_by_operation.iter().map(|(n, k)| (n.as_str(), *k)).collect();
         let mut rows: HashMap<String, Row> = HashMap::new();
-        let row =
-            |decisions: RootDecisions| Row { decisions, operation: None, probability: state.probability, tail_kept: 0 };
+        let row = |decisions: RootDecisions| {
+            let follows_caller =
+                state.follows_remote_parent && decisions.seen > 0 && decisions.remote_parent == decisions.seen;
+            let probability = if follows_caller { None } else { state.probability };
+            Row { decisions, operation: None, probability, follows_caller, tail_kept: 0 }
+        };
         for r in stats.roots() {
             rows.insert(r.name.clone(), row(r));
         }
         for op in state.operations() {
             let entry = rows.entry(op.name.clone()).or_insert_with(|| row(RootDecisions::none(&op.name)));
             entry.probability = Some(op.probability);
+            entry.follows_caller = false;
             entry.operation = Some(op.clone());
         }
         let mut rows: Vec<Row> = rows.into_values().collect();
@@ -123,6 +132,7 @@ impl SamplingView {
             "name": d.name, "seen": d.seen, "sampled": d.sampled, "ratio": d.ratio(), "forced": d.forced,
             "rate_per_second": d.per_second(),
             "probability": r.probability,
+            "follows_caller": r.follows_caller,
             "target_per_second": op.and_then(|o| o.target_per_second),
             "lower_bound_per_second": op.and_then(|o| o.lower_bound_per_second),
             "measured_per_second": op.and_then(|o| o.measured_per_second),
