@@ -6,12 +6,20 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
+/// How long a test waits for the server's answer: a server that hangs
+/// (a deadlock) fails the test instead of hanging it.
+const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// `GET path` with extra header lines: status, lower-cased head, body.
 pub fn get_with_headers(addr: SocketAddr, path: &str, headers: &str) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(ANSWER_WITHIN)).unwrap();
+    stream.set_write_timeout(Some(ANSWER_WITHIN)).unwrap();
     write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n").unwrap();
     let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    stream
+        .read_to_string(&mut response)
+        .unwrap_or_else(|e| panic!("GET {path}: no whole answer within {ANSWER_WITHIN:?}: {e}"));
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
     let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     (status, head.to_lowercase(), body.to_owned())
