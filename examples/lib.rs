@@ -4,6 +4,7 @@
 //! `cargo run --release --example tracing-talk`.
 
 pub mod hotrod;
+pub mod load;
 #[path = "tracing-talk/mod.rs"]
 pub mod tracing_talk;
 

@@ -29,7 +29,6 @@
 
 use std::io::Write as _;
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
 
 use std::time::Duration;
 
@@ -305,12 +304,7 @@ fn main() -> ExitCode {
         let _ = tokio::signal::ctrl_c().await;
         if let Some((task, stats)) = load {
             task.abort();
-            println!(
-                "hotrod: load: {} ok, {} failed, {} skipped",
-                stats.ok.load(Ordering::Relaxed),
-                stats.failed.load(Ordering::Relaxed),
-                stats.skipped.load(Ordering::Relaxed)
-            );
+            println!("hotrod: load: {stats}");
         }
         hotrod.shutdown().await;
         ExitCode::SUCCESS

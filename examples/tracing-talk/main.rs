@@ -31,7 +31,6 @@
 
 use std::io::Write as _;
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
 
 use lantern_examples::tracing_talk::{self, Config, RedisServer, Talk};
 
@@ -176,12 +175,7 @@ fn main() -> ExitCode {
         let _ = tokio::signal::ctrl_c().await;
         if let Some((task, stats)) = load {
             task.abort();
-            println!(
-                "tracing-talk: load: {} ok, {} failed, {} skipped",
-                stats.ok.load(Ordering::Relaxed),
-                stats.failed.load(Ordering::Relaxed),
-                stats.skipped.load(Ordering::Relaxed)
-            );
+            println!("tracing-talk: load: {stats}");
         }
         talk.shutdown().await;
         ExitCode::SUCCESS
