@@ -42,3 +42,14 @@ pub fn print_tree(trace: &Trace, span: &SpanRecord, depth: usize) {
         print_tree(trace, child, depth + 1);
     }
 }
+
+/// Awaits each of a demo's service tasks for up to two seconds (they were
+/// told to stop), then aborts it.
+pub(crate) async fn finish_tasks(tasks: &mut Vec<tokio::task::JoinHandle<()>>) {
+    for task in tasks.drain(..) {
+        let abort = task.abort_handle();
+        if tokio::time::timeout(std::time::Duration::from_secs(2), task).await.is_err() {
+            abort.abort();
+        }
+    }
+}

@@ -287,12 +287,7 @@ impl Hotrod {
     /// seconds), then stops the servers.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        for task in self.tasks.drain(..) {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(2), task).await.is_err() {
-                abort.abort();
-            }
-        }
+        crate::finish_tasks(&mut self.tasks).await;
     }
 }
 

@@ -5,73 +5,18 @@
 //! One test function: the global subscriber can be installed once per
 //! process.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+mod demo_support;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use std::collections::{BTreeMap, BTreeSet};
+
+use demo_support::{Collector, get, received};
 use lantern_examples::hotrod::frontend::Dispatch;
 use lantern_examples::hotrod::{self, Config, Hotrod, Latencies};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
-use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
-use opentelemetry_proto::tonic::common::v1::any_value;
-
-/// Keeps every trace export request it is sent.
-#[derive(Clone, Default)]
-struct Collector(Arc<Mutex<Vec<ExportTraceServiceRequest>>>);
-
-#[tonic::async_trait]
-impl TraceService for Collector {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        self.0.lock().unwrap().push(request.into_inner());
-        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
-    }
-}
-
-/// span id (hex) -> (service.name of its resource, span name, parent id), for
-/// the spans of `trace_id` that reached the collector.
-fn received(collector: &Collector, trace_id: &[u8]) -> BTreeMap<String, (String, String, String)> {
-    let mut spans = BTreeMap::new();
-    for request in collector.0.lock().unwrap().iter() {
-        for rs in &request.resource_spans {
-            let service = rs
-                .resource
-                .iter()
-                .flat_map(|r| &r.attributes)
-                .find(|kv| kv.key == "service.name")
-                .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
-                    any_value::Value::StringValue(s) => Some(s.clone()),
-                    _ => None,
-                })
-                .unwrap_or_default();
-            for span in rs.scope_spans.iter().flat_map(|s| &s.spans).filter(|s| s.trace_id == trace_id) {
-                let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-                spans.insert(hex(&span.span_id), (service.clone(), span.name.clone(), hex(&span.parent_span_id)));
-            }
-        }
-    }
-    spans
-}
 
 #[test]
 fn with_an_otlp_endpoint_the_ride_reaches_the_collector_one_resource_per_service() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let collector = Collector::default();
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = rt.spawn(
-        tonic::transport::Server::builder()
-            .add_service(TraceServiceServer::new(collector.clone()))
-            .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), async {
-                let _ = stopped.await;
-            }),
-    );
+    let (collector, endpoint, stop, server) = rt.block_on(Collector::start());
 
     // What `OTEL_EXPORTER_OTLP_ENDPOINT=... cargo run --example hotrod` does,
     // without touching this process's environment.
@@ -96,14 +41,9 @@ fn with_an_otlp_endpoint_the_ride_reaches_the_collector_one_resource_per_service
 
     let config = Config { latencies: Latencies::default().scaled(0.1), ..Config::ephemeral() };
     let hotrod = rt.block_on(Hotrod::start(config)).unwrap();
-    let body = rt.block_on(async {
-        let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
-        let uri = format!("http://{}/dispatch?customer=731", hotrod.frontend);
-        let response = client.request(http::Request::get(uri).body(Empty::new()).unwrap()).await.unwrap();
-        assert_eq!(response.status(), http::StatusCode::OK);
-        response.into_body().collect().await.unwrap().to_bytes()
-    });
-    let dispatch: Dispatch = serde_json::from_slice(&body).unwrap();
+    let (status, body) = rt.block_on(get(hotrod.frontend, "/dispatch?customer=731"));
+    assert_eq!(status, http::StatusCode::OK, "{body}");
+    let dispatch: Dispatch = serde_json::from_str(&body).unwrap();
     let trace_id: Vec<u8> =
         (0..16).map(|i| u8::from_str_radix(&dispatch.trace_id[2 * i..2 * i + 2], 16).unwrap()).collect();
 

@@ -14,18 +14,18 @@
 //! package); without it the test fails, saying so, unless
 //! `LANTERN_SKIP_REDIS=1` asks to skip it.
 
-mod talk_support;
+mod demo_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use demo_support::{Collector, get, post, received};
 use lantern::buffer::Trace;
 use lantern::insights::ConnectionType;
 use lantern::record::{SpanKind, SpanRecord, Value};
 use lantern::tail::CompletionConfig;
 use lantern_examples::tracing_talk::api::{Listed, Posted};
 use lantern_examples::tracing_talk::{Config, RedisServer, Talk, redis_server};
-use talk_support::{Collector, get, post, received};
 
 const IMAGE: &str = "https://media.giphy.example/cats/giphy.gif";
 

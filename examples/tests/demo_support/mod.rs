@@ -1,5 +1,7 @@
-//! What the Tracing Talk test needs around it: an in-process OTLP/gRPC
-//! trace receiver (as in `hotrod_otlp.rs`) and a plain HTTP client.
+//! What the demos' end-to-end tests need around them: an in-process
+//! OTLP/gRPC trace receiver and a plain HTTP client.
+
+#![allow(dead_code)] // each test file uses its own subset
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
